@@ -1,0 +1,103 @@
+# actlab — plain GNU Makefile.
+#   make              build ./actlab and build/$(MODE)/libactlab.a
+#   make check        install missing Debian packages, build, run all tests
+#   make demo         install, build, train LeNet-5 on Fashion-MNIST
+#   make bench        side-by-side benchmarks against PyTorch (bench/)
+#   make docs         regenerate docs/activations.md from the catalog
+# Knobs: MODE=release|debug  SAN=1 (ASan+UBSan)  OMP=0  ARCH=native|x86-64-v3|...
+
+MODE ?= release
+SAN ?= 0
+OMP ?= 1
+ARCH ?= native
+CC ?= gcc
+
+BUILD := build/$(MODE)$(if $(filter 1,$(SAN)),-san)$(if $(filter 0,$(OMP)),-noomp)
+
+WARN := -Wall -Wextra -Wshadow -Wdouble-promotion -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
+# No fast-math: gradients and NaN handling depend on IEEE semantics.
+MATH := -fno-math-errno -fno-trapping-math -ffp-contract=off
+CFLAGS_release := -O3 -march=$(ARCH) -g
+CFLAGS_debug := -O0 -g3 -march=$(ARCH)
+CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(MATH) $(CFLAGS_$(MODE)) \
+	-Iinclude -Isrc -MMD -MP
+LDLIBS := -lopenblas -llapacke -linih -lsqlite3 -lz -lm -lpthread
+ifeq ($(OMP),1)
+CFLAGS += -fopenmp
+LDFLAGS += -fopenmp
+else
+CFLAGS += -fopenmp-simd -Wno-unknown-pragmas
+endif
+ifeq ($(SAN),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC := $(wildcard src/*/*.c)
+CLI_SRC := $(wildcard tools/actlab/*.c)
+TEST_SRC := $(wildcard tests/*.c)
+MODELS := $(wildcard models/*.cfg)
+ZOO_C := $(BUILD)/gen/zoo_data.c
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/zoo_data.o
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libactlab.a
+CLI := $(BUILD)/actlab
+TESTBIN := $(BUILD)/run_tests
+
+.PHONY: all check test demo bench docs format clean deps
+all: actlab
+
+actlab: $(CLI)
+	@cp $(CLI) actlab.tmp && mv -f actlab.tmp actlab
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(CLI): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(TESTBIN): $(TEST_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS)
+
+$(ZOO_C): $(MODELS) scripts/embed-models.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-models.sh $@ $(MODELS)
+
+$(BUILD)/gen/zoo_data.o: $(ZOO_C)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+deps:
+	@scripts/install-deps.sh
+
+# The test runner's last line is "N passed, N failed"; non-zero exit on failure.
+check: deps
+	@$(MAKE) --no-print-directory actlab $(TESTBIN)
+	@ACTLAB_BIN=./actlab $(TESTBIN)
+
+test: actlab $(TESTBIN)
+	@ACTLAB_BIN=./actlab $(TESTBIN) $(T)
+
+demo: deps
+	@$(MAKE) --no-print-directory actlab
+	./actlab train --model lenet5 --act relu --data fashion-mnist --epochs 10 \
+		--opt sgd --lr 0.01 --momentum 0.9 --batch 64
+
+bench: deps actlab
+	bench/run_core.sh
+
+docs: actlab
+	./actlab act list --markdown > docs/activations.md
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(wildcard include/actlab/*.h src/*/*.h tests/*.h)
+
+clean:
+	rm -rf build actlab
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

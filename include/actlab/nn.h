@@ -1,0 +1,111 @@
+/* nn.h — models: a sequence of layers built from an INI .cfg description
+ * (darknet-like, one section per layer) or a zoo name, with forward,
+ * backward, and flat parameter/gradient memory.
+ *
+ * Memory: one arena holds every parameter, one the gradients, in the same
+ * order: network weights first, then activation parameters, so the two
+ * optimizer groups are two contiguous ranges. Layer outputs live in one
+ * activation arena sized for the batch given to al_model_reserve().
+ * Parameter gradients accumulate (+=) until al_model_zero_grad(); input
+ * gradients are written.
+ */
+#ifndef ACTLAB_NN_H
+#define ACTLAB_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "actlab/act.h"
+#include "actlab/core.h"
+#include "actlab/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct al_model al_model;
+
+typedef struct {
+	const char *act;       /* spec for `act = $ACT` sites (default "relu") */
+	const char *act_sites; /* "all" (default), "first", or "1,3,..." (1-based) */
+	int in_c, in_h, in_w;  /* input shape per sample */
+	int classes;           /* output classes (the cfg may use $CLASSES) */
+	uint64_t seed;         /* parameter initialisation */
+	/* extra `key=value` substitutions for $KEY in the cfg, e.g. "WIDTH=512" */
+	const char *vars[8];
+} al_model_opts;
+
+al_model_opts al_model_opts_default(void);
+
+/* desc: a zoo name (see al_zoo_*), or a path to a .cfg file. */
+al_status al_model_create(const char *desc, const al_model_opts *opts, al_model **out);
+/* Builds from cfg text held in memory; `where` names it in error messages. */
+al_status al_model_create_text(const char *text, const char *where, const al_model_opts *opts,
+			       al_model **out);
+void al_model_free(al_model *m);
+
+/* Sizes the activation arena for batches of up to n samples. */
+al_status al_model_reserve(al_model *m, int n);
+
+/* x: (n, in_c, in_h, in_w). Returns the logits (n, classes), owned by m
+ * and valid until the next forward. train: 1 for training behaviour
+ * (dropout, batch statistics, stochastic activations). */
+al_status al_model_forward(al_model *m, const float *x, int n, int train, const float **logits);
+/* dlogits: (n, classes), gradient of the loss w.r.t. the logits of the
+ * last forward. Accumulates parameter gradients. */
+al_status al_model_backward(al_model *m, const float *dlogits);
+void al_model_zero_grad(al_model *m);
+/* Input gradient of the last backward: (n, in_c, in_h, in_w). */
+const float *al_model_input_grad(const al_model *m);
+/* Whether backward computes the input gradient (off by default). */
+void al_model_want_input_grad(al_model *m, int on);
+
+/* Flat parameter and gradient memory. Weights are [0, nweights), activation
+ * parameters [nweights, nparams). */
+float *al_model_params(al_model *m);
+float *al_model_grads(al_model *m);
+size_t al_model_nparams(const al_model *m);
+size_t al_model_nweights(const al_model *m);
+/* Clamps activation parameters to their bounds (after each step). */
+void al_model_project(al_model *m);
+/* Resets the per-step RNG used by dropout and stochastic activations. */
+void al_model_set_rng(al_model *m, const al_rng *r);
+
+/* Batch-norm running statistics and other non-trained state that a
+ * checkpoint must carry. */
+float *al_model_state(al_model *m);
+size_t al_model_nstate(const al_model *m);
+
+int al_model_classes(const al_model *m);
+void al_model_input_shape(const al_model *m, int *c, int *h, int *w);
+/* One line per layer: type, output shape, parameters. */
+void al_model_summary(const al_model *m, FILE *f);
+/* The canonical cfg text after substitution (recorded in checkpoints). */
+const char *al_model_cfg_text(const al_model *m);
+
+/* Activation layers with trainable parameters, for logging learned values. */
+int al_model_act_layers(const al_model *m);
+/* i-th activation layer: its name, spec, parameters [G,P] and G. */
+void al_model_act_layer(const al_model *m, int i, const char **name, const al_act_spec **spec,
+			const float **params, size_t *groups);
+
+/* ---- losses (mean over the batch) --------------------------------------- */
+/* Softmax cross-entropy. logits (n, k); labels in [0, k). Writes dlogits
+ * (n, k) when non-NULL. Returns the mean loss. */
+double al_softmax_xent(const float *logits, const int32_t *labels, int n, int k, float *dlogits);
+/* Mean squared error against one-hot targets, summed over classes and
+ * averaged over the batch. */
+double al_mse_onehot(const float *logits, const int32_t *labels, int n, int k, float *dlogits);
+
+/* ---- zoo ---------------------------------------------------------------- */
+int al_zoo_count(void);
+const char *al_zoo_name(int i);
+const char *al_zoo_doc(int i);
+/* The cfg text of a zoo model, or NULL. */
+const char *al_zoo_cfg(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

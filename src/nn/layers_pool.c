@@ -1,0 +1,315 @@
+/* layers_pool.c — max pooling, average pooling and global average pooling
+ * (NCHW), with PyTorch's semantics (floor output size, max-pool padding
+ * acts as -inf, ties and NaN handled like PyTorch's CPU kernel: the first
+ * maximum in row-major window order wins, a NaN always replaces).
+ *
+ * Every (image, channel) plane is independent, so OpenMP runs over planes
+ * and each thread writes disjoint outputs: results never depend on the
+ * thread count. Max pooling records the argmax of each output (an int32
+ * index into the input plane) in scratch for backward.
+ * Not for: adaptive pooling, ceil_mode, learned (window) activations.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/layer.h"
+
+typedef struct {
+	int c, ih, iw, oh, ow;
+	int k, s, p;
+	int include_pad; /* avgpool: count_include_pad */
+	/* window of output row o: input rows [hb[o], he[o]) (clipped to the
+	 * input); likewise columns */
+	int *hb, *he, *wb, *we;
+} pool_cfg;
+
+static void pool_free(al_layer *l)
+{
+	pool_cfg *c = l->priv;
+	if (c) {
+		free(c->hb);
+		free(c->wb);
+		free(c);
+	}
+	l->priv = NULL;
+}
+
+static al_status pool_setup(al_layer *l, al_cfg_section *s, const char *what, int avg)
+{
+	pool_cfg *c = calloc(1, sizeof *c);
+	if (!c)
+		return al_err(AL_ENOMEM, "%s: out of memory", what);
+	l->priv = c;
+	if (l->nin != 1)
+		return al_err(AL_EINVAL, "%s takes one input, got %d", what, l->nin);
+	AL_TRY(al_cfg_int(s, "size", 0, 1, 1 << 16, &c->k));
+	if (c->k == 0)
+		return al_err(AL_EINVAL, "%s needs size = K (window)", what);
+	AL_TRY(al_cfg_int(s, "stride", c->k, 1, 1 << 16, &c->s));
+	AL_TRY(al_cfg_int(s, "pad", 0, 0, 1 << 16, &c->p));
+	if (avg)
+		AL_TRY(al_cfg_int(s, "count_include_pad", 1, 0, 1, &c->include_pad));
+	if (c->p > c->k / 2)
+		return al_err(AL_EINVAL, "%s: pad = %d is more than half the window size %d", what,
+			      c->p, c->k);
+	c->c = l->in_c[0];
+	c->ih = l->in_h[0];
+	c->iw = l->in_w[0];
+	int ph = c->ih + 2 * c->p, pw = c->iw + 2 * c->p;
+	if (c->k > ph || c->k > pw)
+		return al_err(AL_EINVAL, "%s: window %d larger than padded input %dx%d", what, c->k,
+			      ph, pw);
+	c->oh = (ph - c->k) / c->s + 1;
+	c->ow = (pw - c->k) / c->s + 1;
+	c->hb = malloc(2 * (size_t)c->oh * sizeof(int));
+	c->wb = malloc(2 * (size_t)c->ow * sizeof(int));
+	if (!c->hb || !c->wb)
+		return al_err(AL_ENOMEM, "%s: out of memory", what);
+	c->he = c->hb + c->oh;
+	c->we = c->wb + c->ow;
+	for (int o = 0; o < c->oh; o++) {
+		int b = o * c->s - c->p, e = b + c->k;
+		c->hb[o] = b < 0 ? 0 : b;
+		c->he[o] = e > c->ih ? c->ih : e;
+	}
+	for (int o = 0; o < c->ow; o++) {
+		int b = o * c->s - c->p, e = b + c->k;
+		c->wb[o] = b < 0 ? 0 : b;
+		c->we[o] = e > c->iw ? c->iw : e;
+	}
+	l->out_c = c->c;
+	l->out_h = c->oh;
+	l->out_w = c->ow;
+	return AL_OK;
+}
+
+/* ---- maxpool ------------------------------------------------------------ */
+static al_status maxpool_setup(al_layer *l, al_cfg_section *s)
+{
+	return pool_setup(l, s, "maxpool", 0);
+}
+
+/* argmax indices: one int32 per output (int32 and float have the same size) */
+static size_t maxpool_scratch(const al_layer *l, int n) { return (size_t)n * al_out_size(l); }
+
+/* x: (ih, iw) plane -> y: (oh, ow), arg: index into the plane.
+ * 2x2 stride 2 unpadded windows (LeNet, VGG) take a branch-light path. */
+static void maxpool_plane(const pool_cfg *c, const float *restrict x, float *restrict y,
+			  int32_t *restrict arg)
+{
+	const int iw = c->iw, ow = c->ow;
+	if (c->k == 2 && c->s == 2 && c->p == 0) {
+		for (int oy = 0; oy < c->oh; oy++) {
+			const float *r0 = x + (size_t)(2 * oy) * (size_t)iw, *r1 = r0 + iw;
+			float *yr = y + (size_t)oy * (size_t)ow;
+			int32_t *ar = arg + (size_t)oy * (size_t)ow;
+			const int32_t base = 2 * oy * iw;
+			for (int ox = 0; ox < ow; ox++) {
+				float a = r0[2 * ox], b = r0[2 * ox + 1], d = r1[2 * ox],
+				      e = r1[2 * ox + 1];
+				/* first max wins; NaN wins (PyTorch CPU) */
+				float m = a;
+				int32_t idx = base + 2 * ox;
+				if (b > m || b != b) {
+					m = b;
+					idx = base + 2 * ox + 1;
+				}
+				if ((d > m || d != d)) {
+					m = d;
+					idx = base + iw + 2 * ox;
+				}
+				if ((e > m || e != e)) {
+					m = e;
+					idx = base + iw + 2 * ox + 1;
+				}
+				yr[ox] = m;
+				ar[ox] = idx;
+			}
+		}
+		return;
+	}
+	for (int oy = 0; oy < c->oh; oy++) {
+		const int hb = c->hb[oy], he = c->he[oy];
+		for (int ox = 0; ox < ow; ox++) {
+			const int wb = c->wb[ox], we = c->we[ox];
+			float m = -INFINITY;
+			int32_t idx = hb * iw + wb;
+			for (int h = hb; h < he; h++) {
+				const float *r = x + (size_t)h * (size_t)iw;
+				for (int w = wb; w < we; w++) {
+					float v = r[w];
+					if ((v > m || v != v)) {
+						m = v;
+						idx = h * iw + w;
+					}
+				}
+			}
+			y[(size_t)oy * (size_t)ow + (size_t)ox] = m;
+			arg[(size_t)oy * (size_t)ow + (size_t)ox] = idx;
+		}
+	}
+}
+
+static void maxpool_forward(al_layer *l, int n, int train)
+{
+	const pool_cfg *c = l->priv;
+	const size_t in_pl = (size_t)c->ih * (size_t)c->iw, out_pl = (size_t)c->oh * (size_t)c->ow;
+	const long planes = (long)n * c->c;
+	int32_t *arg = (int32_t *)(void *)l->scratch;
+#pragma omp parallel for schedule(static)
+	for (long q = 0; q < planes; q++)
+		maxpool_plane(c, l->x[0] + (size_t)q * in_pl, l->y + (size_t)q * out_pl,
+			      arg + (size_t)q * out_pl);
+}
+
+static void maxpool_backward(al_layer *l, int n)
+{
+	const pool_cfg *c = l->priv;
+	if (!l->dx[0])
+		return;
+	const size_t in_pl = (size_t)c->ih * (size_t)c->iw, out_pl = (size_t)c->oh * (size_t)c->ow;
+	const long planes = (long)n * c->c;
+	const int32_t *arg = (const int32_t *)(const void *)l->scratch;
+	/* overlapping windows (stride < size) may pick one input twice: += */
+#pragma omp parallel for schedule(static)
+	for (long q = 0; q < planes; q++) {
+		float *dx = l->dx[0] + (size_t)q * in_pl;
+		const float *dy = l->dy + (size_t)q * out_pl;
+		const int32_t *a = arg + (size_t)q * out_pl;
+		memset(dx, 0, in_pl * sizeof(float));
+		for (size_t j = 0; j < out_pl; j++)
+			dx[a[j]] += dy[j];
+	}
+}
+
+const al_layer_ops al_layer_maxpool = {
+	.type = "maxpool",
+	.doc = "max pooling: size = K, stride = K, pad = 0 (at most K/2, acts as -inf); "
+	       "ties go to the first element",
+	.setup = maxpool_setup,
+	.scratch = maxpool_scratch,
+	.forward = maxpool_forward,
+	.backward = maxpool_backward,
+	.free = pool_free,
+};
+
+/* ---- avgpool ------------------------------------------------------------ */
+static al_status avgpool_setup(al_layer *l, al_cfg_section *s)
+{
+	return pool_setup(l, s, "avgpool", 1);
+}
+
+/* Divisor of output (oy, ox): the window area including padding (always
+ * K*K with floor output sizes) or only the part inside the input. Divided,
+ * not multiplied by a reciprocal, to round like PyTorch. */
+static inline float avg_div(const pool_cfg *c, int oy, int ox)
+{
+	int cnt = c->include_pad ? c->k * c->k
+				 : (c->he[oy] - c->hb[oy]) * (c->we[ox] - c->wb[ox]);
+	return (float)cnt;
+}
+
+static void avgpool_forward(al_layer *l, int n, int train)
+{
+	const pool_cfg *c = l->priv;
+	const size_t in_pl = (size_t)c->ih * (size_t)c->iw, out_pl = (size_t)c->oh * (size_t)c->ow;
+	const long planes = (long)n * c->c;
+	const int iw = c->iw, ow = c->ow;
+#pragma omp parallel for schedule(static)
+	for (long q = 0; q < planes; q++) {
+		const float *x = l->x[0] + (size_t)q * in_pl;
+		float *y = l->y + (size_t)q * out_pl;
+		for (int oy = 0; oy < c->oh; oy++)
+			for (int ox = 0; ox < ow; ox++) {
+				float sum = 0.0f;
+				for (int h = c->hb[oy]; h < c->he[oy]; h++)
+					for (int w = c->wb[ox]; w < c->we[ox]; w++)
+						sum += x[(size_t)h * (size_t)iw + (size_t)w];
+				y[(size_t)oy * (size_t)ow + (size_t)ox] = sum / avg_div(c, oy, ox);
+			}
+	}
+}
+
+static void avgpool_backward(al_layer *l, int n)
+{
+	const pool_cfg *c = l->priv;
+	if (!l->dx[0])
+		return;
+	const size_t in_pl = (size_t)c->ih * (size_t)c->iw, out_pl = (size_t)c->oh * (size_t)c->ow;
+	const long planes = (long)n * c->c;
+	const int iw = c->iw, ow = c->ow;
+#pragma omp parallel for schedule(static)
+	for (long q = 0; q < planes; q++) {
+		float *dx = l->dx[0] + (size_t)q * in_pl;
+		const float *dy = l->dy + (size_t)q * out_pl;
+		memset(dx, 0, in_pl * sizeof(float));
+		for (int oy = 0; oy < c->oh; oy++)
+			for (int ox = 0; ox < ow; ox++) {
+				float g = dy[(size_t)oy * (size_t)ow + (size_t)ox] / avg_div(c, oy, ox);
+				for (int h = c->hb[oy]; h < c->he[oy]; h++)
+					for (int w = c->wb[ox]; w < c->we[ox]; w++)
+						dx[(size_t)h * (size_t)iw + (size_t)w] += g;
+			}
+	}
+}
+
+const al_layer_ops al_layer_avgpool = {
+	.type = "avgpool",
+	.doc = "average pooling: size = K, stride = K, pad = 0 (at most K/2), "
+	       "count_include_pad = 1|0 (as in PyTorch)",
+	.setup = avgpool_setup,
+	.forward = avgpool_forward,
+	.backward = avgpool_backward,
+	.free = pool_free,
+};
+
+/* ---- gap: global average pooling (C, H, W) -> (C, 1, 1) ------------------ */
+static al_status gap_setup(al_layer *l, al_cfg_section *s)
+{
+	if (l->nin != 1)
+		return al_err(AL_EINVAL, "gap takes one input, got %d", l->nin);
+	l->out_c = l->in_c[0];
+	l->out_h = l->out_w = 1;
+	return AL_OK;
+}
+
+static void gap_forward(al_layer *l, int n, int train)
+{
+	const size_t hw = (size_t)l->in_h[0] * (size_t)l->in_w[0];
+	const long planes = (long)n * l->out_c;
+	const float cnt = (float)hw;
+#pragma omp parallel for schedule(static)
+	for (long q = 0; q < planes; q++) {
+		const float *x = l->x[0] + (size_t)q * hw;
+		float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+		for (size_t j = 0; j < hw; j++)
+			sum += x[j];
+		l->y[q] = sum / cnt;
+	}
+}
+
+static void gap_backward(al_layer *l, int n)
+{
+	if (!l->dx[0])
+		return;
+	const size_t hw = (size_t)l->in_h[0] * (size_t)l->in_w[0];
+	const long planes = (long)n * l->out_c;
+	const float cnt = (float)hw;
+#pragma omp parallel for schedule(static)
+	for (long q = 0; q < planes; q++) {
+		float *dx = l->dx[0] + (size_t)q * hw, g = l->dy[q] / cnt;
+		for (size_t j = 0; j < hw; j++)
+			dx[j] = g;
+	}
+}
+
+const al_layer_ops al_layer_gap = {
+	.type = "gap",
+	.doc = "global average pooling: (C, H, W) -> (C, 1, 1)",
+	.setup = gap_setup,
+	.forward = gap_forward,
+	.backward = gap_backward,
+};

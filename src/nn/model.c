@@ -1,0 +1,710 @@
+/* model.c — builds a model from cfg text, owns all its memory, and runs
+ * forward and backward over the layer list.
+ *
+ * Layers run in file order; a layer's inputs are the previous layer unless
+ * the section says `inputs = -1,-3` (relative) or names layers
+ * (`inputs = c1,c3`); [shortcut] `from = -3` and [concat] `layers = ...`
+ * are the darknet spellings. Backward visits layers in reverse: the first
+ * consumer (in reverse order) of a layer writes its gradient directly, later
+ * consumers write to a temporary that is added, so fan-out (residual
+ * blocks) sums gradients without any zeroing pass.
+ * Not for: layer math (layers_*.c), parsing (cfg.c).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actlab/nn.h"
+#include "nn/cfg.h"
+#include "nn/layer.h"
+
+struct al_model {
+	int nl;
+	al_layer *layers;
+	char *cfg_text;
+	char act_spec[256];
+	float *params, *grads, *state;
+	size_t np, nw, nstate;
+	int classes, in_c, in_h, in_w;
+	/* activation arena */
+	int cap_n, cur_n, fwd_ready;
+	float *arena;
+	float **ybuf, **dybuf, **sbuf;
+	float *tmp;          /* fan-out gradients: ntmp slots of tmp_floats */
+	size_t tmp_floats;
+	int ntmp;
+	int *nconsumers;
+	float *input_grad;
+	int want_input_grad;
+	al_rng step_rng;
+	int nact; /* activation layers with parameters */
+	int *act_idx;
+};
+
+al_model_opts al_model_opts_default(void)
+{
+	al_model_opts o;
+	memset(&o, 0, sizeof o);
+	o.act = "relu";
+	o.act_sites = "all";
+	o.in_c = 1;
+	o.in_h = 28;
+	o.in_w = 28;
+	o.classes = 10;
+	o.seed = 1;
+	return o;
+}
+
+/* ---- $VAR substitution ---------------------------------------------------- */
+static al_status substitute(const char *text, const al_model_opts *o, const char *where,
+			    char **out)
+{
+	size_t cap = strlen(text) * 2 + 4096, l = 0;
+	char *r = malloc(cap);
+	if (!r)
+		return al_err(AL_ENOMEM, "%s: out of memory", where);
+	int comment = 0, line_start = 1;
+	for (const char *p = text; *p;) {
+		if (line_start) {
+			const char *q = p;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			comment = *q == '#' || *q == ';';
+		}
+		line_start = *p == '\n';
+		if (*p == '$' && !comment) {
+			const char *e = p + 1;
+			while ((*e >= 'A' && *e <= 'Z') || (*e >= '0' && *e <= '9') || *e == '_')
+				e++;
+			size_t nl = (size_t)(e - p - 1);
+			char name[64], val[256];
+			snprintf(name, sizeof name, "%.*s", (int)nl, p + 1);
+			val[0] = 0;
+			int found = 0;
+			if (strcmp(name, "ACT") == 0) {
+				snprintf(val, sizeof val, "$ACT"); /* resolved per site */
+				found = 1;
+			} else if (strcmp(name, "CLASSES") == 0) {
+				snprintf(val, sizeof val, "%d", o->classes);
+				found = 1;
+			}
+			for (int i = 0; i < 8 && o->vars[i] && !found; i++) {
+				const char *eq = strchr(o->vars[i], '=');
+				if (eq && (size_t)(eq - o->vars[i]) == nl &&
+				    strncmp(o->vars[i], name, nl) == 0) {
+					snprintf(val, sizeof val, "%s", eq + 1);
+					found = 1;
+				}
+			}
+			if (!found) {
+				/* a default may follow: $WIDTH:256 */
+				if (*e == ':') {
+					const char *d = e + 1, *de = d;
+					while (*de && *de != '\n' && *de != ' ' && *de != ',' && *de != ';')
+						de++;
+					snprintf(val, sizeof val, "%.*s", (int)(de - d), d);
+					e = de;
+					found = 1;
+				}
+			} else if (*e == ':') {
+				while (*e && *e != '\n' && *e != ' ' && *e != ',' && *e != ';')
+					e++;
+			}
+			if (!found) {
+				free(r);
+				return al_err(AL_EINVAL, "%s: variable $%s is not set (give %s=VALUE)",
+					      where, name, name);
+			}
+			size_t vl = strlen(val);
+			if (l + vl + 1 >= cap) {
+				free(r);
+				return al_err(AL_EINVAL, "%s: substituted text too long", where);
+			}
+			memcpy(r + l, val, vl);
+			l += vl;
+			p = e;
+		} else {
+			if (l + 2 >= cap) {
+				free(r);
+				return al_err(AL_EINVAL, "%s: text too long", where);
+			}
+			r[l++] = *p++;
+		}
+	}
+	r[l] = 0;
+	*out = r;
+	return AL_OK;
+}
+
+/* ---- act sites ------------------------------------------------------------ */
+static al_status site_selected(const char *sites, int site, int *sel)
+{
+	if (!sites || strcmp(sites, "all") == 0) {
+		*sel = 1;
+		return AL_OK;
+	}
+	if (strcmp(sites, "first") == 0) {
+		*sel = site == 1;
+		return AL_OK;
+	}
+	if (strcmp(sites, "none") == 0) {
+		*sel = 0;
+		return AL_OK;
+	}
+	*sel = 0;
+	for (const char *p = sites; *p;) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (end == p || v < 1)
+			return al_err(AL_EINVAL,
+				      "--act-sites '%s': expected all, first, none or a list of "
+				      "1-based site numbers like 1,3",
+				      sites);
+		if (v == site)
+			*sel = 1;
+		p = end;
+		while (*p == ',')
+			p++;
+	}
+	return AL_OK;
+}
+
+static const al_layer_ops *find_kind(const char *type)
+{
+	for (int i = 0; al_layer_kinds[i]; i++)
+		if (strcmp(al_layer_kinds[i]->type, type) == 0)
+			return al_layer_kinds[i];
+	return NULL;
+}
+
+static void kind_list(char *buf, size_t cap)
+{
+	size_t l = 0;
+	buf[0] = 0;
+	for (int i = 0; al_layer_kinds[i] && l + 1 < cap; i++)
+		l += (size_t)snprintf(buf + l, cap - l, "%s%s", i ? ", " : "", al_layer_kinds[i]->type);
+}
+
+/* Resolves one input reference: a relative index (-1 = previous layer) or
+ * a layer name. cur = index of the layer being built. */
+static al_status resolve_ref(al_model *m, al_cfg_section *s, int cur, const char *ref, int *out)
+{
+	char *end;
+	long v = strtol(ref, &end, 10);
+	if (end != ref && *end == 0) {
+		long idx = v < 0 ? cur + v : v;
+		if (idx < -1 || idx >= cur)
+			return al_err(AL_EINVAL, "%s:%d: [%s] input %s refers to no earlier layer",
+				      s->where, s->line, s->type, ref);
+		*out = (int)idx;
+		return AL_OK;
+	}
+	if (strcmp(ref, "input") == 0) {
+		*out = -1;
+		return AL_OK;
+	}
+	for (int i = cur - 1; i >= 0; i--)
+		if (strcmp(m->layers[i].name, ref) == 0) {
+			*out = i;
+			return AL_OK;
+		}
+	return al_err(AL_EINVAL, "%s:%d: [%s] input '%s' is not the name of an earlier layer",
+		      s->where, s->line, s->type, ref);
+}
+
+static al_status parse_inputs(al_model *m, al_cfg_section *s, int cur, al_layer *l)
+{
+	const char *v = NULL;
+	int prepend_prev = 0;
+	if (al_cfg_has(s, "inputs"))
+		v = al_cfg_str(s, "inputs", NULL);
+	else if (al_cfg_has(s, "layers"))
+		v = al_cfg_str(s, "layers", NULL);
+	else if (al_cfg_has(s, "from")) {
+		v = al_cfg_str(s, "from", NULL);
+		prepend_prev = 1;
+	}
+	l->nin = 0;
+	if (!v || prepend_prev)
+		l->src[l->nin++] = cur - 1;
+	for (const char *p = v; p && *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		char ref[64];
+		size_t k = 0;
+		while (*p && *p != ',' && *p != ' ' && k + 1 < sizeof ref)
+			ref[k++] = *p++;
+		ref[k] = 0;
+		if (l->nin >= AL_MAX_INPUTS)
+			return al_err(AL_EINVAL, "%s:%d: [%s] more than %d inputs", s->where, s->line,
+				      s->type, AL_MAX_INPUTS);
+		AL_TRY(resolve_ref(m, s, cur, ref, &l->src[l->nin]));
+		l->nin++;
+	}
+	for (int k = 0; k < l->nin; k++) {
+		int sidx = l->src[k];
+		if (sidx < 0) {
+			l->in_c[k] = m->in_c;
+			l->in_h[k] = m->in_h;
+			l->in_w[k] = m->in_w;
+		} else {
+			l->in_c[k] = m->layers[sidx].out_c;
+			l->in_h[k] = m->layers[sidx].out_h;
+			l->in_w[k] = m->layers[sidx].out_w;
+		}
+	}
+	return AL_OK;
+}
+
+void al_model_free(al_model *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < m->nl; i++)
+		if (m->layers[i].ops && m->layers[i].ops->free)
+			m->layers[i].ops->free(&m->layers[i]);
+	free(m->layers);
+	free(m->cfg_text);
+	al_free(m->params);
+	al_free(m->grads);
+	al_free(m->state);
+	al_free(m->arena);
+	al_free(m->tmp);
+	al_free(m->input_grad);
+	free(m->ybuf);
+	free(m->dybuf);
+	free(m->sbuf);
+	free(m->nconsumers);
+	free(m->act_idx);
+	free(m);
+}
+
+static al_status build(al_model *m, al_cfg *cfg, const al_model_opts *o, const char *where)
+{
+	int site = 0;
+	int cap = cfg->nsec * 2 + 1;
+	m->layers = calloc((size_t)cap, sizeof *m->layers);
+	if (!m->layers)
+		return al_err(AL_ENOMEM, "%s: out of memory", where);
+	al_init_kind net_init = AL_INIT_TORCH;
+	for (int si = 0; si < cfg->nsec; si++) {
+		al_cfg_section *s = &cfg->sec[si];
+		if (strcmp(s->type, "net") == 0) {
+			if (si != 0)
+				return al_err(AL_EINVAL, "%s:%d: [net] must be the first section",
+					      s->where, s->line);
+			const char *init = al_cfg_str(s, "init", "torch");
+			if (al_init_parse(init, &net_init) != AL_OK)
+				return al_err_ctx(AL_EINVAL, "%s:%d: [net]", s->where, s->line);
+			int c, h, w;
+			AL_TRY(al_cfg_int(s, "channels", m->in_c, 1, 1 << 16, &c));
+			AL_TRY(al_cfg_int(s, "height", m->in_h, 1, 1 << 16, &h));
+			AL_TRY(al_cfg_int(s, "width", m->in_w, 1, 1 << 16, &w));
+			if (c != m->in_c || h != m->in_h || w != m->in_w)
+				return al_err(AL_EINVAL,
+					      "%s:%d: model expects input %dx%dx%d, data gives %dx%dx%d",
+					      s->where, s->line, c, h, w, m->in_c, m->in_h, m->in_w);
+			(void)al_cfg_str(s, "doc", NULL);
+			AL_TRY(al_cfg_check_unused(s, "init, channels, height, width, doc"));
+			continue;
+		}
+		const al_layer_ops *ops = find_kind(s->type);
+		if (!ops) {
+			char kinds[1024];
+			kind_list(kinds, sizeof kinds);
+			return al_err(AL_EINVAL, "%s:%d: unknown layer type [%s]; valid: %s", s->where,
+				      s->line, s->type, kinds);
+		}
+		/* The section may carry a trailing activation (`act = ...`). */
+		int layer_count = (strcmp(s->type, "act") != 0 && al_cfg_has(s, "act")) ? 2 : 1;
+		for (int part = 0; part < layer_count; part++) {
+			int li = m->nl;
+			al_layer *l = &m->layers[li];
+			l->index = li;
+			const char *nm = part == 0 ? al_cfg_str(s, "name", NULL) : NULL;
+			if (nm)
+				snprintf(l->name, sizeof l->name, "%s", nm);
+			else
+				snprintf(l->name, sizeof l->name, "%s%d", part ? "act" : s->type, li + 1);
+			for (int j = 0; j < li && nm; j++)
+				if (strcmp(m->layers[j].name, nm) == 0)
+					return al_err(AL_EINVAL, "%s:%d: layer name '%s' used twice",
+						      s->where, s->line, nm);
+			if (part == 0) {
+				AL_TRY(parse_inputs(m, s, li, l));
+			} else {
+				l->nin = 1;
+				l->src[0] = li - 1;
+				l->in_c[0] = m->layers[li - 1].out_c;
+				l->in_h[0] = m->layers[li - 1].out_h;
+				l->in_w[0] = m->layers[li - 1].out_w;
+			}
+			const al_layer_ops *lops = part == 0 ? ops : find_kind("act");
+			l->ops = lops;
+			al_init_kind ik = net_init;
+			if (part == 0 && al_cfg_has(s, "init") &&
+			    al_init_parse(al_cfg_str(s, "init", ""), &ik) != AL_OK)
+				return al_err_ctx(AL_EINVAL, "%s:%d: [%s]", s->where, s->line, s->type);
+			l->init_kind = (int)ik;
+			/* activation spec for act layers */
+			if (lops == find_kind("act")) {
+				const char *spec = al_cfg_str(s, "act", "$ACT");
+				const char *def = al_cfg_str(s, "default", "relu");
+				if (strcmp(spec, "$ACT") == 0) {
+					int sel;
+					site++;
+					AL_TRY(site_selected(o->act_sites, site, &sel));
+					spec = sel ? o->act : def;
+					l->act_site = site;
+				}
+				if (al_act_parse(spec, &l->act) != AL_OK)
+					return al_err_ctx(AL_EINVAL, "%s:%d: [%s]", s->where, s->line,
+							  s->type);
+			}
+			if (part == 0) {
+				al_status st = lops->setup(l, s);
+				if (st != AL_OK) {
+					if (strstr(al_errmsg(), s->where) == al_errmsg())
+						return st;
+					return al_err_ctx(st, "%s:%d: [%s] '%s'", s->where, s->line,
+							  s->type, l->name);
+				}
+				(void)al_cfg_str(s, "name", NULL);
+				(void)al_cfg_str(s, "inputs", NULL);
+				(void)al_cfg_str(s, "act", NULL);
+				(void)al_cfg_str(s, "default", NULL);
+				char valid[64];
+				snprintf(valid, sizeof valid, "see docs/models.md for [%s]", s->type);
+				AL_TRY(al_cfg_check_unused(s, valid));
+			} else {
+				AL_TRY(lops->setup(l, NULL));
+			}
+			if (l->out_c <= 0 || l->out_h <= 0 || l->out_w <= 0)
+				return al_err(AL_EINVAL, "%s:%d: [%s] '%s' has empty output %dx%dx%d",
+					      s->where, s->line, s->type, l->name, l->out_c, l->out_h,
+					      l->out_w);
+			m->nl++;
+		}
+	}
+	if (m->nl == 0)
+		return al_err(AL_EINVAL, "%s: no layers", where);
+	al_layer *last = &m->layers[m->nl - 1];
+	if (last->out_h != 1 || last->out_w != 1 || last->out_c != m->classes)
+		return al_err(AL_EINVAL, "%s: last layer '%s' outputs %dx%dx%d, expected %d classes",
+			      where, last->name, last->out_c, last->out_h, last->out_w, m->classes);
+	/* parameter arenas: weights first, then activation parameters */
+	size_t nw = 0, na = 0, ns = 0;
+	for (int i = 0; i < m->nl; i++) {
+		nw += m->layers[i].nw;
+		na += m->layers[i].nap;
+		ns += m->layers[i].nstate;
+	}
+	m->nw = nw;
+	m->np = nw + na;
+	m->nstate = ns;
+	m->params = al_calloc(m->np + 1, sizeof(float));
+	m->grads = al_calloc(m->np + 1, sizeof(float));
+	m->state = al_calloc(ns + 1, sizeof(float));
+	m->nconsumers = calloc((size_t)m->nl, sizeof(int));
+	m->act_idx = calloc((size_t)m->nl, sizeof(int));
+	if (!m->params || !m->grads || !m->state || !m->nconsumers || !m->act_idx)
+		return al_err(AL_ENOMEM, "%s: cannot allocate %zu parameters", where, m->np);
+	size_t ow = 0, oa = nw, os = 0;
+	al_rng r;
+	al_rng_seed(&r, o->seed);
+	for (int i = 0; i < m->nl; i++) {
+		al_layer *l = &m->layers[i];
+		l->w = m->params + ow;
+		l->dw = m->grads + ow;
+		ow += l->nw;
+		l->ap = m->params + oa;
+		l->dap = m->grads + oa;
+		oa += l->nap;
+		l->state = m->state + os;
+		os += l->nstate;
+		al_rng lr = al_rng_derive(&r, (uint64_t)i);
+		if (l->ops->init)
+			l->ops->init(l, &lr);
+		if (l->nap) {
+			m->act_idx[m->nact++] = i;
+		}
+		for (int k = 0; k < l->nin; k++)
+			if (l->src[k] >= 0)
+				m->nconsumers[l->src[k]]++;
+	}
+	return AL_OK;
+}
+
+al_status al_model_create_text(const char *text, const char *where, const al_model_opts *opts,
+			       al_model **out)
+{
+	*out = NULL;
+	al_model_opts o = opts ? *opts : al_model_opts_default();
+	if (!o.act)
+		o.act = "relu";
+	if (o.in_c <= 0 || o.in_h <= 0 || o.in_w <= 0 || o.classes <= 0)
+		return al_err(AL_EINVAL, "model: bad input shape %dx%dx%d or classes %d", o.in_c,
+			      o.in_h, o.in_w, o.classes);
+	al_act_spec probe;
+	if (al_act_parse(o.act, &probe) != AL_OK)
+		return al_err_ctx(AL_EINVAL, "--act");
+	al_model *m = calloc(1, sizeof *m);
+	if (!m)
+		return al_err(AL_ENOMEM, "model: out of memory");
+	m->in_c = o.in_c;
+	m->in_h = o.in_h;
+	m->in_w = o.in_w;
+	m->classes = o.classes;
+	snprintf(m->act_spec, sizeof m->act_spec, "%s", o.act);
+	al_status st = substitute(text, &o, where, &m->cfg_text);
+	al_cfg *cfg = NULL;
+	if (st == AL_OK) {
+		cfg = malloc(sizeof *cfg);
+		st = cfg ? al_cfg_parse(m->cfg_text, where, cfg)
+			 : al_err(AL_ENOMEM, "%s: out of memory", where);
+	}
+	if (st == AL_OK)
+		st = build(m, cfg, &o, where);
+	free(cfg);
+	if (st != AL_OK) {
+		al_model_free(m);
+		return st;
+	}
+	*out = m;
+	return AL_OK;
+}
+
+al_status al_model_create(const char *desc, const al_model_opts *opts, al_model **out)
+{
+	*out = NULL;
+	if (!desc || !*desc)
+		return al_err(AL_EINVAL, "model: empty description");
+	const char *zoo = al_zoo_cfg(desc);
+	if (zoo) {
+		char where[128];
+		snprintf(where, sizeof where, "model '%s'", desc);
+		return al_model_create_text(zoo, where, opts, out);
+	}
+	FILE *f = fopen(desc, "rb");
+	if (!f) {
+		char names[1024];
+		size_t l = 0;
+		names[0] = 0;
+		for (int i = 0; i < al_zoo_count() && l + 1 < sizeof names; i++)
+			l += (size_t)snprintf(names + l, sizeof names - l, "%s%s", i ? ", " : "",
+					      al_zoo_name(i));
+		return al_err(AL_EINVAL, "model '%s' is neither a zoo name (%s) nor a readable file",
+			      desc, names);
+	}
+	fseek(f, 0, SEEK_END);
+	long sz = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	if (sz < 0 || sz > (1 << 22)) {
+		fclose(f);
+		return al_err(AL_EFORMAT, "%s: cfg file too large", desc);
+	}
+	char *text = malloc((size_t)sz + 1);
+	if (!text) {
+		fclose(f);
+		return al_err(AL_ENOMEM, "%s: out of memory", desc);
+	}
+	size_t got = fread(text, 1, (size_t)sz, f);
+	fclose(f);
+	text[got] = 0;
+	al_status st = al_model_create_text(text, desc, opts, out);
+	free(text);
+	return st;
+}
+
+al_status al_model_reserve(al_model *m, int n)
+{
+	if (n <= m->cap_n)
+		return AL_OK;
+	if (n <= 0)
+		return al_err(AL_EINVAL, "model: batch size %d", n);
+	al_free(m->arena);
+	al_free(m->tmp);
+	al_free(m->input_grad);
+	m->arena = NULL;
+	m->tmp = NULL;
+	m->input_grad = NULL;
+	free(m->ybuf);
+	free(m->dybuf);
+	free(m->sbuf);
+	m->ybuf = calloc((size_t)m->nl, sizeof(float *));
+	m->dybuf = calloc((size_t)m->nl, sizeof(float *));
+	m->sbuf = calloc((size_t)m->nl, sizeof(float *));
+	if (!m->ybuf || !m->dybuf || !m->sbuf)
+		return al_err(AL_ENOMEM, "model: out of memory");
+	size_t total = 0, maxout = 0;
+	int maxtmp = 0;
+	for (int i = 0; i < m->nl; i++) {
+		al_layer *l = &m->layers[i];
+		size_t o = al_out_size(l) * (size_t)n;
+		size_t sc = l->ops->scratch ? l->ops->scratch(l, n) : 0;
+		total += 2 * ((o + 15) & ~(size_t)15) + ((sc + 15) & ~(size_t)15);
+		if (o > maxout)
+			maxout = o;
+		if (l->nin > maxtmp)
+			maxtmp = l->nin;
+	}
+	size_t in_floats = (size_t)n * (size_t)m->in_c * (size_t)m->in_h * (size_t)m->in_w;
+	m->arena = al_malloc(total * sizeof(float) + 64);
+	m->tmp = al_malloc((size_t)maxtmp * maxout * sizeof(float) + 64);
+	m->input_grad = al_malloc(in_floats * sizeof(float) + 64);
+	if (!m->arena || !m->tmp || !m->input_grad)
+		return al_err(AL_ENOMEM, "model: cannot allocate activations for batch %d (%zu MB)",
+			      n, total * sizeof(float) >> 20);
+	m->ntmp = maxtmp;
+	m->tmp_floats = maxout;
+	float *p = m->arena;
+	for (int i = 0; i < m->nl; i++) {
+		al_layer *l = &m->layers[i];
+		size_t o = al_out_size(l) * (size_t)n;
+		size_t sc = l->ops->scratch ? l->ops->scratch(l, n) : 0;
+		m->ybuf[i] = p;
+		p += (o + 15) & ~(size_t)15;
+		m->dybuf[i] = p;
+		p += (o + 15) & ~(size_t)15;
+		m->sbuf[i] = p;
+		p += (sc + 15) & ~(size_t)15;
+		l->y = m->ybuf[i];
+		l->dy = m->dybuf[i];
+		l->scratch = m->sbuf[i];
+	}
+	m->cap_n = n;
+	return AL_OK;
+}
+
+al_status al_model_forward(al_model *m, const float *x, int n, int train, const float **logits)
+{
+	if (n <= 0)
+		return al_err(AL_EINVAL, "model forward: batch size %d", n);
+	AL_TRY(al_model_reserve(m, n));
+	for (int i = 0; i < m->nl; i++) {
+		al_layer *l = &m->layers[i];
+		for (int k = 0; k < l->nin; k++)
+			l->x[k] = l->src[k] < 0 ? x : m->ybuf[l->src[k]];
+		l->rng = al_rng_derive(&m->step_rng, (uint64_t)i);
+		l->ops->forward(l, n, train);
+	}
+	m->cur_n = n;
+	m->fwd_ready = 1;
+	if (logits)
+		*logits = m->ybuf[m->nl - 1];
+	return AL_OK;
+}
+
+al_status al_model_backward(al_model *m, const float *dlogits)
+{
+	if (!m->fwd_ready)
+		return al_err(AL_ESTATE, "model backward called before forward");
+	int n = m->cur_n;
+	int last = m->nl - 1;
+	memcpy(m->dybuf[last], dlogits,
+	       (size_t)n * al_out_size(&m->layers[last]) * sizeof(float));
+	char *written = calloc((size_t)m->nl, 1);
+	if (!written)
+		return al_err(AL_ENOMEM, "model backward: out of memory");
+	written[last] = 1;
+	for (int i = last; i >= 0; i--) {
+		al_layer *l = &m->layers[i];
+		if (!written[i])
+			memset(m->dybuf[i], 0, (size_t)n * al_out_size(l) * sizeof(float));
+		int use_tmp[AL_MAX_INPUTS] = {0}, slot = 0;
+		for (int k = 0; k < l->nin; k++) {
+			int s = l->src[k];
+			if (s < 0) {
+				l->dx[k] = (m->want_input_grad || l->ops->always_dx) ? m->input_grad : NULL;
+			} else if (!written[s]) {
+				l->dx[k] = m->dybuf[s];
+				written[s] = 1;
+			} else {
+				l->dx[k] = m->tmp + (size_t)slot * m->tmp_floats;
+				use_tmp[k] = 1;
+				slot++;
+			}
+		}
+		l->ops->backward(l, n);
+		for (int k = 0; k < l->nin; k++) {
+			if (!use_tmp[k])
+				continue;
+			float *dst = m->dybuf[l->src[k]];
+			const float *src = l->dx[k];
+			size_t cnt = (size_t)n * al_in_size(l, k);
+#pragma omp parallel for schedule(static)
+			for (size_t j = 0; j < cnt; j++)
+				dst[j] += src[j];
+		}
+	}
+	free(written);
+	return AL_OK;
+}
+
+void al_model_zero_grad(al_model *m) { memset(m->grads, 0, m->np * sizeof(float)); }
+const float *al_model_input_grad(const al_model *m) { return m->input_grad; }
+void al_model_want_input_grad(al_model *m, int on) { m->want_input_grad = on; }
+float *al_model_params(al_model *m) { return m->params; }
+float *al_model_grads(al_model *m) { return m->grads; }
+size_t al_model_nparams(const al_model *m) { return m->np; }
+size_t al_model_nweights(const al_model *m) { return m->nw; }
+float *al_model_state(al_model *m) { return m->state; }
+size_t al_model_nstate(const al_model *m) { return m->nstate; }
+int al_model_classes(const al_model *m) { return m->classes; }
+const char *al_model_cfg_text(const al_model *m) { return m->cfg_text; }
+void al_model_set_rng(al_model *m, const al_rng *r) { m->step_rng = *r; }
+
+void al_model_input_shape(const al_model *m, int *c, int *h, int *w)
+{
+	*c = m->in_c;
+	*h = m->in_h;
+	*w = m->in_w;
+}
+
+void al_model_project(al_model *m)
+{
+	for (int i = 0; i < m->nl; i++) {
+		al_layer *l = &m->layers[i];
+		if (l->nap)
+			al_act_project(&l->act, l->ap,
+				       al_act_groups(&l->act, l->in_c[0], l->in_h[0], l->in_w[0]));
+	}
+}
+
+int al_model_act_layers(const al_model *m) { return m->nact; }
+
+void al_model_act_layer(const al_model *m, int i, const char **name, const al_act_spec **spec,
+			const float **params, size_t *groups)
+{
+	const al_layer *l = &m->layers[m->act_idx[i]];
+	*name = l->name;
+	*spec = &l->act;
+	*params = l->ap;
+	*groups = al_act_groups(&l->act, l->in_c[0], l->in_h[0], l->in_w[0]);
+}
+
+void al_model_summary(const al_model *m, FILE *f)
+{
+	fprintf(f, "%-4s %-14s %-10s %-18s %-12s %s\n", "#", "name", "type", "output", "params",
+		"inputs / activation");
+	for (int i = 0; i < m->nl; i++) {
+		const al_layer *l = &m->layers[i];
+		char shape[64], ins[128];
+		snprintf(shape, sizeof shape, "%dx%dx%d", l->out_c, l->out_h, l->out_w);
+		size_t len = 0;
+		ins[0] = 0;
+		if (l->ops == find_kind("act"))
+			snprintf(ins, sizeof ins, "%s", l->act.text);
+		else
+			for (int k = 0; k < l->nin && len + 1 < sizeof ins; k++)
+				len += (size_t)snprintf(ins + len, sizeof ins - len, "%s%s",
+							k ? "," : "",
+							l->src[k] < 0 ? "input" : m->layers[l->src[k]].name);
+		fprintf(f, "%-4d %-14s %-10s %-18s %-12zu %s\n", i + 1, l->name, l->ops->type, shape,
+			l->nw + l->nap, ins);
+	}
+	fprintf(f, "parameters: %zu (weights %zu, activation %zu)\n", m->np, m->nw, m->np - m->nw);
+}

@@ -1,0 +1,428 @@
+/* train.c — the training loop, evaluation and metrics.
+ *
+ * Randomness: shuffle order of epoch e comes from al_rng_derive(seed, e),
+ * augmentation of sample i in epoch e from a stream keyed by (e, i), and
+ * dropout/stochastic activations of step t from a stream keyed by t; so
+ * results do not depend on threads and resume is exact.
+ * img/s counts the training loop only (batch assembly, forward, backward,
+ * update), not data loading or evaluation.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "actlab/train.h"
+
+void al_train_result_free(al_train_result *r)
+{
+	if (r) {
+		al_free(r->epochs);
+		r->epochs = NULL;
+	}
+}
+
+static int argmax(const float *z, int k)
+{
+	int b = 0;
+	for (int j = 1; j < k; j++)
+		if (z[j] > z[b])
+			b = j;
+	return b;
+}
+
+al_status al_evaluate(al_model *m, const al_dataset *d, const int32_t *idx, int n,
+		      const al_norm *norm, int batch, al_loss_kind loss, al_eval_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	int k = al_model_classes(m);
+	if (d->classes > k)
+		return al_err(AL_EINVAL, "evaluate: data has %d classes, model outputs %d",
+			      d->classes, k);
+	if (!idx)
+		n = d->n;
+	if (n <= 0)
+		return AL_OK;
+	size_t per = (size_t)d->c * (size_t)d->h * (size_t)d->w;
+	float *x = al_malloc((size_t)batch * per * sizeof(float));
+	int32_t *y = al_malloc((size_t)batch * sizeof(int32_t));
+	int32_t *ids = al_malloc((size_t)batch * sizeof(int32_t));
+	long *tp = calloc((size_t)k, sizeof(long)), *fp = calloc((size_t)k, sizeof(long)),
+	     *cnt = calloc((size_t)k, sizeof(long));
+	al_status st = AL_OK;
+	if (!x || !y || !ids || !tp || !fp || !cnt) {
+		st = al_err(AL_ENOMEM, "evaluate: out of memory");
+		goto done;
+	}
+	double total = 0;
+	long correct = 0;
+	for (int b = 0; b < n; b += batch) {
+		int bn = n - b < batch ? n - b : batch;
+		for (int i = 0; i < bn; i++)
+			ids[i] = idx ? idx[b + i] : b + i;
+		al_batch_assemble(d, ids, bn, norm, NULL, NULL, 0, x, y);
+		const float *z;
+		st = al_model_forward(m, x, bn, 0, &z);
+		if (st != AL_OK)
+			goto done;
+		total += (loss == AL_LOSS_MSE ? al_mse_onehot(z, y, bn, k, NULL)
+					       : al_softmax_xent(z, y, bn, k, NULL)) *
+			 bn;
+		for (int i = 0; i < bn; i++) {
+			int p = argmax(z + (size_t)i * k, k);
+			cnt[y[i]]++;
+			if (p == y[i]) {
+				correct++;
+				tp[p]++;
+			} else {
+				fp[p]++;
+			}
+		}
+	}
+	out->loss = total / n;
+	out->acc = (double)correct / n;
+	double mp = 0, wp = 0, mr = 0, mf = 0;
+	int present = 0;
+	for (int c = 0; c < k; c++) {
+		double prec = tp[c] + fp[c] ? (double)tp[c] / (double)(tp[c] + fp[c]) : 0;
+		double rec = cnt[c] ? (double)tp[c] / (double)cnt[c] : 0;
+		mp += prec;
+		wp += prec * (double)cnt[c] / n;
+		mr += rec;
+		mf += prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
+		present++;
+	}
+	out->macro_precision = mp / present;
+	out->weighted_precision = wp;
+	out->macro_recall = mr / present;
+	out->macro_f1 = mf / present;
+done:
+	al_free(x);
+	al_free(y);
+	al_free(ids);
+	free(tp);
+	free(fp);
+	free(cnt);
+	return st;
+}
+
+static void progress(int epoch, int epochs, long done, long total, double ips, double loss,
+		     double elapsed)
+{
+	int width = 30, fill = total ? (int)(width * done / total) : width;
+	double eta = ips > 0 ? (double)(total - done) / ips : 0;
+	fprintf(stderr, "\repoch %d/%d [", epoch, epochs);
+	for (int i = 0; i < width; i++)
+		fputc(i < fill ? '=' : (i == fill ? '>' : ' '), stderr);
+	fprintf(stderr, "] %ld/%ld %.1fk img/s ETA %02d:%02d loss %.4f   ", done, total,
+		ips / 1000, (int)eta / 60, (int)eta % 60, loss);
+	(void)elapsed;
+	fflush(stderr);
+}
+
+static al_status mkdir_p(const char *dir)
+{
+	char tmp[512];
+	snprintf(tmp, sizeof tmp, "%s", dir);
+	for (char *p = tmp + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			mkdir(tmp, 0755);
+			*p = '/';
+		}
+	if (mkdir(tmp, 0755) != 0) {
+		struct stat sb;
+		if (stat(tmp, &sb) != 0 || !S_ISDIR(sb.st_mode))
+			return al_err(AL_EIO, "cannot create run folder '%s'", dir);
+	}
+	return AL_OK;
+}
+
+/* Learned activation parameters per layer, appended to act_params.csv. */
+static void log_act_params(FILE *f, al_model *m, int epoch)
+{
+	for (int i = 0; i < al_model_act_layers(m); i++) {
+		const char *name;
+		const al_act_spec *spec;
+		const float *p;
+		size_t groups;
+		al_model_act_layer(m, i, &name, &spec, &p, &groups);
+		int P = al_act_nparams(spec);
+		for (size_t g = 0; g < groups; g++)
+			for (int k = 0; k < P; k++) {
+				char pn[64];
+				al_act_param_name(spec, k, pn, sizeof pn);
+				fprintf(f, "%d,%s,%s,%zu,%s,%.9g\n", epoch, name, spec->desc->name, g, pn,
+					(double)p[g * (size_t)P + (size_t)k]);
+			}
+	}
+	fflush(f);
+}
+
+al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
+		       al_train_result *out)
+{
+	memset(out, 0, sizeof *out);
+	al_train_config c = *cin;
+	al_train_hooks hk = {0};
+	if (hooks)
+		hk = *hooks;
+	if (c.opt.act_lr < 0)
+		c.opt.act_lr = c.opt.lr;
+	al_set_threads(c.threads);
+	double t_start = al_now();
+
+	al_dataset train = {0}, test = {0};
+	al_model *m = NULL;
+	al_optim *opt = NULL;
+	int32_t *tr_idx = NULL, *va_idx = NULL, *order = NULL, *y = NULL;
+	float *x = NULL, *dz = NULL;
+	FILE *log = NULL, *plog = NULL;
+	al_checkpoint ck = {0};
+	al_status st = al_data_load(c.data, &train, &test);
+	if (st != AL_OK)
+		return st;
+	al_norm norm = strcmp(c.norm, "none") == 0 ? al_norm_none(train.c) : (al_norm){0};
+	if (strcmp(c.norm, "standard") == 0)
+		al_norm_compute(&train, &norm);
+	int ntr = 0, nva = 0;
+	st = al_data_split(&train, c.val, c.seed, &tr_idx, &ntr, &va_idx, &nva);
+	if (st != AL_OK)
+		goto done;
+	if (ntr == 0) {
+		st = al_err(AL_EINVAL, "no training samples");
+		goto done;
+	}
+	al_model_opts mo = al_model_opts_default();
+	mo.act = c.act;
+	mo.act_sites = c.act_sites;
+	mo.in_c = train.c;
+	mo.in_h = train.h;
+	mo.in_w = train.w;
+	mo.classes = train.classes;
+	mo.seed = c.seed;
+	st = al_model_create(c.model, &mo, &m);
+	if (st != AL_OK)
+		goto done;
+	st = al_optim_create(&c.opt, al_model_nparams(m), al_model_nweights(m), &opt);
+	if (st != AL_OK)
+		goto done;
+	al_sched sched = al_sched_default();
+	sched.epochs = c.epochs;
+	sched.warmup = c.warmup;
+	st = al_sched_parse(c.sched, &sched);
+	if (st != AL_OK)
+		goto done;
+
+	int start_epoch = 0;
+	if (hk.resume) {
+		st = al_checkpoint_load(hk.resume, &ck);
+		if (st != AL_OK)
+			goto done;
+		if (strcmp(ck.cfg_text, al_model_cfg_text(m)) != 0 ||
+		    strcmp(ck.config.act, c.act) != 0 || ck.nparams != al_model_nparams(m) ||
+		    ck.nstate != al_model_nstate(m)) {
+			st = al_err(AL_EINVAL,
+				    "%s: checkpoint is for a different model or activation "
+				    "(model %s, act %s)",
+				    hk.resume, ck.config.model, ck.config.act);
+			goto done;
+		}
+		size_t nopt;
+		float *os = al_optim_state(opt, &nopt);
+		if (nopt != ck.nopt) {
+			st = al_err(AL_EINVAL, "%s: optimizer state does not match --opt %s", hk.resume,
+				    al_optim_kind_name(c.opt.kind));
+			goto done;
+		}
+		memcpy(al_model_params(m), ck.params, ck.nparams * sizeof(float));
+		memcpy(al_model_state(m), ck.state, ck.nstate * sizeof(float));
+		if (nopt)
+			memcpy(os, ck.opt_state, nopt * sizeof(float));
+		al_optim_set_steps(opt, ck.opt_steps);
+		start_epoch = ck.epoch;
+	}
+
+	size_t per = (size_t)train.c * (size_t)train.h * (size_t)train.w;
+	int B = c.batch, K = train.classes;
+	x = al_malloc((size_t)B * per * sizeof(float));
+	y = al_malloc((size_t)B * sizeof(int32_t));
+	dz = al_malloc((size_t)B * (size_t)K * sizeof(float));
+	order = al_malloc((size_t)ntr * sizeof(int32_t));
+	out->epochs = al_calloc((size_t)(c.epochs > 0 ? c.epochs : 1), sizeof(al_epoch_stats));
+	if (!x || !y || !dz || !order || !out->epochs) {
+		st = al_err(AL_ENOMEM, "train: out of memory");
+		goto done;
+	}
+	st = al_model_reserve(m, B > c.eval_batch ? B : c.eval_batch);
+	if (st != AL_OK)
+		goto done;
+	if (c.out[0]) {
+		st = mkdir_p(c.out);
+		if (st != AL_OK)
+			goto done;
+		char path[600];
+		snprintf(path, sizeof path, "%s/log.csv", c.out);
+		log = fopen(path, start_epoch ? "a" : "w");
+		snprintf(path, sizeof path, "%s/act_params.csv", c.out);
+		plog = fopen(path, start_epoch ? "a" : "w");
+		if (!log || !plog) {
+			st = al_err(AL_EIO, "cannot write logs in '%s'", c.out);
+			goto done;
+		}
+		if (!start_epoch) {
+			fprintf(log, "epoch,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,"
+				     "macro_precision,lr,seconds,img_per_s\n");
+			fprintf(plog, "epoch,layer,act,group,param,value\n");
+			log_act_params(plog, m, 0);
+		}
+	}
+	al_rng seed_rng;
+	al_rng_seed(&seed_rng, c.seed);
+	al_rng shuf_base = al_rng_derive(&seed_rng, 0x5348554646ull);
+	al_rng aug_base = al_rng_derive(&seed_rng, 0x415547ull);
+	al_rng step_base = al_rng_derive(&seed_rng, 0x53544550ull);
+	al_augment aug = {c.augment_crop, c.augment_flip};
+	int use_aug = c.augment_crop > 0 || c.augment_flip;
+	long nb = (ntr + B - 1) / B;
+	double train_time = 0;
+	long train_imgs = 0;
+	int64_t step = al_optim_steps(opt);
+	int tty = hk.progress;
+
+	for (int ep = start_epoch; ep < c.epochs; ep++) {
+		double t_ep = al_now(), t_loop = 0;
+		memcpy(order, tr_idx, (size_t)ntr * sizeof(int32_t));
+		al_rng sr = al_rng_derive(&shuf_base, (uint64_t)ep);
+		al_rng_shuffle(&sr, order, (size_t)ntr);
+		al_rng ar = al_rng_derive(&aug_base, (uint64_t)ep);
+		double loss_sum = 0;
+		long correct = 0;
+		double lr_f = 0;
+		for (long b = 0; b < nb; b++) {
+			double t0 = al_now();
+			int bn = (int)(ntr - b * B < B ? ntr - b * B : B);
+			al_batch_assemble(&train, order + b * B, bn, &norm, use_aug ? &aug : NULL, &ar,
+					  (uint64_t)(b * B), x, y);
+			al_rng sr2 = al_rng_derive(&step_base, (uint64_t)step);
+			al_model_set_rng(m, &sr2);
+			const float *z;
+			st = al_model_forward(m, x, bn, 1, &z);
+			if (st != AL_OK)
+				goto done;
+			double l = c.loss == AL_LOSS_MSE ? al_mse_onehot(z, y, bn, K, dz)
+							 : al_softmax_xent(z, y, bn, K, dz);
+			if (!isfinite(l)) {
+				st = al_err(AL_ENUMERIC,
+					    "training diverged: loss is %g at epoch %d, batch %ld "
+					    "(try a smaller --lr)",
+					    l, ep + 1, b + 1);
+				goto done;
+			}
+			for (int i = 0; i < bn; i++)
+				correct += argmax(z + (size_t)i * K, K) == y[i];
+			loss_sum += l * bn;
+			al_model_zero_grad(m);
+			st = al_model_backward(m, dz);
+			if (st != AL_OK)
+				goto done;
+			lr_f = al_sched_factor(&sched, ep + (double)(b + 1) / (double)nb);
+			al_optim_step(opt, al_model_params(m), al_model_grads(m), lr_f);
+			al_model_project(m);
+			step++;
+			double dt = al_now() - t0;
+			t_loop += dt;
+			if (tty && (b % 20 == 0 || b == nb - 1))
+				progress(ep + 1, c.epochs, (long)(b * B + bn), ntr,
+					 t_loop > 0 ? (double)(b * B + bn) / t_loop : 0,
+					 loss_sum / (double)(b * B + bn), al_now() - t_ep);
+		}
+		if (tty)
+			fputc('\n', stderr);
+		train_time += t_loop;
+		train_imgs += ntr;
+		al_epoch_stats es = {0};
+		es.epoch = ep + 1;
+		es.train_loss = loss_sum / ntr;
+		es.train_acc = (double)correct / ntr;
+		es.img_per_s = t_loop > 0 ? ntr / t_loop : 0;
+		es.lr = c.opt.lr * lr_f;
+		al_eval_stats ev;
+		if (nva) {
+			st = al_evaluate(m, &train, va_idx, nva, &norm, c.eval_batch, c.loss, &ev);
+			if (st != AL_OK)
+				goto done;
+			es.val_loss = ev.loss;
+			es.val_acc = ev.acc;
+		}
+		st = al_evaluate(m, &test, NULL, test.n, &norm, c.eval_batch, c.loss, &ev);
+		if (st != AL_OK)
+			goto done;
+		es.test_loss = ev.loss;
+		es.test_acc = ev.acc;
+		es.macro_precision = ev.macro_precision;
+		es.seconds = al_now() - t_ep;
+		out->epochs[out->epochs_done++] = es;
+		out->last = es;
+		if (hk.verbose)
+			fprintf(stderr,
+				"epoch %d/%d  train loss %.4f acc %.4f | %stest loss %.4f acc %.4f "
+				"prec %.4f | %.0f img/s %.1fs\n",
+				es.epoch, c.epochs, es.train_loss, es.train_acc,
+				nva ? "" : "", es.test_loss, es.test_acc, es.macro_precision,
+				es.img_per_s, es.seconds);
+		if (log) {
+			fprintf(log, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.4f,%.1f\n", es.epoch,
+				es.train_loss, es.train_acc, es.val_loss, es.val_acc, es.test_loss,
+				es.test_acc, es.macro_precision, es.lr, es.seconds, es.img_per_s);
+			fflush(log);
+			log_act_params(plog, m, es.epoch);
+			al_checkpoint save = {0};
+			save.config = c;
+			save.cfg_text = (char *)al_model_cfg_text(m);
+			save.norm = norm;
+			save.in_c = train.c;
+			save.in_h = train.h;
+			save.in_w = train.w;
+			save.classes = K;
+			save.epoch = ep + 1;
+			save.opt_steps = al_optim_steps(opt);
+			save.params = al_model_params(m);
+			save.nparams = al_model_nparams(m);
+			save.state = al_model_state(m);
+			save.nstate = al_model_nstate(m);
+			save.opt_state = al_optim_state(opt, &save.nopt);
+			char path[600];
+			snprintf(path, sizeof path, "%s/ckpt.bin", c.out);
+			st = al_checkpoint_save(path, &save);
+			if (st != AL_OK)
+				goto done;
+		}
+		if (hk.on_epoch && hk.on_epoch(hk.user, &es))
+			break;
+	}
+	out->img_per_s = train_time > 0 ? (double)train_imgs / train_time : 0;
+	out->params = al_model_nparams(m);
+done:
+	out->seconds = al_now() - t_start;
+	out->peak_rss_mb = al_peak_rss_mb();
+	if (log)
+		fclose(log);
+	if (plog)
+		fclose(plog);
+	al_checkpoint_free(&ck);
+	al_free(x);
+	al_free(y);
+	al_free(dz);
+	al_free(order);
+	al_free(tr_idx);
+	al_free(va_idx);
+	al_optim_free(opt);
+	al_model_free(m);
+	al_dataset_free(&train);
+	al_dataset_free(&test);
+	return st;
+}

@@ -1,0 +1,398 @@
+/* test_act.c — table-driven checks of every activation catalog entry:
+ * finite differences of the double reference (input and every parameter,
+ * at default and random parameters, kink-aware), float kernels against the
+ * reference on odd lengths for shared and per-element parameters, the
+ * layer-level forward/backward in every granularity, NaN/Inf policy, and the
+ * spec parser. A new catalog row is covered without new test code. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actlab/act.h"
+#include "test.h"
+
+static double urand(al_rng *r, double lo, double hi)
+{
+	return lo + (hi - lo) * (double)al_rng_uniform(r);
+}
+
+/* Random parameter values near the initial ones, inside the bounds. */
+static void random_params(const al_act_spec *s, al_rng *r, double *p)
+{
+	const al_act_desc *d = s->desc;
+	for (int k = 0; k < d->nparams; k++) {
+		double v = s->init[k] + urand(r, -0.3, 0.3) * (fabs(s->init[k]) + 0.5);
+		if (al_param_bounded(&d->params[k])) {
+			double lo = d->params[k].lo, hi = d->params[k].hi;
+			if (v < lo)
+				v = lo + 0.1 * (fabs(lo) + 0.1);
+			if (v > hi)
+				v = hi;
+		}
+		p[k] = v;
+	}
+}
+
+static int near_kink(const al_act_spec *s, const double *p, double x, double h)
+{
+	if (!s->desc->kinks)
+		return 0;
+	double k[8];
+	int n = s->desc->kinks(s->hyper, p, k);
+	for (int i = 0; i < n; i++)
+		if (fabs(x - k[i]) < 4 * h)
+			return 1;
+	return 0;
+}
+
+/* 4-point central stencil: f'(x) ~ (-f(x+2h) + 8f(x+h) - 8f(x-h) + f(x-2h)) / 12h */
+static double fd(double (*f)(void *, double), void *u, double x, double h)
+{
+	return (-f(u, x + 2 * h) + 8 * f(u, x + h) - 8 * f(u, x - h) + f(u, x - 2 * h)) / (12 * h);
+}
+
+typedef struct {
+	const al_act_spec *s;
+	double p[AL_ACT_MAXP];
+	double x;
+	int k; /* parameter being varied, -1 for x */
+} fd_ctx;
+
+static double eval_at(void *u, double v)
+{
+	fd_ctx *c = u;
+	double p[AL_ACT_MAXP], dx, dp[AL_ACT_MAXP];
+	memcpy(p, c->p, sizeof p);
+	double x = c->x;
+	if (c->k < 0)
+		x = v;
+	else
+		p[c->k] = v;
+	return c->s->desc->ref(c->s->hyper, p, x, &dx, dp);
+}
+
+/* Worst relative error of analytic vs finite-difference derivatives. */
+static double gradcheck_entry(const al_act_spec *s, int random, al_rng *r, char *where,
+			      size_t cap)
+{
+	const al_act_desc *d = s->desc;
+	fd_ctx c = {.s = s};
+	for (int k = 0; k < d->nparams; k++)
+		c.p[k] = s->init[k];
+	if (random)
+		random_params(s, r, c.p);
+	double worst = 0, h = 1e-5;
+	for (int i = 0; i < 200; i++) {
+		double x = urand(r, d->check_lo, d->check_hi);
+		if (near_kink(s, c.p, x, h))
+			continue;
+		double dx, dp[AL_ACT_MAXP];
+		d->ref(s->hyper, c.p, x, &dx, dp);
+		c.x = x;
+		for (int k = -1; k < d->nparams; k++) {
+			c.k = k;
+			double at = k < 0 ? x : c.p[k];
+			double num = fd(eval_at, &c, at, h);
+			double ana = k < 0 ? dx : dp[k];
+			double err = fabs(num - ana) / (1e-3 + fabs(num) + fabs(ana));
+			if (err > worst) {
+				worst = err;
+				snprintf(where, cap, "%s at x=%.6g d/d%s: analytic %.9g numeric %.9g",
+					 s->text, x, k < 0 ? "x" : d->params[k].name, ana, num);
+			}
+		}
+	}
+	return worst;
+}
+
+TEST(act_gradcheck_all)
+{
+	al_rng r;
+	al_rng_seed(&r, 11);
+	for (int i = 0; i < al_act_count(); i++) {
+		const al_act_desc *d = al_act_get(i);
+		if (d->kind != AL_ACT_ELEMENT)
+			continue;
+		al_act_spec s;
+		REQUIRE_OK(al_act_parse(d->name, &s));
+		for (int random = 0; random < 2; random++) {
+			char where[512] = "";
+			double e = gradcheck_entry(&s, random, &r, where, sizeof where);
+			CHECK(e < 1e-6, "%s (%s params): worst relative error %.3g: %s", d->name,
+			      random ? "random" : "default", e, where);
+		}
+	}
+}
+
+/* Compares float kernels to the double reference over odd lengths, for
+ * shared (pstride 0) and per-element (pstride P) parameters. */
+TEST(act_kernel_vs_reference)
+{
+	static const size_t lens[] = {1, 7, 33, 1001};
+	al_rng r;
+	al_rng_seed(&r, 12);
+	for (int i = 0; i < al_act_count(); i++) {
+		const al_act_desc *d = al_act_get(i);
+		if (d->kind != AL_ACT_ELEMENT || d->stochastic)
+			continue;
+		al_act_spec s;
+		REQUIRE_OK(al_act_parse(d->name, &s));
+		int P = d->nparams;
+		for (size_t li = 0; li < 4; li++) {
+			size_t n = lens[li];
+			for (int per_elem = 0; per_elem < 2; per_elem++) {
+				if (per_elem && P == 0)
+					continue;
+				size_t G = per_elem ? n : 1;
+				float *x = malloc(n * 4), *y = malloc(n * 4), *dy = malloc(n * 4),
+				      *dx = malloc(n * 4);
+				float *pf = malloc((G * (size_t)P + 1) * 4),
+				      *dpf = calloc(G * (size_t)P + 1, 4);
+				double *pd = malloc((G * (size_t)P + 1) * 8);
+				for (size_t g = 0; g < G; g++) {
+					double tmp[AL_ACT_MAXP];
+					random_params(&s, &r, tmp);
+					for (int k = 0; k < P; k++) {
+						pf[g * (size_t)P + (size_t)k] = (float)tmp[k];
+						pd[g * (size_t)P + (size_t)k] = (double)(float)tmp[k];
+					}
+				}
+				for (size_t j = 0; j < n; j++) {
+					x[j] = (float)urand(&r, d->check_lo * 1.5, d->check_hi * 1.5);
+					dy[j] = (float)urand(&r, -1, 1);
+				}
+				al_act_args a = {.h = s.hyper, .pstride = per_elem ? (size_t)P : 0};
+				float *dpp[AL_ACT_MAXP];
+				for (int k = 0; k < P; k++) {
+					a.p[k] = pf + k;
+					dpp[k] = dpf + k;
+				}
+				d->fwd(&a, n, x, y);
+				d->bwd(&a, n, x, y, dy, dx, dpp);
+				double dsum[AL_ACT_MAXP] = {0}, dabs[AL_ACT_MAXP] = {0};
+				int bad = 0;
+				for (size_t j = 0; j < n && !bad; j++) {
+					const double *pj = pd + (per_elem ? j * (size_t)P : 0);
+					double rdx, rdp[AL_ACT_MAXP];
+					double ry = d->ref(s.hyper, pj, (double)x[j], &rdx, rdp);
+					double ey = fabs((double)y[j] - ry) / (1e-6 + fabs(ry));
+					double edx = fabs((double)dx[j] - rdx * (double)dy[j]) /
+						     (1e-5 + fabs(rdx * (double)dy[j]));
+					if (ey > 1e-5 || edx > 1e-4) {
+						bad = 1;
+						CHECK(0,
+						      "%s n=%zu per_elem=%d x=%.9g: y %.9g ref %.9g, dx %.9g "
+						      "ref %.9g",
+						      d->name, n, per_elem, (double)x[j], (double)y[j], ry,
+						      (double)dx[j], rdx * (double)dy[j]);
+					}
+					for (int k = 0; k < P; k++) {
+						double v = rdp[k] * (double)dy[j];
+						if (per_elem) {
+							double got = (double)dpf[j * (size_t)P + (size_t)k];
+							CHECK(fabs(got - v) <= 1e-4 * (1e-3 + fabs(v)) + 1e-7,
+							      "%s dp[%d] elem %zu: %.9g vs %.9g", d->name, k, j,
+							      got, v);
+						} else {
+							dsum[k] += v;
+							dabs[k] += fabs(v);
+						}
+					}
+				}
+				for (int k = 0; k < P && !per_elem; k++)
+					CHECK(fabs((double)dpf[k] - dsum[k]) <= 1e-4 * (1e-3 + dabs[k]),
+					      "%s n=%zu shared dp[%d]: %.9g vs %.9g", d->name, n, k,
+					      (double)dpf[k], dsum[k]);
+				free(x);
+				free(y);
+				free(dy);
+				free(dx);
+				free(pf);
+				free(dpf);
+				free(pd);
+			}
+		}
+	}
+}
+
+/* Whole-tensor forward/backward in every granularity against a loop over the
+ * reference, including the parameter-gradient reduction over the batch. */
+TEST(act_layer_granularity)
+{
+	const int n = 3, c = 4, h = 5, w = 3;
+	const size_t F = (size_t)c * h * w, N = (size_t)n * F;
+	al_rng r;
+	al_rng_seed(&r, 13);
+	float *x = malloc(N * 4), *y = malloc(N * 4), *dy = malloc(N * 4), *dx = malloc(N * 4);
+	for (size_t j = 0; j < N; j++) {
+		x[j] = (float)urand(&r, -3, 3);
+		dy[j] = (float)urand(&r, -1, 1);
+	}
+	static const char *pers[] = {"layer", "channel", "neuron"};
+	for (int i = 0; i < al_act_count(); i++) {
+		const al_act_desc *d = al_act_get(i);
+		if (d->kind != AL_ACT_ELEMENT || d->stochastic)
+			continue;
+		for (int pi = 0; pi < (d->nparams ? 3 : 1); pi++) {
+			char spec[128];
+			snprintf(spec, sizeof spec, d->nparams ? "%s:per=%s" : "%s", d->name, pers[pi]);
+			al_act_spec s;
+			REQUIRE_OK(al_act_parse(spec, &s));
+			int P = d->nparams;
+			size_t G = al_act_groups(&s, c, h, w);
+			float *p = malloc((G * (size_t)P + 1) * 4), *dp = calloc(G * (size_t)P + 1, 4);
+			double *ref_dp = calloc(G * (size_t)P + 1, 8);
+			for (size_t g = 0; g < G; g++) {
+				double tmp[AL_ACT_MAXP];
+				random_params(&s, &r, tmp);
+				for (int k = 0; k < P; k++)
+					p[g * (size_t)P + (size_t)k] = (float)tmp[k];
+			}
+			float *scratch = calloc(al_act_scratch_floats(&s, n, c, h, w) + 1, 4);
+			al_act_forward(&s, p, n, c, h, w, x, y, 0, NULL);
+			al_act_backward(&s, p, n, c, h, w, x, y, dy, dx, dp, scratch, NULL);
+			int bad = 0;
+			for (size_t j = 0; j < N && !bad; j++) {
+				size_t f = j % F, ch = f / ((size_t)h * w);
+				size_t g = G == 1 ? 0 : (G == (size_t)c ? ch : f);
+				double pj[AL_ACT_MAXP], rdx, rdp[AL_ACT_MAXP];
+				for (int k = 0; k < P; k++)
+					pj[k] = (double)p[g * (size_t)P + (size_t)k];
+				double ry = d->ref(s.hyper, pj, (double)x[j], &rdx, rdp);
+				if (fabs((double)y[j] - ry) > 1e-5 * (1 + fabs(ry)) ||
+				    fabs((double)dx[j] - rdx * (double)dy[j]) > 1e-4 * (1 + fabs(rdx))) {
+					bad = 1;
+					CHECK(0, "%s: element %zu y %.9g ref %.9g dx %.9g ref %.9g", spec, j,
+					      (double)y[j], ry, (double)dx[j], rdx * (double)dy[j]);
+				}
+				for (int k = 0; k < P; k++)
+					ref_dp[g * (size_t)P + (size_t)k] += rdp[k] * (double)dy[j];
+			}
+			for (size_t q = 0; q < G * (size_t)P; q++)
+				CHECK(fabs((double)dp[q] - ref_dp[q]) <= 1e-4 * (1 + fabs(ref_dp[q])),
+				      "%s: dparam %zu = %.9g, reference %.9g", spec, q, (double)dp[q],
+				      ref_dp[q]);
+			free(p);
+			free(dp);
+			free(ref_dp);
+			free(scratch);
+		}
+	}
+	free(x);
+	free(y);
+	free(dy);
+	free(dx);
+}
+
+/* Finite in -> finite out; saturation at +-100 without overflow; NaN in ->
+ * NaN out (never silently a number). */
+TEST(act_nan_inf_policy)
+{
+	const float xs[] = {-100.f, -30.f, -1e-4f, -0.f, 0.f, 1e-4f, 30.f, 100.f, 88.f, -88.f};
+	const size_t n = sizeof xs / sizeof *xs;
+	for (int i = 0; i < al_act_count(); i++) {
+		const al_act_desc *d = al_act_get(i);
+		if (d->kind != AL_ACT_ELEMENT)
+			continue;
+		al_act_spec s;
+		REQUIRE_OK(al_act_parse(d->name, &s));
+		float p[AL_ACT_MAXP], dpv[AL_ACT_MAXP] = {0}, y[16], dx[16], dy[16];
+		for (int k = 0; k < d->nparams; k++)
+			p[k] = (float)s.init[k];
+		for (size_t j = 0; j < n; j++)
+			dy[j] = 1;
+		al_act_args a = {.h = s.hyper};
+		float *dpp[AL_ACT_MAXP];
+		for (int k = 0; k < d->nparams; k++) {
+			a.p[k] = p + k;
+			dpp[k] = dpv + k;
+		}
+		d->fwd(&a, n, xs, y);
+		d->bwd(&a, n, xs, y, dy, dx, dpp);
+		for (size_t j = 0; j < n; j++)
+			CHECK(isfinite(y[j]) && isfinite(dx[j]), "%s(%g) = %g, dx %g", d->name,
+			      (double)xs[j], (double)y[j], (double)dx[j]);
+		for (int k = 0; k < d->nparams; k++)
+			CHECK(isfinite(dpv[k]), "%s: dparam %d not finite", d->name, k);
+		float nanx = NAN, ny;
+		d->fwd(&a, 1, &nanx, &ny);
+		CHECK(isnan(ny) || d->family == NULL || strcmp(d->family, "relu") == 0 ||
+			      strcmp(d->name, "identity") == 0,
+		      "%s(NaN) = %g: NaN must propagate", d->name, (double)ny);
+	}
+}
+
+TEST(act_spec_parse)
+{
+	al_act_spec s;
+	REQUIRE_OK(al_act_parse("leaky_relu:slope=0.2", &s));
+	CHECK_NEAR(s.hyper[0], 0.2, 0);
+	CHECK(strcmp(s.text, "leaky_relu:slope=0.2") == 0, "canonical text '%s'", s.text);
+	REQUIRE_OK(al_act_parse("lrelu:slope=1/5", &s));
+	CHECK(strcmp(s.desc->name, "leaky_relu") == 0, "alias resolves to %s", s.desc->name);
+	CHECK_NEAR(s.hyper[0], 0.2, 1e-16);
+	REQUIRE_OK(al_act_parse("relu", &s));
+	CHECK(strcmp(s.text, "relu") == 0, "canonical '%s'", s.text);
+	CHECK(al_act_parse("relux", &s) == AL_EINVAL, "unknown name accepted");
+	CHECK(strstr(al_errmsg(), "relux") && strstr(al_errmsg(), "leaky_relu"),
+	      "message should name the bad name and list valid ones: %s", al_errmsg());
+	CHECK(al_act_parse("leaky_relu:slop=0.1", &s) == AL_EINVAL, "unknown key accepted");
+	CHECK(strstr(al_errmsg(), "slop") && strstr(al_errmsg(), "slope"),
+	      "message should list valid keys: %s", al_errmsg());
+	CHECK(al_act_parse("leaky_relu:slope=abc", &s) == AL_EINVAL, "bad number accepted");
+	CHECK(al_act_parse("leaky_relu:slope", &s) == AL_EINVAL, "missing value accepted");
+	CHECK(al_act_parse("leaky_relu:per=row", &s) == AL_EINVAL, "bad per accepted");
+	CHECK(al_act_parse("", &s) == AL_EINVAL, "empty spec accepted");
+	/* every entry's canonical text parses back to itself */
+	for (int i = 0; i < al_act_count(); i++) {
+		al_act_spec a, b;
+		REQUIRE_OK(al_act_parse(al_act_get(i)->name, &a));
+		REQUIRE_OK(al_act_parse(a.text, &b));
+		CHECK(strcmp(a.text, b.text) == 0, "%s: '%s' re-parses to '%s'", a.desc->name, a.text,
+		      b.text);
+	}
+}
+
+/* Results of the threaded whole-tensor kernels do not depend on threads. */
+TEST(act_threads_bitwise)
+{
+	const int n = 16, c = 8, h = 32, w = 32;
+	size_t N = (size_t)n * c * h * w;
+	float *x = malloc(N * 4), *dy = malloc(N * 4), *y1 = malloc(N * 4), *y2 = malloc(N * 4),
+	      *dx1 = malloc(N * 4), *dx2 = malloc(N * 4);
+	al_rng r;
+	al_rng_seed(&r, 14);
+	for (size_t j = 0; j < N; j++) {
+		x[j] = (float)urand(&r, -4, 4);
+		dy[j] = (float)urand(&r, -1, 1);
+	}
+	for (int i = 0; i < al_act_count(); i++) {
+		const al_act_desc *d = al_act_get(i);
+		al_act_spec s;
+		REQUIRE_OK(al_act_parse(d->name, &s));
+		size_t G = al_act_groups(&s, c, h, w), P = (size_t)al_act_nparams(&s);
+		float *p = malloc((G * P + 1) * 4), *dp1 = calloc(G * P + 1, 4),
+		      *dp2 = calloc(G * P + 1, 4);
+		float *sc = calloc(al_act_scratch_floats(&s, n, c, h, w) + 1, 4);
+		al_act_init_params(&s, p, G, &r);
+		al_set_threads(1);
+		al_act_forward(&s, p, n, c, h, w, x, y1, 1, &r);
+		al_act_backward(&s, p, n, c, h, w, x, y1, dy, dx1, dp1, sc, &r);
+		al_set_threads(2);
+		al_act_forward(&s, p, n, c, h, w, x, y2, 1, &r);
+		al_act_backward(&s, p, n, c, h, w, x, y2, dy, dx2, dp2, sc, &r);
+		CHECK(!memcmp(y1, y2, N * 4) && !memcmp(dx1, dx2, N * 4) &&
+			      !memcmp(dp1, dp2, G * P * 4),
+		      "%s: 1 and 2 threads differ", d->name);
+		free(p);
+		free(dp1);
+		free(dp2);
+		free(sc);
+	}
+	free(x);
+	free(dy);
+	free(y1);
+	free(y2);
+	free(dx1);
+	free(dx2);
+}

@@ -1,0 +1,48 @@
+/* main.c — `actlab` command dispatch. */
+#include <stdio.h>
+#include <string.h>
+
+#include "actlab/core.h"
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+	fputs("actlab " AL_VERSION " — activation-function research toolkit\n\n"
+	      "usage: actlab COMMAND [options]   (actlab COMMAND --help for options)\n\n"
+	      "commands:\n"
+	      "  train      train a model (default: LeNet-5 on Fashion-MNIST)\n"
+	      "  eval       evaluate a checkpoint on a data set\n"
+	      "  act list   list the activation catalog [--json|--markdown]\n"
+	      "  act eval   evaluate an activation (and its gradient) on .npy tensors\n"
+	      "  models     list the model zoo [--params]\n"
+	      "  version    print the version\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("actlab %s\n", AL_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "train"))
+		return cmd_train(argc - 2, argv + 2);
+	if (!strcmp(cmd, "eval"))
+		return cmd_eval(argc - 2, argv + 2);
+	if (!strcmp(cmd, "act"))
+		return cmd_act(argc - 2, argv + 2);
+	if (!strcmp(cmd, "models"))
+		return cmd_models(argc - 2, argv + 2);
+	fprintf(stderr, "actlab: usage error: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return EXIT_USAGE;
+}
