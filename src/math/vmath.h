@@ -126,13 +126,18 @@ static inline float al_expm1f(float x)
 {
 	float xc = x < -30.0f ? -30.0f : x;
 	xc = xc > 88.8f ? 88.8f : xc;
-	float n;
-	int32_t k;
-	float r = al__exp_reduce(xc, &n, &k);
-	float em = al__exp_poly(r) * (r * r) + r;
+	const float magic = 0x1.8p23f;
+	float kf = xc * 0x1.715476p+0f + magic;
+	int32_t k = (int32_t)(al__f2u(kf) - al__f2u(magic));
+	float n = kf - magic;
+	float hi = xc - n * 0x1.63p-1f; /* exact */
+	float lo = n * -0x1.bd0106p-13f;
+	float r = hi - lo;
+	float cr = (hi - r) - lo; /* rounding error of r (hi - lo = r + cr) */
 	int32_t kc = k > 127 ? 127 : k;
 	float s = al__pow2i(kc);
-	float res = s * em + (s - 1.0f);
+	/* 2^k (r + cr + r^2 P) + 2^k - 1, big terms first */
+	float res = ((s - 1.0f) + s * r) + s * (al__exp_poly(r) * (r * r) + cr);
 	res = k > 127 ? res * 2.0f : res;
 	return x == 0.0f ? x : res;
 }
