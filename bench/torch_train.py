@@ -126,9 +126,15 @@ def main():
     xte_u8, yte = load_split(args.data, "t10k")
     # Per-channel (here: one channel) standardisation from the training set,
     # on the [0,1]-scaled pixels, as actlab's --norm standard.
-    xf = xtr_u8.to(torch.float64) / 255.0
-    mean, std = xf.mean().item(), xf.std(unbiased=False).item()
-    del xf
+    # Exact population mean/std from the pixel-value histogram (no float
+    # copy of the training set, so it does not inflate peak RSS).
+    hist = np.bincount(xtr_u8.numpy().ravel(), minlength=256).astype(np.float64)
+    v = np.arange(256, dtype=np.float64) / 255.0
+    cnt = hist.sum()
+    mean = float((hist * v).sum() / cnt)
+    std = float(np.sqrt(max((hist * v * v).sum() / cnt - mean * mean, 0.0)))
+    if std < 1e-6:
+        std = 1.0
     scale, bias = 1.0 / (255.0 * std), -mean / std
     t_load = time.perf_counter() - t_load
 

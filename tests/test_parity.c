@@ -84,7 +84,7 @@ static int close_array(const char *what, const float *a, const float *ref, size_
 		test_fail(__FILE__, __LINE__,
 			  "%s: max |actlab - torch| = %.3g at [%zu] (actlab %.9g, torch %.9g), "
 			  "bound %.3g = %g * (1 + max|torch| %.3g)",
-			  what, nan ? NAN : maxd, at, (double)a[at], (double)ref[at], bound, tol,
+			  what, nan ? (double)NAN : maxd, at, (double)a[at], (double)ref[at], bound, tol,
 			  maxref);
 		return 0;
 	}
