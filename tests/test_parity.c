@@ -11,7 +11,8 @@
  * tests/fixtures/gen_parity.py; its MANIFEST drives these tests, so a new
  * case or activation there needs no edit here. Only parity_fixtures_fresh
  * needs torch at run time (it regenerates the fixtures and requires them to
- * be byte-identical to the committed ones). Paths are relative to the repo
+ * match the committed ones: byte-identical for text, within the model
+ * tolerance for arrays, since PyTorch may round differently on another CPU). Paths are relative to the repo
  * root, where the runner runs.
  * Not for: finite-difference checks (the catalog and layer tests do those).
  */
@@ -38,8 +39,10 @@
  *  - models (logits, loss, gradients, input gradients, running stats,
  *    parameters after every optimizer step): per array,
  *        max |actlab - torch| <= TOL_MODEL * (1 + max |torch|);
- *  - activations (y, dx, dparams): per element,
- *        |actlab - torch| <= TOL_ACT * (1 + |torch|).
+ *  - activations (y, dx): per element,
+ *        |actlab - torch| <= TOL_ACT * (1 + |torch|);
+ *    activation parameter gradients (sums over many elements) per array
+ *    with TOL_MODEL, as above.
  * The observed worst cases are ~10x below these bounds (ACTLAB_PARITY_VERBOSE=1
  * prints them). */
 #define TOL_MODEL 1e-5
@@ -815,22 +818,29 @@ static int compare_dirs(const char *a, const char *b, const char *role_a, const 
 			test_fail(__FILE__, __LINE__, "cannot read %s or %s", pa, pb);
 		} else if (la != lb || memcmp(ba, bb, la) != 0) {
 			/* say how far apart the numbers are: staleness or last-bit noise */
+			/* PyTorch's float32 kernels may round differently on another
+			 * CPU: numbers within the model tolerance are last-bit noise,
+			 * anything beyond is a stale fixture. */
 			char extra[160] = "";
+			int noise = 0;
 			al_tensor ta = {0}, tb = {0};
 			size_t nl = strlen(e->d_name);
 			if (nl > 4 && !strcmp(e->d_name + nl - 4, ".npy") &&
 			    al_npy_read_f32(pa, &ta) == AL_OK && al_npy_read_f32(pb, &tb) == AL_OK &&
 			    al_tensor_numel(&ta) == al_tensor_numel(&tb)) {
-				double md = 0;
+				double md = 0, mr = 0;
 				for (size_t i = 0; i < al_tensor_numel(&ta); i++) {
 					double dd = fabs((double)ta.data[i] - (double)tb.data[i]);
 					md = dd > md || dd != dd ? dd : md;
+					mr = fabs((double)ta.data[i]) > mr ? fabs((double)ta.data[i]) : mr;
 				}
+				noise = md <= TOL_MODEL * (1 + mr);
 				snprintf(extra, sizeof extra, " (max |diff| %.3g)", md);
 			}
 			al_tensor_free(&ta);
 			al_tensor_free(&tb);
-			test_fail(__FILE__, __LINE__,
+			if (!noise)
+				test_fail(__FILE__, __LINE__,
 				  "stale fixture: %s differs from what the generator writes now%s; "
 				  "rerun " GEN_CMD " and commit",
 				  pa, extra);
