@@ -184,6 +184,17 @@ al_status al_npy_read(const char *path, al_npy *out)
 		p = end;
 	}
 	size_t es = dtype_size(out->dtype);
+	long data_off = ftell(f);
+	fseek(f, 0, SEEK_END);
+	long fsize = ftell(f);
+	fseek(f, data_off, SEEK_SET);
+	if (data_off < 0 || fsize < data_off || (size_t)(fsize - data_off) / es < n) {
+		st = al_err(AL_EFORMAT,
+			    "%s: offset %ld: truncated data (%zu elements declared, the file ends "
+			    "after %ld data bytes)",
+			    path, fsize, n, fsize - data_off);
+		goto done;
+	}
 	out->data = al_malloc(n * es > 0 ? n * es : 1);
 	if (!out->data) {
 		st = al_err(AL_ENOMEM, "%s: cannot allocate %zu bytes", path, n * es);
@@ -259,6 +270,10 @@ al_status al_npy_write(const char *path, al_npy_dtype dtype, int ndim, const int
 			descr = npy_types[i].descr;
 	if (!descr || ndim < 0 || ndim > 8)
 		return al_err(AL_EINVAL, "%s: bad dtype or %d dimensions", path, ndim);
+	for (int i = 0; i < ndim; i++)
+		if (shape[i] < 0 || shape[i] > ((int64_t)1 << 40))
+			return al_err(AL_EINVAL, "%s: bad dimension %d = %lld", path, i,
+				      (long long)shape[i]);
 	char hdr[256];
 	int l = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': False, 'shape': (",
 			 descr);

@@ -218,30 +218,39 @@ static inline float al_log1pf(float x)
 
 /* al_sigmoidf: 1 / (1 + exp(-x)).
  * Method: e = exp(-|x|) (never overflows); x >= 0: 1/(1+e), else e/(1+e),
- * one division. sigmoid(-100) = 3.7e-44 (subnormal, not flushed),
- * sigmoid(+-inf) = 1 / 0, NaN -> NaN. */
+ * one division, with the rounding of 1 + e compensated to first order.
+ * sigmoid(-100) = 3.7e-44 (subnormal, not flushed), sigmoid(+inf) = 1,
+ * sigmoid(-inf) = 0, NaN -> NaN. */
 static inline float al_sigmoidf(float x)
 {
 	float e = al_expf(-al_fabsf(x));
+	float d = 1.0f + e;
+	float de = e - (d - 1.0f); /* 1 + e = d + de exactly */
 	float num = x >= 0.0f ? 1.0f : e;
-	return num / (1.0f + e);
+	float q = num / d;
+	float inv = x >= 0.0f ? q : 1.0f - q; /* ~ 1/d */
+	return q - q * (de * inv);
 }
 
 /* al_tanhf: tanh(x), odd.
- * Method: |x| < 0.55: |x| + |x| s P(s), s = x^2, P minimax degree 4;
- * otherwise 1 - 2/(exp(2|x|) + 1) with |x| clamped to 9.1 (tanh rounds to 1
- * beyond 9.01); sign copied from x (so -0 -> -0, NaN -> NaN). */
+ * Method: |x| < 0.6875: |x| + |x| s P(s), s = x^2, P minimax degree 5;
+ * otherwise (e - 1)/(e + 1), e = exp(2|x|), with the rounding of e + 1
+ * compensated to first order and |x| clamped to 9.1 (tanh rounds to 1 beyond 9.01); sign copied from x
+ * (so -0 -> -0, NaN -> NaN). */
 static inline float al_tanhf(float x)
 {
 	float a = al_fabsf(x);
 	float s = a * a;
-	float p = ((((-0x1.a6c206p-8f * s + 0x1.5b7f3cp-6f) * s - 0x1.b977d8p-5f) * s +
-		    0x1.110f5ep-3f) * s - 0x1.555556p-2f) * s;
+	float p = (((((0x1.072ecp-9f * s - 0x1.0781ap-7f) * s + 0x1.62cb9cp-6f) * s -
+		     0x1.b9e392p-5f) * s + 0x1.11106cp-3f) * s - 0x1.555556p-2f) * s;
 	p = a * p + a;
 	float ac = a > 9.1f ? 9.1f : a;
 	float e = al__expf_core(2.0f * ac);
-	float q = 1.0f - 2.0f / (e + 1.0f);
-	return al__copysign(a < 0.55f ? p : q, x);
+	float d = e + 1.0f;
+	float de = 1.0f - (d - e); /* e + 1 = d + de exactly */
+	float q = (e - 1.0f) / d;  /* e - 1 is exact for e >= 2 */
+	q = q - q * (de * (0.5f * (1.0f - q))); /* (1 - q)/2 ~ 1/d */
+	return al__copysign(a < 0.6875f ? p : q, x);
 }
 
 /* al_softplusf: log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)).

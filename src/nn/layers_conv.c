@@ -25,6 +25,9 @@ typedef struct {
 	int groups, cin_g, cout_g, bias;
 	int kg;                      /* cin_g*kh*kw: GEMM inner size */
 	int direct;                  /* 1x1, stride 1, pad 0: no im2col */
+	int s1;                      /* stride 1: im2col from a padded input */
+	int padcopy;                 /* s1 with padding: pad into the work buffer */
+	int hp, wp;                  /* padded input size */
 	size_t nwk;                  /* weight count without bias */
 	/* For kernel row ki, output rows [oy0[ki], oy1[ki]) read inside the
 	 * image; likewise columns for kernel column kj. */
@@ -133,6 +136,13 @@ static al_status conv_setup(al_layer *l, al_cfg_section *s)
 	c->kg = (int)kg;
 	c->direct = c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->ph == 0 &&
 		    c->pw == 0;
+	c->s1 = c->sh == 1 && c->sw == 1;
+	c->padcopy = c->s1 && (c->ph > 0 || c->pw > 0);
+	c->hp = (int)pih;
+	c->wp = (int)piw;
+	if ((long long)c->cin_g * c->hp * c->wp >= (1LL << 31))
+		return al_err(AL_ERANGE, "conv: padded input %dx%dx%d is too large", c->cin_g, c->hp,
+			      c->wp);
 	c->nwk = (size_t)c->cout * (size_t)c->kg;
 	c->oy0 = malloc(2 * (size_t)c->kh * sizeof(int));
 	c->ox0 = malloc(2 * (size_t)c->kw * sizeof(int));
@@ -151,19 +161,26 @@ static al_status conv_setup(al_layer *l, al_cfg_section *s)
 	return AL_OK;
 }
 
-/* Column buffer floats per partition. */
+static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* Per-partition work floats: the column matrix, then (stride 1 with
+ * padding) a zero-padded copy of one group's input or input gradient. */
 static size_t col_floats(const conv_cfg *c)
 {
-	return c->direct ? 0 : (((size_t)c->kg * (size_t)c->oh * (size_t)c->ow + 15) & ~(size_t)15);
+	return c->direct ? 0 : round16((size_t)c->kg * (size_t)c->oh * (size_t)c->ow);
 }
+static size_t pad_floats(const conv_cfg *c)
+{
+	return c->padcopy ? round16((size_t)c->cin_g * (size_t)c->hp * (size_t)c->wp) : 0;
+}
+static size_t work_floats(const conv_cfg *c) { return col_floats(c) + pad_floats(c); }
+static size_t part_floats(const al_layer *l) { return round16(l->nw); }
 
-static size_t part_floats(const al_layer *l) { return (l->nw + 15) & ~(size_t)15; }
-
-/* scratch: AL_NPART column buffers, then AL_NPART partial weight gradients */
+/* scratch: AL_NPART work buffers, then AL_NPART partial weight gradients */
 static size_t conv_scratch(const al_layer *l, int n)
 {
 	const conv_cfg *c = l->priv;
-	return AL_NPART * (col_floats(c) + part_floats(l));
+	return AL_NPART * (work_floats(c) + part_floats(l));
 }
 
 static void conv_init(al_layer *l, al_rng *r)
@@ -176,11 +193,111 @@ static void conv_init(al_layer *l, al_rng *r)
 		al_init_fill(AL_INIT_TORCH, l->w + c->nwk, (size_t)c->cout, fan_in, fan_out, r);
 }
 
-/* col: (cin_g*kh*kw, oh*ow) <- x: (cin_g, ih, iw), zeros where the window
- * reads padding. Rows of col are contiguous; no per-element bounds tests. */
-static void im2col(const conv_cfg *c, const float *restrict x, float *restrict col)
+/* d[0, len) = s[0, len), len >= 8. Rows are short (LeNet: 10 and 28
+ * floats): whole 8-float vectors, the tail as one overlapping vector. */
+static inline void copy_row8(float *restrict d, const float *restrict s, int len)
 {
-	const int oh = c->oh, ow = c->ow, iw = c->iw, sw = c->sw;
+	float *de = d + len - 8;
+	const float *se = s + len - 8;
+	for (; d < de; d += 8, s += 8)
+		memcpy(d, s, 8 * sizeof(float));
+	memcpy(de, se, 8 * sizeof(float));
+}
+
+static inline void copy_row(float *restrict d, const float *restrict s, int len)
+{
+	if (len >= 8)
+		copy_row8(d, s, len);
+	else
+		memcpy(d, s, (size_t)len * sizeof(float));
+}
+
+/* 8-float vectors (GCC/Clang vector extension; plain SIMD loads/stores) */
+typedef float v8f __attribute__((vector_size(32)));
+
+static inline v8f load8(const float *p)
+{
+	v8f v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+static inline void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+
+/* d[0, len) += s[0, len): whole 8-float vectors; a ragged tail is one
+ * vector overlapping the last whole one. Both are computed from d before
+ * either is stored, and the last whole vector is stored after the tail, so
+ * the overlap gets its sum once (and no load waits on an overlapping
+ * store). */
+static inline void add_row(float *restrict d, const float *restrict s, int len)
+{
+	if (len < 8) {
+		for (int j = 0; j < len; j++)
+			d[j] += s[j];
+		return;
+	}
+	int j = 0;
+	for (; j + 16 <= len; j += 8)
+		store8(d + j, load8(d + j) + load8(s + j));
+	/* len - j in [8, 16) */
+	const v8f last = load8(d + j) + load8(s + j);
+	if (j + 8 < len)
+		store8(d + len - 8, load8(d + len - 8) + load8(s + len - 8));
+	store8(d + j, last);
+}
+
+/* xp: (cin_g, hp, wp) <- x: (cin_g, ih, iw) with zero borders. */
+static void pad_copy(const conv_cfg *c, const float *restrict x, float *restrict xp)
+{
+	memset(xp, 0, (size_t)c->cin_g * (size_t)c->hp * (size_t)c->wp * sizeof(float));
+	for (int ci = 0; ci < c->cin_g; ci++)
+		for (int iy = 0; iy < c->ih; iy++)
+			copy_row(xp + ((size_t)ci * c->hp + (size_t)(iy + c->ph)) * (size_t)c->wp +
+					 (size_t)c->pw,
+				 x + ((size_t)ci * c->ih + (size_t)iy) * (size_t)c->iw, c->iw);
+}
+
+/* Stride 1: col (cin_g*kh*kw, oh*ow) <- xp (cin_g, hp, wp), already padded:
+ * every row is a full-width copy, no bounds or zero handling. */
+static void im2col_s1(const conv_cfg *c, const float *restrict xp, float *restrict col)
+{
+	const int oh = c->oh, ow = c->ow;
+	const size_t wp = (size_t)c->wp, P = (size_t)oh * (size_t)ow;
+	for (int ci = 0; ci < c->cin_g; ci++)
+		for (int ki = 0; ki < c->kh; ki++)
+			for (int kj = 0; kj < c->kw; kj++, col += P) {
+				const float *s = xp + ((size_t)ci * c->hp + (size_t)(ki * c->dh)) * wp +
+						 (size_t)(kj * c->dw);
+				float *d = col;
+				if (ow >= 8)
+					for (int oy = 0; oy < oh; oy++, d += ow, s += wp)
+						copy_row8(d, s, ow);
+				else
+					for (int oy = 0; oy < oh; oy++, d += ow, s += wp)
+						memcpy(d, s, (size_t)ow * sizeof(float));
+			}
+}
+
+/* Stride 1: dxp (cin_g, hp, wp) += col2im(col). */
+static void col2im_s1(const conv_cfg *c, const float *restrict col, float *restrict dxp)
+{
+	const int oh = c->oh, ow = c->ow;
+	const size_t wp = (size_t)c->wp, P = (size_t)oh * (size_t)ow;
+	for (int ci = 0; ci < c->cin_g; ci++)
+		for (int ki = 0; ki < c->kh; ki++)
+			for (int kj = 0; kj < c->kw; kj++, col += P) {
+				float *d = dxp + ((size_t)ci * c->hp + (size_t)(ki * c->dh)) * wp +
+					   (size_t)(kj * c->dw);
+				for (int oy = 0; oy < oh; oy++)
+					add_row(d + (size_t)oy * wp, col + (size_t)oy * (size_t)ow, ow);
+			}
+}
+
+/* Any stride: col (cin_g*kh*kw, oh*ow) <- x (cin_g, ih, iw), zeros where
+ * the window reads padding. The valid output range of each kernel offset
+ * is precomputed, so there are no per-element bounds tests. */
+static void im2col_strided(const conv_cfg *c, const float *restrict x, float *restrict col)
+{
+	const int oh = c->oh, ow = c->ow, iw = c->iw, sh = c->sh, sw = c->sw;
 	const size_t P = (size_t)oh * (size_t)ow;
 	for (int ci = 0; ci < c->cin_g; ci++) {
 		const float *xc = x + (size_t)ci * (size_t)c->ih * (size_t)iw;
@@ -188,35 +305,28 @@ static void im2col(const conv_cfg *c, const float *restrict x, float *restrict c
 			const int y0 = c->oy0[ki], y1 = c->oy1[ki], offy = ki * c->dh - c->ph;
 			for (int kj = 0; kj < c->kw; kj++, col += P) {
 				const int x0 = c->ox0[kj], x1 = c->ox1[kj], offx = kj * c->dw - c->pw;
-				if (y0 > 0)
-					memset(col, 0, (size_t)y0 * (size_t)ow * sizeof(float));
+				memset(col, 0, (size_t)y0 * (size_t)ow * sizeof(float));
 				for (int oy = y0; oy < y1; oy++) {
 					float *d = col + (size_t)oy * (size_t)ow;
-					const float *srow = xc + (size_t)(oy * c->sh + offy) * (size_t)iw;
+					const float *srow = xc + (size_t)(oy * sh + offy) * (size_t)iw;
 					for (int ox = 0; ox < x0; ox++)
 						d[ox] = 0.0f;
-					if (sw == 1) {
-						memcpy(d + x0, srow + x0 + offx,
-						       (size_t)(x1 - x0) * sizeof(float));
-					} else {
-						for (int ox = x0; ox < x1; ox++)
-							d[ox] = srow[ox * sw + offx];
-					}
+					for (int ox = x0; ox < x1; ox++)
+						d[ox] = srow[ox * sw + offx];
 					for (int ox = x1; ox < ow; ox++)
 						d[ox] = 0.0f;
 				}
-				if (y1 < oh)
-					memset(col + (size_t)y1 * (size_t)ow, 0,
-					       (size_t)(oh - y1) * (size_t)ow * sizeof(float));
+				memset(col + (size_t)y1 * (size_t)ow, 0,
+				       (size_t)(oh - y1) * (size_t)ow * sizeof(float));
 			}
 		}
 	}
 }
 
-/* dx: (cin_g, ih, iw) += col2im(col: (cin_g*kh*kw, oh*ow)). */
-static void col2im_add(const conv_cfg *c, const float *restrict col, float *restrict dx)
+/* Any stride: dx (cin_g, ih, iw) += col2im(col). */
+static void col2im_strided(const conv_cfg *c, const float *restrict col, float *restrict dx)
 {
-	const int ow = c->ow, iw = c->iw, sw = c->sw;
+	const int ow = c->ow, iw = c->iw, sh = c->sh, sw = c->sw;
 	const size_t P = (size_t)c->oh * (size_t)ow;
 	for (int ci = 0; ci < c->cin_g; ci++) {
 		float *xc = dx + (size_t)ci * (size_t)c->ih * (size_t)iw;
@@ -226,19 +336,104 @@ static void col2im_add(const conv_cfg *c, const float *restrict col, float *rest
 				const int x0 = c->ox0[kj], x1 = c->ox1[kj], offx = kj * c->dw - c->pw;
 				for (int oy = y0; oy < y1; oy++) {
 					const float *srow = col + (size_t)oy * (size_t)ow;
-					float *d = xc + (size_t)(oy * c->sh + offy) * (size_t)iw;
-					if (sw == 1) {
-						float *dd = d + offx;
-#pragma omp simd
-						for (int ox = x0; ox < x1; ox++)
-							dd[ox] += srow[ox];
-					} else {
-						for (int ox = x0; ox < x1; ox++)
-							d[ox * sw + offx] += srow[ox];
-					}
+					float *d = xc + (size_t)(oy * sh + offy) * (size_t)iw;
+					for (int ox = x0; ox < x1; ox++)
+						d[ox * sw + offx] += srow[ox];
 				}
 			}
 		}
+	}
+}
+
+/* The column matrix of one group's input xg (cin_g, ih, iw): xg itself for
+ * direct convs, else built in work. */
+static const float *columns(const conv_cfg *c, const float *xg, float *work)
+{
+	if (c->direct)
+		return xg;
+	if (!c->s1) {
+		im2col_strided(c, xg, work);
+		return work;
+	}
+	const float *xp = xg;
+	if (c->padcopy) {
+		float *pb = work + col_floats(c);
+		pad_copy(c, xg, pb);
+		xp = pb;
+	}
+	im2col_s1(c, xp, work);
+	return work;
+}
+
+/* dxg (cin_g, ih, iw) = col2im(dcol), dcol in work (not for direct). */
+static void columns_back(const conv_cfg *c, float *work, float *dxg)
+{
+	const size_t gsz = (size_t)c->cin_g * (size_t)c->ih * (size_t)c->iw;
+	if (!c->s1) {
+		memset(dxg, 0, gsz * sizeof(float));
+		col2im_strided(c, work, dxg);
+		return;
+	}
+	if (!c->padcopy) {
+		memset(dxg, 0, gsz * sizeof(float));
+		col2im_s1(c, work, dxg);
+		return;
+	}
+	float *pb = work + col_floats(c);
+	memset(pb, 0, (size_t)c->cin_g * (size_t)c->hp * (size_t)c->wp * sizeof(float));
+	col2im_s1(c, work, pb);
+	for (int ci = 0; ci < c->cin_g; ci++)
+		for (int iy = 0; iy < c->ih; iy++)
+			copy_row(dxg + ((size_t)ci * c->ih + (size_t)iy) * (size_t)c->iw,
+				 pb + ((size_t)ci * c->hp + (size_t)(iy + c->ph)) * (size_t)c->wp +
+					 (size_t)c->pw,
+				 c->iw);
+}
+
+/* dw (m, kg) += dy (m, P) col (kg, P)^T for few output channels, where
+ * OpenBLAS's sgemm is slow (LeNet conv1, m = 6: 17 GFLOP/s): for each
+ * column row, m dot products share its loads. Lane sums in a fixed order. */
+#define DW_SMALL_M 8
+static inline __attribute__((always_inline)) void dw_small_m(const int m, int kg, int P,
+							    const float *restrict dy,
+							    const float *restrict col,
+							    float *restrict dw)
+{
+	for (int k = 0; k < kg; k++) {
+		const float *cr = col + (size_t)k * (size_t)P;
+		v8f acc[DW_SMALL_M];
+		for (int o = 0; o < m; o++)
+			acc[o] = (v8f){0};
+		int j = 0;
+		for (; j + 8 <= P; j += 8) {
+			const v8f cv = load8(cr + j);
+			for (int o = 0; o < m; o++)
+				acc[o] += cv * load8(dy + (size_t)o * (size_t)P + (size_t)j);
+		}
+		for (int o = 0; o < m; o++) {
+			float lanes[8];
+			memcpy(lanes, &acc[o], sizeof lanes);
+			float sum = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) +
+				    ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+			const float *dr = dy + (size_t)o * (size_t)P;
+			for (int t = j; t < P; t++)
+				sum += cr[t] * dr[t];
+			dw[(size_t)o * (size_t)kg + (size_t)k] += sum;
+		}
+	}
+}
+
+static void dw_small(int m, int kg, int P, const float *dy, const float *col, float *dw)
+{
+	switch (m) { /* constant m: accumulators stay in registers */
+	case 1: dw_small_m(1, kg, P, dy, col, dw); break;
+	case 2: dw_small_m(2, kg, P, dy, col, dw); break;
+	case 3: dw_small_m(3, kg, P, dy, col, dw); break;
+	case 4: dw_small_m(4, kg, P, dy, col, dw); break;
+	case 5: dw_small_m(5, kg, P, dy, col, dw); break;
+	case 6: dw_small_m(6, kg, P, dy, col, dw); break;
+	case 7: dw_small_m(7, kg, P, dy, col, dw); break;
+	default: dw_small_m(8, kg, P, dy, col, dw); break;
 	}
 }
 
@@ -258,7 +453,7 @@ static void conv_forward(al_layer *l, int n, int train)
 	for (int p = 0; p < AL_NPART; p++) {
 		int i0, i1;
 		part_images(n, p, &i0, &i1);
-		float *col = l->scratch + (size_t)p * col_floats(c);
+		float *work = l->scratch + (size_t)p * work_floats(c);
 		for (int i = i0; i < i1; i++) {
 			/* x: (cin, ih, iw), y: (cout, oh, ow) of image i */
 			const float *x = l->x[0] + (size_t)i * insz;
@@ -270,14 +465,12 @@ static void conv_forward(al_layer *l, int n, int train)
 						yo[j] = bo;
 				}
 			for (int g = 0; g < c->groups; g++) {
-				const float *xg = x + (size_t)g * xg_sz;
-				if (!c->direct)
-					im2col(c, xg, col);
-				/* y_g (cout_g, P) = W_g (cout_g, kg) col (kg, P) */
+				const float *col = columns(c, x + (size_t)g * xg_sz, work);
+				/* y_g (cout_g, P) = W_g (cout_g, kg) col (kg, P) (+ y_g) */
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cout_g, (int)P,
-					    c->kg, 1.0f, W + (size_t)g * c->cout_g * c->kg, c->kg,
-					    c->direct ? xg : col, (int)P, c->bias ? 1.0f : 0.0f,
-					    y + (size_t)g * c->cout_g * P, (int)P);
+					    c->kg, 1.0f, W + (size_t)g * c->cout_g * c->kg, c->kg, col,
+					    (int)P, c->bias ? 1.0f : 0.0f, y + (size_t)g * c->cout_g * P,
+					    (int)P);
 			}
 		}
 	}
@@ -288,23 +481,20 @@ static void conv_backward(al_layer *l, int n)
 	conv_cfg *c = l->priv;
 	const size_t P = (size_t)c->oh * (size_t)c->ow, insz = al_in_size(l, 0);
 	const size_t outsz = al_out_size(l), xg_sz = (size_t)c->cin_g * (size_t)c->ih * (size_t)c->iw;
-	const size_t colf = col_floats(c), partf = part_floats(l);
-	float *parts = l->scratch + AL_NPART * colf;
+	const size_t workf = work_floats(c), partf = part_floats(l);
+	float *parts = l->scratch + AL_NPART * workf;
 	const float *W = l->w;
 	float *dxall = l->dx[0];
 #pragma omp parallel for schedule(static)
 	for (int p = 0; p < AL_NPART; p++) {
 		int i0, i1;
 		part_images(n, p, &i0, &i1);
-		float *col = l->scratch + (size_t)p * colf;
+		float *work = l->scratch + (size_t)p * workf;
 		float *pdw = parts + (size_t)p * partf, *pdb = pdw + c->nwk;
 		memset(pdw, 0, l->nw * sizeof(float));
 		for (int i = i0; i < i1; i++) {
 			const float *x = l->x[0] + (size_t)i * insz;
 			const float *dy = l->dy + (size_t)i * outsz;
-			float *dx = dxall ? dxall + (size_t)i * insz : NULL;
-			if (dx && !c->direct)
-				memset(dx, 0, insz * sizeof(float));
 			if (c->bias)
 				for (int o = 0; o < c->cout; o++) {
 					const float *d = dy + (size_t)o * P;
@@ -315,24 +505,26 @@ static void conv_backward(al_layer *l, int n)
 					pdb[o] += sum;
 				}
 			for (int g = 0; g < c->groups; g++) {
-				const float *xg = x + (size_t)g * xg_sz;
 				const float *dyg = dy + (size_t)g * c->cout_g * P;
 				const float *Wg = W + (size_t)g * c->cout_g * c->kg;
-				if (!c->direct)
-					im2col(c, xg, col);
+				const float *col = columns(c, x + (size_t)g * xg_sz, work);
 				/* dW_g (cout_g, kg) += dy_g (cout_g, P) col^T (P, kg) */
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->cout_g, c->kg,
-					    (int)P, 1.0f, dyg, (int)P, c->direct ? xg : col, (int)P,
-					    1.0f, pdw + (size_t)g * c->cout_g * c->kg, c->kg);
-				if (!dx)
+				float *pdwg = pdw + (size_t)g * c->cout_g * c->kg;
+				if (c->cout_g <= DW_SMALL_M)
+					dw_small(c->cout_g, c->kg, (int)P, dyg, col, pdwg);
+				else
+					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->cout_g,
+						    c->kg, (int)P, 1.0f, dyg, (int)P, col, (int)P, 1.0f,
+						    pdwg, c->kg);
+				if (!dxall)
 					continue;
 				/* dcol (kg, P) = W_g^T (kg, cout_g) dy_g (cout_g, P) */
-				float *dxg = dx + (size_t)g * xg_sz;
+				float *dxg = dxall + (size_t)i * insz + (size_t)g * xg_sz;
 				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c->kg, (int)P,
 					    c->cout_g, 1.0f, Wg, c->kg, dyg, (int)P, 0.0f,
-					    c->direct ? dxg : col, (int)P);
+					    c->direct ? dxg : work, (int)P);
 				if (!c->direct)
-					col2im_add(c, col, dxg);
+					columns_back(c, work, dxg);
 			}
 		}
 	}

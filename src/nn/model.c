@@ -376,8 +376,9 @@ static al_status build(al_model *m, al_cfg *cfg, const al_model_opts *o, const c
 				(void)al_cfg_str(s, "inputs", NULL);
 				(void)al_cfg_str(s, "act", NULL);
 				(void)al_cfg_str(s, "default", NULL);
-				char valid[64];
-				snprintf(valid, sizeof valid, "see docs/models.md for [%s]", s->type);
+				char valid[512];
+				snprintf(valid, sizeof valid, "%s; and name, inputs, act, init",
+					 lops->doc ? lops->doc : "see docs/models.md");
 				AL_TRY(al_cfg_check_unused(s, valid));
 			} else {
 				AL_TRY(lops->setup(l, NULL));

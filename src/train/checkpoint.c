@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "actlab/train.h"
@@ -153,6 +154,10 @@ void al_checkpoint_free(al_checkpoint *ck)
 al_status al_checkpoint_load(const char *path, al_checkpoint *ck)
 {
 	memset(ck, 0, sizeof *ck);
+	struct stat sb;
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+		return al_err(AL_EIO, "%s: not a regular file (a checkpoint is a file, e.g. "
+				      "RUN/ckpt.bin)", path);
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return al_err(AL_EIO, "%s: cannot open checkpoint: %s", path, strerror(errno));

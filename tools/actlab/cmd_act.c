@@ -19,7 +19,9 @@ static int act_list(int argc, char **argv)
 		else if (!strcmp(a.name, "markdown"))
 			md = 1;
 		else if (!strcmp(a.name, "help")) {
-			puts("usage: actlab act list [--json|--markdown]");
+			puts("usage: actlab act list [--json|--markdown]\n\n"
+			     "Lists every catalog entry with its hyper-parameters and defaults and its\n"
+			     "trainable parameters with initial values. Default output: a plain table.");
 			return 0;
 		} else
 			return cli_usage_error("act list: unknown option '%s'",
@@ -162,8 +164,11 @@ static int act_eval(int argc, char **argv)
 	if (dyp) {
 		if ((st = al_npy_read_f32(dyp, &dy)) != AL_OK)
 			goto fail;
-		if (al_tensor_numel(&dy) != al_tensor_numel(&x) || dy.ndim != x.ndim) {
-			st = al_err(AL_EINVAL, "%s: shape does not match %s", dyp, in);
+		int same = dy.ndim == x.ndim;
+		for (int i = 0; same && i < x.ndim; i++)
+			same = dy.shape[i] == x.shape[i];
+		if (!same) {
+			st = al_err(AL_EINVAL, "%s: shape does not match the shape of %s", dyp, in);
 			goto fail;
 		}
 		if ((st = al_tensor_alloc(&dx, x.ndim, x.shape)) != AL_OK)

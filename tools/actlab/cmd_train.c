@@ -125,6 +125,9 @@ int cmd_train(int argc, char **argv)
 	al_act_spec probe;
 	if (al_act_parse(c.act, &probe) != AL_OK)
 		return cli_usage_error("--act: %s", al_errmsg());
+	al_sched sched = al_sched_default();
+	if (al_sched_parse(c.sched, &sched) != AL_OK)
+		return cli_usage_error("--sched: %s", al_errmsg());
 	al_train_result r;
 	al_status st = al_train_run(&c, &hk, &r);
 	if (st != AL_OK) {
@@ -220,9 +223,9 @@ int cmd_models(int argc, char **argv)
 		if (!strcmp(a.name, "params"))
 			params = 1;
 		else if (!strcmp(a.name, "help")) {
-			puts("usage: actlab models [--params]\n\nLists the model zoo; --params builds "
-			     "each model for its usual input (28x28x1, 10 classes) and prints its "
-			     "parameter count.");
+			puts("usage: actlab models [--params]\n\nLists the model zoo (default: names "
+			     "and descriptions); --params builds each model for its default input "
+			     "(28x28x1, 10 classes) and prints its parameter count.");
 			return 0;
 		} else
 			return cli_usage_error("models: unknown option '%s'",
