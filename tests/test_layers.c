@@ -208,6 +208,27 @@ TEST(layers_conv_grad_stride_pad)
 		  (gc_opts){.c = 2, .h = 6, .w = 7, .classes = 2, .n = 3});
 }
 
+TEST(layers_conv_grad_wide)
+{
+	/* more than 8 filters per group: the weight gradient goes through sgemm */
+	gradcheck("conv 10 filters",
+		  "[conv]\nfilters = 10\nsize = 3\npad = 1\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 2, .h = 4, .w = 3, .classes = 2, .n = 2});
+	gradcheck("conv 18 filters groups 2 stride 2",
+		  "[conv]\nfilters = 18\nsize = 2\nstride = 2\ngroups = 2\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 2, .h = 4, .w = 5, .classes = 2, .n = 2});
+	/* rows of 8 or more floats take the vector copy/add paths, with tails */
+	gradcheck("conv on a wide image, pad 1",
+		  "[conv]\nfilters = 2\nsize = 3\npad = 1\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 1, .h = 3, .w = 19, .classes = 2, .n = 2});
+	gradcheck("conv on a wide image, no pad",
+		  "[conv]\nfilters = 2\nsize = 3\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 2, .h = 3, .w = 18, .classes = 2, .n = 1});
+	gradcheck("conv 1x8 output rows",
+		  "[conv]\nfilters = 1\nsize_h = 1\nsize_w = 3\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 1, .h = 2, .w = 10, .classes = 2, .n = 1});
+}
+
 TEST(layers_conv_grad_groups)
 {
 	gradcheck("conv groups 2 pad same",
@@ -543,7 +564,7 @@ static int dropout_run(double p, int k, int n, int train, const float *x, float 
 
 TEST(layers_dropout)
 {
-	const int k = 1000, n = 8;
+	const int k = 5000, n = 8; /* large enough to run in parallel */
 	const size_t cnt = (size_t)k * n;
 	float *x = malloc(cnt * sizeof(float)), *y = malloc(cnt * sizeof(float));
 	float *gx = malloc(cnt * sizeof(float)), *y2 = malloc(cnt * sizeof(float));
@@ -742,7 +763,7 @@ static float *det_run(int threads, int n, size_t *len)
 
 TEST(layers_threads_bit_identical)
 {
-	for (int n = 5; n <= 21; n += 16) {
+	for (int n = 5; n <= 37; n += 32) { /* 37: every layer runs in parallel */
 		size_t l1 = 0, l2 = 0, l3 = 0;
 		float *a = det_run(1, n, &l1), *b = det_run(2, n, &l2), *c = det_run(3, n, &l3);
 		al_set_threads(2);

@@ -639,7 +639,7 @@ TEST(parity_act_lib)
 			snprintf(what, sizeof what, "%s y (library)", ml->name);
 			close_elems(what, y, a.y.data, n, TOL_ACT);
 			al_act_backward(&a.spec, params, a.n, a.c, a.h, a.w, a.x.data, y, a.dy.data, dx,
-					dp, scratch, &rng);
+					dp, scratch, 0, &rng);
 			snprintf(what, sizeof what, "%s dx (library)", ml->name);
 			close_elems(what, dx, a.dx.data, n, TOL_ACT);
 			if (a.np) {

@@ -141,13 +141,15 @@ void al_act_project(const al_act_spec *s, float *params, size_t groups);
 /* Whole-tensor forward/backward for x of shape (n, c, h, w) (dense: h=w=1),
  * honouring the spec's granularity; threaded over fixed partitions so that
  * results do not depend on the thread count. params: [G, P]. dparams is
- * accumulated (+=), dx written. scratch: al_act_scratch_floats() floats. */
+ * accumulated (+=), dx written. scratch: al_act_scratch_floats() floats.
+ * train and rng must be those of the matching forward (stochastic entries
+ * redraw the same numbers). */
 size_t al_act_scratch_floats(const al_act_spec *s, int n, int c, int h, int w);
 void al_act_forward(const al_act_spec *s, const float *params, int n, int c, int h, int w,
 		    const float *x, float *y, int train, al_rng *rng);
 void al_act_backward(const al_act_spec *s, const float *params, int n, int c, int h, int w,
 		     const float *x, const float *y, const float *dy, float *dx, float *dparams,
-		     float *scratch, al_rng *rng);
+		     float *scratch, int train, al_rng *rng);
 
 /* Writes the catalog: JSON array, markdown document, or a plain table. */
 void al_act_list_json(FILE *f);

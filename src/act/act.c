@@ -363,7 +363,7 @@ void al_act_forward(const al_act_spec *s, const float *params, int n, int c, int
 
 void al_act_backward(const al_act_spec *s, const float *params, int n, int c, int h, int w,
 		     const float *x, const float *y, const float *dy, float *dx, float *dparams,
-		     float *scratch, al_rng *rng)
+		     float *scratch, int train, al_rng *rng)
 {
 	const al_act_desc *d = s->desc;
 	if (d->kind != AL_ACT_ELEMENT) {
@@ -383,7 +383,7 @@ void al_act_backward(const al_act_spec *s, const float *params, int n, int c, in
 			size_t i0 = b * ACT_BLOCK, len = total - i0 < ACT_BLOCK ? total - i0 : ACT_BLOCK;
 			al_act_args a;
 			al_rng r = block_rng(rng, b);
-			set_args(&a, s, P ? params : NULL, 0, 1, &r);
+			set_args(&a, s, P ? params : NULL, 0, train, &r);
 			float *dp[AL_ACT_MAXP];
 			for (int k = 0; k < P; k++) {
 				scratch[b * (size_t)P + (size_t)k] = 0;
@@ -405,7 +405,7 @@ void al_act_backward(const al_act_spec *s, const float *params, int n, int c, in
 				size_t sl = (size_t)i * (size_t)c + (size_t)ch;
 				al_act_args a;
 				al_rng r = block_rng(rng, sl);
-				set_args(&a, s, params + (size_t)ch * (size_t)P, 0, 1, &r);
+				set_args(&a, s, params + (size_t)ch * (size_t)P, 0, train, &r);
 				d->bwd(&a, hw, x + sl * hw, y + sl * hw, dy + sl * hw, dx + sl * hw, dp);
 			}
 			for (int k = 0; k < P; k++)
@@ -422,7 +422,7 @@ void al_act_backward(const al_act_spec *s, const float *params, int n, int c, in
 			for (int i = 0; i < n; i++) {
 				al_act_args a;
 				al_rng r = block_rng(rng, (size_t)i * fb + b);
-				set_args(&a, s, params + f0 * (size_t)P, (size_t)P, 1, &r);
+				set_args(&a, s, params + f0 * (size_t)P, (size_t)P, train, &r);
 				size_t o = (size_t)i * F + f0;
 				d->bwd(&a, len, x + o, y + o, dy + o, dx + o, dp);
 			}

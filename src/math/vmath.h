@@ -136,8 +136,13 @@ static inline float al_expm1f(float x)
 	float cr = (hi - r) - lo; /* rounding error of r (hi - lo = r + cr) */
 	int32_t kc = k > 127 ? 127 : k;
 	float s = al__pow2i(kc);
-	/* 2^k (r + cr + r^2 P) + 2^k - 1, big terms first */
-	float res = ((s - 1.0f) + s * r) + s * (al__exp_poly(r) * (r * r) + cr);
+	/* expm1(x) = 2^k ((1 - 2^-k) + r + cr + r^2 P(r)); 1 - 2^-k is exact
+	 * for |k| <= 24 and c1 + r is summed exactly (Fast2Sum, |c1| >= |r|
+	 * unless c1 = 0), so the cancellation for x in [-1, 1] costs nothing. */
+	float c1 = 1.0f - al__pow2i(-kc); /* 2^-127 -> 0, harmless */
+	float S = c1 + r;
+	float E = r - (S - c1);
+	float res = s * (S + ((al__exp_poly(r) * (r * r) + cr) + E));
 	res = k > 127 ? res * 2.0f : res;
 	return x == 0.0f ? x : res;
 }

@@ -78,6 +78,7 @@ struct al_layer {
 	int act_site; /* 1-based $ACT site number, 0 if concrete */
 	al_rng rng;   /* per-step stream, set by the model */
 	int init_kind; /* al_init_kind for weights: [net] init or the section's init */
+	int train;     /* mode of the last forward, set by the model */
 	void *priv;
 };
 

@@ -18,6 +18,10 @@
 
 #include "nn/layer.h"
 
+/* Below this many floats touched, a parallel region costs more than it
+ * saves; running serially does not change any result. */
+#define PAR_MIN 32768
+
 typedef struct {
 	int cin, ih, iw;             /* input per sample */
 	int cout, oh, ow;            /* output per sample */
@@ -443,13 +447,20 @@ static void part_images(int n, int p, int *b, int *e)
 	*e = (int)((long)(p + 1) * n / AL_NPART);
 }
 
+/* Whether a batch is worth a parallel region: at least ~64k multiply-adds. */
+static int par_worth(const conv_cfg *c, int n)
+{
+	return (double)n * (double)c->oh * (double)c->ow * (double)c->cout * (double)c->kg >=
+	       65536.0;
+}
+
 static void conv_forward(al_layer *l, int n, int train)
 {
 	conv_cfg *c = l->priv;
 	const size_t P = (size_t)c->oh * (size_t)c->ow, insz = al_in_size(l, 0);
 	const size_t outsz = al_out_size(l), xg_sz = (size_t)c->cin_g * (size_t)c->ih * (size_t)c->iw;
 	const float *W = l->w, *b = l->w + c->nwk;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par_worth(c, n))
 	for (int p = 0; p < AL_NPART; p++) {
 		int i0, i1;
 		part_images(n, p, &i0, &i1);
@@ -485,7 +496,7 @@ static void conv_backward(al_layer *l, int n)
 	float *parts = l->scratch + AL_NPART * workf;
 	const float *W = l->w;
 	float *dxall = l->dx[0];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par_worth(c, n))
 	for (int p = 0; p < AL_NPART; p++) {
 		int i0, i1;
 		part_images(n, p, &i0, &i1);
@@ -531,7 +542,7 @@ static void conv_backward(al_layer *l, int n)
 	/* dw += sum of the partitions' partials, in partition order */
 	float *dw = l->dw;
 	const size_t nw = l->nw;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (nw >= PAR_MIN)
 	for (size_t j0 = 0; j0 < nw; j0 += 256) {
 		size_t j1 = j0 + 256 < nw ? j0 + 256 : nw;
 		float acc[256];

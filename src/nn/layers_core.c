@@ -175,7 +175,7 @@ static void act_forward(al_layer *l, int n, int train)
 static void act_backward(al_layer *l, int n)
 {
 	al_act_backward(&l->act, l->ap, n, l->out_c, l->out_h, l->out_w, l->x[0], l->y, l->dy,
-			l->dx[0], l->dap, l->scratch, &l->rng);
+			l->dx[0], l->dap, l->scratch, l->train, &l->rng);
 }
 
 const al_layer_ops al_layer_act = {

@@ -11,6 +11,10 @@
 
 #include "nn/layer.h"
 
+/* Below this many floats touched, a parallel region costs more than it
+ * saves; running serially does not change any result. */
+#define PAR_MIN 32768
+
 /* "layer 3" (1-based, as in the model summary) or "the model input". */
 static const char *src_name(const al_layer *l, int k, char *buf, size_t cap)
 {
@@ -46,12 +50,12 @@ static void shortcut_forward(al_layer *l, int n, int train)
 	const size_t cnt = (size_t)n * al_out_size(l);
 	const float *x0 = l->x[0], *x1 = l->x[1];
 	float *y = l->y;
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (cnt >= PAR_MIN)
 	for (size_t j = 0; j < cnt; j++)
 		y[j] = x0[j] + x1[j];
 	for (int k = 2; k < l->nin; k++) {
 		const float *xk = l->x[k];
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (cnt >= PAR_MIN)
 		for (size_t j = 0; j < cnt; j++)
 			y[j] += xk[j];
 	}
@@ -102,7 +106,7 @@ static al_status concat_setup(al_layer *l, al_cfg_section *s)
 static void concat_forward(al_layer *l, int n, int train)
 {
 	const size_t out = al_out_size(l);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)n * out >= PAR_MIN)
 	for (int i = 0; i < n; i++) {
 		float *y = l->y + (size_t)i * out;
 		for (int k = 0; k < l->nin; k++) {
@@ -116,7 +120,7 @@ static void concat_forward(al_layer *l, int n, int train)
 static void concat_backward(al_layer *l, int n)
 {
 	const size_t out = al_out_size(l);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)n * out >= PAR_MIN)
 	for (int i = 0; i < n; i++) {
 		const float *dy = l->dy + (size_t)i * out;
 		for (int k = 0; k < l->nin; k++) {

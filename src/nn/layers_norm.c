@@ -18,6 +18,10 @@
 
 #include "nn/layer.h"
 
+/* Below this many floats touched, a parallel region costs more than it
+ * saves; running serially does not change any result. */
+#define PAR_MIN 32768
+
 /* ---- batchnorm ------------------------------------------------------------ */
 typedef struct {
 	int c;
@@ -80,7 +84,7 @@ static void bn_forward(al_layer *l, int n, int train)
 	float *rmean = l->state, *rvar = l->state + C;
 	float *smean = l->scratch, *sinv = l->scratch + C;
 	c->train = train;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)n * stride >= PAR_MIN)
 	for (int ch = 0; ch < C; ch++) {
 		const float *x = l->x[0] + (size_t)ch * hw;
 		float *y = l->y + (size_t)ch * hw;
@@ -131,7 +135,7 @@ static void bn_backward(al_layer *l, int n)
 	const double m = (double)n * (double)hw;
 	const float *smean = l->scratch, *sinv = l->scratch + C;
 	float *dx = l->dx[0];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)n * stride >= PAR_MIN)
 	for (int ch = 0; ch < C; ch++) {
 		const float *x = l->x[0] + (size_t)ch * hw, *dy = l->dy + (size_t)ch * hw;
 		const float mu = smean[ch], inv = sinv[ch];
@@ -223,7 +227,7 @@ static void dropout_forward(al_layer *l, int n, int train)
 		return;
 	}
 	const float p = (float)c->p, scale = c->scale;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)n * sz >= PAR_MIN)
 	for (int i = 0; i < n; i++) {
 		al_rng r = al_rng_derive(&l->rng, (uint64_t)i);
 		const float *x = l->x[0] + (size_t)i * sz;
@@ -248,7 +252,7 @@ static void dropout_backward(al_layer *l, int n)
 		return;
 	}
 	const float *mask = l->scratch, *dy = l->dy;
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (cnt >= PAR_MIN)
 	for (size_t j = 0; j < cnt; j++)
 		dx[j] = dy[j] * mask[j];
 }

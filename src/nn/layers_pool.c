@@ -16,6 +16,10 @@
 
 #include "nn/layer.h"
 
+/* Below this many floats touched, a parallel region costs more than it
+ * saves; running serially does not change any result. */
+#define PAR_MIN 32768
+
 typedef struct {
 	int c, ih, iw, oh, ow;
 	int k, s, p;
@@ -157,8 +161,9 @@ static void maxpool_forward(al_layer *l, int n, int train)
 	const pool_cfg *c = l->priv;
 	const size_t in_pl = (size_t)c->ih * (size_t)c->iw, out_pl = (size_t)c->oh * (size_t)c->ow;
 	const long planes = (long)n * c->c;
+	const int par = (size_t)planes * in_pl >= PAR_MIN;
 	int32_t *arg = (int32_t *)(void *)l->scratch;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par)
 	for (long q = 0; q < planes; q++)
 		maxpool_plane(c, l->x[0] + (size_t)q * in_pl, l->y + (size_t)q * out_pl,
 			      arg + (size_t)q * out_pl);
@@ -171,9 +176,10 @@ static void maxpool_backward(al_layer *l, int n)
 		return;
 	const size_t in_pl = (size_t)c->ih * (size_t)c->iw, out_pl = (size_t)c->oh * (size_t)c->ow;
 	const long planes = (long)n * c->c;
+	const int par = (size_t)planes * in_pl >= PAR_MIN;
 	const int32_t *arg = (const int32_t *)(const void *)l->scratch;
 	/* overlapping windows (stride < size) may pick one input twice: += */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par)
 	for (long q = 0; q < planes; q++) {
 		float *dx = l->dx[0] + (size_t)q * in_pl;
 		const float *dy = l->dy + (size_t)q * out_pl;
@@ -216,8 +222,9 @@ static void avgpool_forward(al_layer *l, int n, int train)
 	const pool_cfg *c = l->priv;
 	const size_t in_pl = (size_t)c->ih * (size_t)c->iw, out_pl = (size_t)c->oh * (size_t)c->ow;
 	const long planes = (long)n * c->c;
+	const int par = (size_t)planes * in_pl >= PAR_MIN;
 	const int iw = c->iw, ow = c->ow;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par)
 	for (long q = 0; q < planes; q++) {
 		const float *x = l->x[0] + (size_t)q * in_pl;
 		float *y = l->y + (size_t)q * out_pl;
@@ -239,8 +246,9 @@ static void avgpool_backward(al_layer *l, int n)
 		return;
 	const size_t in_pl = (size_t)c->ih * (size_t)c->iw, out_pl = (size_t)c->oh * (size_t)c->ow;
 	const long planes = (long)n * c->c;
+	const int par = (size_t)planes * in_pl >= PAR_MIN;
 	const int iw = c->iw, ow = c->ow;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par)
 	for (long q = 0; q < planes; q++) {
 		float *dx = l->dx[0] + (size_t)q * in_pl;
 		const float *dy = l->dy + (size_t)q * out_pl;
@@ -279,8 +287,9 @@ static void gap_forward(al_layer *l, int n, int train)
 {
 	const size_t hw = (size_t)l->in_h[0] * (size_t)l->in_w[0];
 	const long planes = (long)n * l->out_c;
+	const int par = (size_t)planes * hw >= PAR_MIN;
 	const float cnt = (float)hw;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par)
 	for (long q = 0; q < planes; q++) {
 		const float *x = l->x[0] + (size_t)q * hw;
 		float sum = 0.0f;
@@ -297,8 +306,9 @@ static void gap_backward(al_layer *l, int n)
 		return;
 	const size_t hw = (size_t)l->in_h[0] * (size_t)l->in_w[0];
 	const long planes = (long)n * l->out_c;
+	const int par = (size_t)planes * hw >= PAR_MIN;
 	const float cnt = (float)hw;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par)
 	for (long q = 0; q < planes; q++) {
 		float *dx = l->dx[0] + (size_t)q * hw, g = l->dy[q] / cnt;
 		for (size_t j = 0; j < hw; j++)

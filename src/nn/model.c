@@ -590,6 +590,7 @@ al_status al_model_forward(al_model *m, const float *x, int n, int train, const 
 		for (int k = 0; k < l->nin; k++)
 			l->x[k] = l->src[k] < 0 ? x : m->ybuf[l->src[k]];
 		l->rng = al_rng_derive(&m->step_rng, (uint64_t)i);
+		l->train = train;
 		l->ops->forward(l, n, train);
 	}
 	m->cur_n = n;

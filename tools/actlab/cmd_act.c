@@ -174,7 +174,7 @@ static int act_eval(int argc, char **argv)
 		if ((st = al_tensor_alloc(&dx, x.ndim, x.shape)) != AL_OK)
 			goto fail;
 		al_act_backward(&s, params, n, c, h, w, x.data, y.data, dy.data, dx.data, dparams,
-				scratch, &rng);
+				scratch, train, &rng);
 		if ((st = al_npy_write_f32(dxp, &dx)) != AL_OK)
 			goto fail;
 		if (dpp) {
