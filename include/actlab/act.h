@@ -90,6 +90,9 @@ typedef struct al_act_desc {
 	/* Hyper-dependent initial parameter values (e.g. compat inits); NULL:
 	 * use params[k].init. */
 	void (*init)(const double *h, double *p);
+	/* Hyper-dependent projection after each optimizer step (params [G, P]);
+	 * NULL: clamp to params[k].lo/hi. */
+	void (*project)(const double *h, float *p, size_t groups, int P);
 	/* element-wise kernels */
 	al_act_fwd_fn fwd;
 	al_act_bwd_fn bwd;
@@ -116,7 +119,7 @@ typedef struct {
 	double hyper[AL_ACT_MAXH];
 	al_per per;
 	double init[AL_ACT_MAXP]; /* initial parameter values */
-	char text[256];           /* canonical spec with every default spelled out */
+	char text[768];           /* canonical spec with every default spelled out */
 } al_act_spec;
 
 /* The catalog. */

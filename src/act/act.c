@@ -48,8 +48,25 @@ static int parse_num(const char *s, double *out)
 	return 1;
 }
 
+/* Word-valued hypers list their choices as "a|b|c"; the special list
+ * "@act" means any parameter-free, deterministic element-wise entry of the
+ * catalog (the base of `adaptive`), valued by its catalog index. */
+static int base_ok(const al_act_desc *d)
+{
+	return d && d->kind == AL_ACT_ELEMENT && d->nparams == 0 && !d->stochastic;
+}
+
 static int choice_index(const char *choices, const char *word)
 {
+	if (strcmp(choices, "@act") == 0) {
+		const al_act_desc *d = al_act_find(word);
+		if (!base_ok(d))
+			return -1;
+		for (int i = 0; i < al_act_count(); i++)
+			if (al_act_get(i) == d)
+				return i;
+		return -1;
+	}
 	int i = 0;
 	size_t l = strlen(word);
 	for (const char *c = choices; c && *c; i++) {
@@ -64,6 +81,11 @@ static int choice_index(const char *choices, const char *word)
 
 static void choice_word(const char *choices, int idx, char *buf, size_t cap)
 {
+	if (strcmp(choices, "@act") == 0) {
+		const al_act_desc *d = al_act_get(idx);
+		snprintf(buf, cap, "%s", d ? d->name : "?");
+		return;
+	}
 	const char *c = choices;
 	for (int i = 0; i < idx && c; i++) {
 		c = strchr(c, '|');
@@ -76,6 +98,20 @@ static void choice_word(const char *choices, int idx, char *buf, size_t cap)
 	}
 	const char *e = strchr(c, '|');
 	snprintf(buf, cap, "%.*s", e ? (int)(e - c) : (int)strlen(c), c);
+}
+
+/* The choices spelled out for messages and listings. */
+static const char *choices_text(const char *choices, char *buf, size_t cap)
+{
+	if (strcmp(choices, "@act") != 0)
+		return choices;
+	size_t l = 0;
+	buf[0] = 0;
+	for (int i = 0; i < al_act_count() && l + 1 < cap; i++)
+		if (base_ok(al_act_get(i)))
+			l += (size_t)snprintf(buf + l, cap - l, "%s%s", l ? "|" : "",
+					      al_act_get(i)->name);
+	return buf;
 }
 
 int al_act_nparams(const al_act_spec *s)
@@ -104,9 +140,11 @@ static void list_keys(const al_act_desc *d, char *buf, size_t cap)
 	size_t l = 0;
 	buf[0] = 0;
 	for (int i = 0; i < d->nhyper && l + 1 < cap; i++) {
-		if (d->hyper[i].choices)
+		if (d->hyper[i].choices) {
+			char cb[1024];
 			l += (size_t)snprintf(buf + l, cap - l, "%s=%s, ", d->hyper[i].name,
-					      d->hyper[i].choices);
+					      choices_text(d->hyper[i].choices, cb, sizeof cb));
+		}
 		else
 			l += (size_t)snprintf(buf + l, cap - l, "%s, ", d->hyper[i].name);
 	}
@@ -169,9 +207,11 @@ al_status al_act_parse(const char *text, al_act_spec *out)
 			done = 1;
 			if (d->hyper[i].choices) {
 				int idx = choice_index(d->hyper[i].choices, val);
+				char cb[1024];
 				if (idx < 0)
 					return al_err(AL_EINVAL, "activation '%s': %s=%s; valid: %s",
-						      d->name, key, val, d->hyper[i].choices);
+						      d->name, key, val,
+						      choices_text(d->hyper[i].choices, cb, sizeof cb));
 				out->hyper[i] = idx;
 			} else if (!parse_num(val, &out->hyper[i])) {
 				return al_err(AL_EINVAL, "activation '%s': %s=%s is not a number",
@@ -264,6 +304,10 @@ void al_act_project(const al_act_spec *s, float *params, size_t groups)
 	int P = d->nparams;
 	if (d->t_nparams)
 		return; /* window/learned entries project in their own kernels */
+	if (d->project) {
+		d->project(s->hyper, params, groups, P);
+		return;
+	}
 	for (int k = 0; k < P; k++) {
 		float lo = (float)d->params[k].lo, hi = (float)d->params[k].hi;
 		if (!al_param_bounded(&d->params[k]))
@@ -533,7 +577,11 @@ static void hyper_text(const al_act_desc *d, char *buf, size_t cap)
 		if (d->hyper[k].choices) {
 			char w[32];
 			choice_word(d->hyper[k].choices, (int)d->hyper[k].def, w, sizeof w);
-			snprintf(v, sizeof v, "%s (%s)", w, d->hyper[k].choices);
+			char cb[1024];
+			snprintf(v, sizeof v, "%s (%s)", w,
+				 strcmp(d->hyper[k].choices, "@act") == 0
+					 ? "any parameter-free entry"
+					 : choices_text(d->hyper[k].choices, cb, sizeof cb));
 		} else {
 			fmt_num(v, sizeof v, d->hyper[k].def);
 		}

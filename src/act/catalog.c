@@ -34,6 +34,8 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #define SOFTPLUS(v) al_softplusf(v)
 #define COPYSIGN(a, b) al__copysign(a, b)
 #define SQRT(v) al_sqrtf(v)
+#define LOG(v) al_logf(v)
+#define POW(a, b) al_powf_pos(a, b)
 #define ABS(v) al_fabsf(v)
 #define TANH(v) al_tanhf(v)
 #define SIGMOID(v) al_sigmoidf(v)
@@ -48,6 +50,11 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef SOFTPLUS
 #undef COPYSIGN
 #undef SQRT
+#undef LOG
+#undef POW
+#undef TWO_SQRTPI
+#undef BLEND_WEIGHTS
+#undef BLEND_THETA_GRADS
 #undef SELU_L
 #undef SELU_A
 #undef SQRT1_2
@@ -70,6 +77,8 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #define SOFTPLUS(v) softplus_d(v)
 #define COPYSIGN(a, b) copysign(a, b)
 #define SQRT(v) sqrt(v)
+#define LOG(v) log(v)
+#define POW(a, b) pow(a, b)
 #define ABS(v) fabs(v)
 #define TANH(v) tanh(v)
 #define SIGMOID(v) sigmoid_d(v)
@@ -84,6 +93,11 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef SOFTPLUS
 #undef COPYSIGN
 #undef SQRT
+#undef LOG
+#undef POW
+#undef TWO_SQRTPI
+#undef BLEND_WEIGHTS
+#undef BLEND_THETA_GRADS
 #undef SELU_L
 #undef SELU_A
 #undef SQRT1_2
@@ -118,6 +132,22 @@ AL_ELEM_KERNELS(softshrink, 0)
 AL_ELEM_KERNELS(hardshrink, 0)
 AL_ELEM_KERNELS(sqrt, 0)
 AL_ELEM_KERNELS(tanhexp, 0)
+AL_ELEM_KERNELS(frelu, 2)
+AL_ELEM_KERNELS(agsig, 2)
+AL_ELEM_KERNELS(swish_beta, 1)
+AL_ELEM_KERNELS(pelu, 2)
+AL_ELEM_KERNELS(asigmoid, 4)
+AL_ELEM_KERNELS(atanh, 4)
+AL_ELEM_KERNELS(arelu, 4)
+AL_ELEM_KERNELS(method2, 3)
+AL_ELEM_KERNELS(method1, 15)
+AL_ELEM_KERNELS(tleaky_relu, 1)
+AL_ELEM_KERNELS(thardswish, 1)
+AL_ELEM_KERNELS(tgelu, 2)
+AL_ELEM_KERNELS(tselu, 2)
+AL_ELEM_KERNELS(tsqrt, 1)
+AL_ELEM_KERNELS(tswish, 1)
+AL_ELEM_KERNELS(tsqrt_tanh, 1)
 
 /* gelu: the approximate= hyper picks a stamped kernel once per call */
 static void gelu_fwd(const al_act_args *a, size_t n, const float *x, float *y)
@@ -176,7 +206,157 @@ static double rrelu_ref(const double *h, const double *p, double x, double *dfdx
 	return x > 0 ? x : s * x;
 }
 
+
+/* ---- adaptive:base=NAME: b*f(a*x + c) + d around any fixed entry ---------
+ * Composes the base entry's own kernels blockwise (no per-element calls
+ * through function pointers): u = a x + c into a stack block, f(u) and f'(u)
+ * by the base's stamped loops, then the affine outer part. */
+#define ADAPT_BLK 256
+
+static const al_act_desc *adaptive_base(const double *h, double *hb)
+{
+	const al_act_desc *b = al_act_get((int)h[0]);
+	for (int i = 0; i < b->nhyper; i++)
+		hb[i] = b->hyper[i].def;
+	return b;
+}
+
+static void adaptive_fwd(const al_act_args *a, size_t n, const float *x, float *y)
+{
+	double hb[AL_ACT_MAXH];
+	const al_act_desc *b = adaptive_base(a->h, hb);
+	al_act_args ba = {.h = hb};
+	const size_t s = a->pstride;
+	float u[ADAPT_BLK];
+	for (size_t i0 = 0; i0 < n; i0 += ADAPT_BLK) {
+		size_t m = n - i0 < ADAPT_BLK ? n - i0 : ADAPT_BLK;
+		const float *pa = a->p[0] + i0 * s, *pc = a->p[2] + i0 * s;
+		for (size_t i = 0; i < m; i++)
+			u[i] = pa[i * s] * x[i0 + i] + pc[i * s];
+		b->fwd(&ba, m, u, y + i0);
+		const float *pb = a->p[1] + i0 * s, *pd = a->p[3] + i0 * s;
+		for (size_t i = 0; i < m; i++)
+			y[i0 + i] = pb[i * s] * y[i0 + i] + pd[i * s];
+	}
+}
+
+static void adaptive_bwd(const al_act_args *a, size_t n, const float *x, const float *y,
+			 const float *dy, float *dx, float *const *dp)
+{
+	double hb[AL_ACT_MAXH];
+	const al_act_desc *b = adaptive_base(a->h, hb);
+	al_act_args ba = {.h = hb};
+	const size_t s = a->pstride;
+	float u[ADAPT_BLK], f[ADAPT_BLK], fp[ADAPT_BLK], one[ADAPT_BLK];
+	float acc[4] = {0, 0, 0, 0};
+	for (size_t i = 0; i < ADAPT_BLK; i++)
+		one[i] = 1.0f;
+	for (size_t i0 = 0; i0 < n; i0 += ADAPT_BLK) {
+		size_t m = n - i0 < ADAPT_BLK ? n - i0 : ADAPT_BLK;
+		const float *pa = a->p[0] + i0 * s, *pb = a->p[1] + i0 * s, *pc = a->p[2] + i0 * s;
+		for (size_t i = 0; i < m; i++)
+			u[i] = pa[i * s] * x[i0 + i] + pc[i * s];
+		b->fwd(&ba, m, u, f);
+		b->bwd(&ba, m, u, f, one, fp, NULL); /* fp = f'(u) */
+		for (size_t i = 0; i < m; i++) {
+			float g = dy[i0 + i], av = pa[i * s], bv = pb[i * s];
+			float gb = g * bv * fp[i];
+			dx[i0 + i] = gb * av;
+			float d[4] = {gb * x[i0 + i], g * f[i], gb, g};
+			if (s == 0)
+				for (int k = 0; k < 4; k++)
+					acc[k] += d[k];
+			else
+				for (int k = 0; k < 4; k++)
+					dp[k][(i0 + i) * s] += d[k];
+		}
+	}
+	if (s == 0)
+		for (int k = 0; k < 4; k++)
+			dp[k][0] += acc[k];
+}
+
+static double adaptive_ref(const double *h, const double *p, double x, double *dfdx, double *dfdp)
+{
+	double hb[AL_ACT_MAXH], fp;
+	const al_act_desc *b = adaptive_base(h, hb);
+	double u = p[0] * x + p[2];
+	double f = b->ref(hb, NULL, u, &fp, NULL);
+	*dfdx = p[0] * p[1] * fp;
+	dfdp[0] = p[1] * fp * x;
+	dfdp[1] = f;
+	dfdp[2] = p[1] * fp;
+	dfdp[3] = 1;
+	return p[1] * f + p[3];
+}
+
+static int adaptive_kinks(const double *h, const double *p, double *out)
+{
+	double hb[AL_ACT_MAXH], k[8];
+	const al_act_desc *b = adaptive_base(h, hb);
+	if (!b->kinks || p[0] == 0)
+		return 0;
+	int n = b->kinks(hb, NULL, k);
+	for (int i = 0; i < n; i++)
+		out[i] = (k[i] - p[2]) / p[0];
+	return n;
+}
+
+/* ---- hyper-dependent initial values --------------------------------------- */
+/* arelu: (a, b, c, d) = (1, 0, 0, 0) is relu; compat=hu2022 starts at
+ * (1, 1, 0, 0), the identity Hu et al.'s code starts from. */
+static void arelu_init(const double *h, double *p)
+{
+	p[1] = h[0] != 0 ? 1.0 : 0.0;
+}
+/* method1/2: softmax thetas start at 0, ratio weights at 1 (both give 1/3);
+ * method1's AReLU component follows compat like arelu. */
+static void method2_init(const double *h, double *p)
+{
+	for (int r = 0; r < 3; r++)
+		p[r] = h[0] == 1 ? 1.0 : 0.0;
+}
+static void method1_init(const double *h, double *p)
+{
+	method2_init(h, p);
+	p[12] = h[4] != 0 ? 1.0 : 0.0;
+}
+/* ratio mode keeps its weights >= 1e-3 (SPEC 3.3); other modes are free */
+static void method_project(const double *h, float *p, size_t groups, int P)
+{
+	if (h[0] != 1)
+		return;
+	for (size_t g = 0; g < groups; g++)
+		for (int r = 0; r < 3; r++) {
+			float *v = &p[g * (size_t)P + (size_t)r];
+			*v = *v < 1e-3f ? 1e-3f : *v;
+		}
+}
+
 /* ---- kinks -------------------------------------------------------------- */
+static int kink_param0(const double *h, const double *p, double *out)
+{
+	out[0] = -p[0];
+	return 1;
+}
+static int kink_pm_p0(const double *h, const double *p, double *out)
+{
+	out[0] = -p[0];
+	out[1] = p[0];
+	return 2;
+}
+static int kink_arelu(const double *h, const double *p, double *out)
+{
+	if (p[0] == p[1])
+		return 0;
+	out[0] = (p[3] - p[2]) / (p[0] - p[1]);
+	return 1;
+}
+static int kink_method1(const double *h, const double *p, double *out)
+{
+	out[0] = 0;
+	return kink_arelu(h, p + 11, out + 1) + 1;
+}
 static int kink_zero(const double *h, const double *p, double *out)
 {
 	out[0] = 0;
@@ -308,6 +488,111 @@ static const al_act_desc catalog[] = {
 	{.name = "tanhexp", .kind = AL_ACT_ELEMENT, .family = "gated",
 	 .formula = "x*tanh(exp(x)); x beyond x = 20", .citation = "Liu & Di 2020 (seed 004)",
 	 NOPARAMS, .check_lo = -6, .check_hi = 3, AL_ELEM(tanhexp)},
+	/* ---- trainable ---------------------------------------------------- */
+	{.name = "frelu", .kind = AL_ACT_ELEMENT, .family = "relu",
+	 .formula = "relu(x + delta) + eta", .citation = "Qiu et al. 2018 (seed 001)", .nhyper = 1,
+	 .hyper = {{"hshift", 1, NULL, "1: delta (horizontal shift) trains; 0: fixed at its init"}},
+	 .nparams = 2,
+	 .params = {{"delta", 0, 0, 0, "horizontal shift"}, {"eta", 0, 0, 0, "vertical shift"}},
+	 .check_lo = -3, .check_hi = 3, .kinks = kink_param0, AL_ELEM(frelu)},
+	{.name = "agsig", .kind = AL_ACT_ELEMENT, .family = "sigmoid",
+	 .formula = "alpha / (1 + exp(-beta*x))", .citation = "Hu 1992 (seed 001)", .nparams = 2,
+	 .params = {{"alpha", 1, 0, 0, "amplitude"}, {"beta", 1, 0, 0, "slope"}},
+	 .check_lo = -6, .check_hi = 6, AL_ELEM(agsig)},
+	{.name = "swish_beta", .kind = AL_ACT_ELEMENT, .family = "gated",
+	 .formula = "x*sigmoid(beta*x)", .citation = "Ramachandran et al. 2017 (seed 002 code)",
+	 .nparams = 1, .params = {{"beta", 1, 0, 0, "gate sharpness"}}, .check_lo = -6,
+	 .check_hi = 6, AL_ELEM(swish_beta)},
+	{.name = "pelu", .kind = AL_ACT_ELEMENT, .family = "exponential",
+	 .formula = "(a/b)*x if x >= 0 else a*(exp(x/b) - 1); a, b >= 0.1",
+	 .citation = "Trottier et al. 2017 (seed 002)", .nparams = 2,
+	 .params = {{"a", 1, 0.1, HUGE_VAL, "scale"}, {"b", 1, 0.1, HUGE_VAL, "exponential decay"}},
+	 .check_lo = -5, .check_hi = 3, .kinks = kink_zero, AL_ELEM(pelu)},
+	{.name = "asigmoid", .kind = AL_ACT_ELEMENT, .family = "adaptive",
+	 .formula = "b*sigmoid(a*x + c) + d", .citation = "Hu et al. 2022 (seed 002)", .nparams = 4,
+	 .params = {{"a", 1, 0, 0, "x-scale"}, {"b", 1, 0, 0, "y-scale"}, {"c", 0, 0, 0, "x-shift"},
+		    {"d", 0, 0, 0, "y-shift"}},
+	 .check_lo = -6, .check_hi = 6, AL_ELEM(asigmoid)},
+	{.name = "atanh", .kind = AL_ACT_ELEMENT, .family = "adaptive",
+	 .formula = "b*tanh(a*x + c) + d", .citation = "Hu et al. 2022 (seed 002)", .nparams = 4,
+	 .params = {{"a", 1, 0, 0, "x-scale"}, {"b", 1, 0, 0, "y-scale"}, {"c", 0, 0, 0, "x-shift"},
+		    {"d", 0, 0, 0, "y-shift"}},
+	 .check_lo = -4, .check_hi = 4, AL_ELEM(atanh)},
+	{.name = "arelu", .kind = AL_ACT_ELEMENT, .family = "adaptive",
+	 .formula = "max(a*x + c, b*x + d); init relu (compat=hu2022: identity, a = b = 1)",
+	 .citation = "Hu et al. 2022 (seed 002)", .nhyper = 1,
+	 .hyper = {{"compat", 0, "paper|hu2022", "hu2022 starts from the identity like the reference code"}},
+	 .nparams = 4,
+	 .params = {{"a", 1, 0, 0, "slope of the first line"}, {"b", 0, 0, 0, "slope of the second line"},
+		    {"c", 0, 0, 0, "offset of the first line"}, {"d", 0, 0, 0, "offset of the second line"}},
+	 .check_lo = -3, .check_hi = 3, .kinks = kink_arelu, .init = arelu_init, AL_ELEM(arelu)},
+	{.name = "adaptive", .kind = AL_ACT_ELEMENT, .family = "adaptive",
+	 .formula = "b*f(a*x + c) + d around any parameter-free entry f (base=NAME)",
+	 .citation = "Hu et al. 2022 (seed 002); seed 001's four-shift proposal", .nhyper = 1,
+	 .hyper = {{"base", 1 /* catalog index of relu */, "@act", "the wrapped entry"}},
+	 .nparams = 4,
+	 .params = {{"a", 1, 0, 0, "x-scale"}, {"b", 1, 0, 0, "y-scale"}, {"c", 0, 0, 0, "x-shift"},
+		    {"d", 0, 0, 0, "y-shift"}},
+	 .check_lo = -3, .check_hi = 3, .kinks = adaptive_kinks, .fwd = adaptive_fwd,
+	 .bwd = adaptive_bwd, .ref = adaptive_ref},
+	{.name = "method1", .kind = AL_ACT_ELEMENT, .family = "blend",
+	 .formula = "X*atanh(x) + Y*asigmoid(x) + Z*arelu(x); (X,Y,Z) = softmax(theta) | theta/sum | fixed",
+	 .citation = "seed 002 (Method 1)", .nhyper = 5,
+	 .hyper = {{"mode", 0, "softmax|ratio|fixed", "how theta becomes the weights X, Y, Z"},
+		   {"wx", 1.0 / 3.0, NULL, "X in mode=fixed"}, {"wy", 1.0 / 3.0, NULL, "Y in mode=fixed"},
+		   {"wz", 1.0 / 3.0, NULL, "Z in mode=fixed"},
+		   {"compat", 0, "paper|hu2022", "AReLU component init (hu2022: identity)"}},
+	 .nparams = 15,
+	 .params = {{"theta1", 0, 0, 0, "weight of atanh"}, {"theta2", 0, 0, 0, "weight of asigmoid"},
+		    {"theta3", 0, 0, 0, "weight of arelu"}, {"tanh_a", 1, 0, 0, ""}, {"tanh_b", 1, 0, 0, ""},
+		    {"tanh_c", 0, 0, 0, ""}, {"tanh_d", 0, 0, 0, ""}, {"sigmoid_a", 1, 0, 0, ""},
+		    {"sigmoid_b", 1, 0, 0, ""}, {"sigmoid_c", 0, 0, 0, ""}, {"sigmoid_d", 0, 0, 0, ""},
+		    {"relu_a", 1, 0, 0, ""}, {"relu_b", 0, 0, 0, ""}, {"relu_c", 0, 0, 0, ""},
+		    {"relu_d", 0, 0, 0, ""}},
+	 .check_lo = -3, .check_hi = 3, .kinks = kink_method1, .init = method1_init,
+	 .project = method_project, AL_ELEM(method1)},
+	{.name = "method2", .kind = AL_ACT_ELEMENT, .family = "blend",
+	 .formula = "X*tanh(x) + Y*sigmoid(x) + Z*relu(x); (X,Y,Z) = softmax(theta) | theta/sum | fixed",
+	 .citation = "seed 002 (Method 2)", .nhyper = 4,
+	 .hyper = {{"mode", 0, "softmax|ratio|fixed", "how theta becomes the weights X, Y, Z"},
+		   {"wx", 1.0 / 3.0, NULL, "X in mode=fixed"}, {"wy", 1.0 / 3.0, NULL, "Y in mode=fixed"},
+		   {"wz", 1.0 / 3.0, NULL, "Z in mode=fixed"}},
+	 .nparams = 3,
+	 .params = {{"theta1", 0, 0, 0, "weight of tanh"}, {"theta2", 0, 0, 0, "weight of sigmoid"},
+		    {"theta3", 0, 0, 0, "weight of relu"}},
+	 .check_lo = -3, .check_hi = 3, .kinks = kink_zero, .init = method2_init,
+	 .project = method_project, AL_ELEM(method2)},
+	{.name = "tleaky_relu", .kind = AL_ACT_ELEMENT, .family = "relu",
+	 .formula = "x if x > 0 else z*x", .citation = "seed 004", .nparams = 1,
+	 .params = {{"z", 0.01, 0, 0, "negative-side slope"}}, .check_lo = -3, .check_hi = 3,
+	 .kinks = kink_zero, AL_ELEM(tleaky_relu)},
+	{.name = "thardswish", .kind = AL_ACT_ELEMENT, .family = "gated",
+	 .formula = "0 (x <= -z), x (x >= z), x*(x + z)/(2z) between; z >= 1e-3",
+	 .citation = "seed 004", .nparams = 1,
+	 .params = {{"z", 3, 1e-3, HUGE_VAL, "half-width of the transition (3: hardswish)"}},
+	 .check_lo = -5, .check_hi = 5, .kinks = kink_pm_p0, AL_ELEM(thardswish)},
+	{.name = "tgelu", .kind = AL_ACT_ELEMENT, .family = "gated",
+	 .formula = "z*x*(1 + erf(x/w)); w >= 1e-3", .citation = "seed 004", .nparams = 2,
+	 .params = {{"z", 0.5, 0, 0, "scale (1/2: gelu)"},
+		    {"w", 1.4142135623730951, 1e-3, HUGE_VAL, "gate width (sqrt 2: gelu)"}},
+	 .check_lo = -5, .check_hi = 5, AL_ELEM(tgelu)},
+	{.name = "tselu", .kind = AL_ACT_ELEMENT, .family = "exponential",
+	 .formula = "z*x if x >= 0 else z*w*(exp(x) - 1)", .citation = "seed 004", .nparams = 2,
+	 .params = {{"z", 1.0507009873554805, 0, 0, "scale (selu's lambda)"},
+		    {"w", 1.6732632423543772, 0, 0, "negative saturation (selu's alpha)"}},
+	 .check_lo = -5, .check_hi = 3, .kinks = kink_zero, AL_ELEM(tselu)},
+	{.name = "tsqrt", .kind = AL_ACT_ELEMENT, .family = "sqrt",
+	 .formula = "sgn(x)*|x|^z; z >= 0.05", .citation = "seed 004", .nparams = 1,
+	 .params = {{"z", 0.5, 0.05, HUGE_VAL, "exponent (1/2: sqrt)"}}, .check_lo = -3,
+	 .check_hi = 3, .kinks = kink_zero, AL_ELEM(tsqrt)},
+	{.name = "tswish", .kind = AL_ACT_ELEMENT, .family = "gated",
+	 .formula = "x/(1 + z^(-x)) = x*sigmoid(x*ln z); z >= 1e-3", .citation = "seed 004",
+	 .nparams = 1, .params = {{"z", 2.718281828459045, 1e-3, HUGE_VAL, "base (e: swish)"}},
+	 .check_lo = -6, .check_hi = 6, AL_ELEM(tswish)},
+	{.name = "tsqrt_tanh", .kind = AL_ACT_ELEMENT, .family = "gated",
+	 .formula = "x*tanh(exp(sgn(x)*|x|^k)); k >= 0.05 (k = 1: tanhexp)", .citation = "seed 004",
+	 .nparams = 1, .params = {{"k", 0.5, 0.05, HUGE_VAL, "exponent (1: tanhexp)"}},
+	 .check_lo = -3, .check_hi = 3, .kinks = kink_zero, AL_ELEM(tsqrt_tanh)},
 };
 
 int al_act_count(void) { return (int)(sizeof catalog / sizeof *catalog); }

@@ -177,3 +177,258 @@ DF(tanhexp)
 	T d = TANH(E) + x * E * (C(4) * w / (q * q));
 	return x > C(20) ? C(1) : d;
 }
+
+/* ======================================================================
+ * Trainable entries. p[k] follow the row's parameter order.
+ * ====================================================================== */
+
+/* ---- frelu (Qiu et al. 2018; seed 001): relu(x + delta) + eta ------------
+ * h[0] = hshift: 1 trains delta (seed 001's form), 0 keeps delta fixed. */
+F(frelu)
+{
+	T u = x + p[0];
+	return (u < C(0) ? C(0) : u) + p[1];
+}
+DF(frelu)
+{
+	T g = x + p[0] > C(0) ? C(1) : C(0);
+	dp[0] = h[0] != 0 ? g : C(0);
+	dp[1] = C(1);
+	return g;
+}
+
+/* ---- agsig (Hu 1992; seed 001): alpha / (1 + exp(-beta x)) --------------- */
+F(agsig) { return p[0] * SIGMOID(p[1] * x); }
+DF(agsig)
+{
+	T s = SIGMOID(p[1] * x), sd = s * SIGMOID(-p[1] * x);
+	dp[0] = s;
+	dp[1] = p[0] * x * sd;
+	return p[0] * p[1] * sd;
+}
+
+/* ---- swish_beta (Ramachandran et al. 2017): x sigmoid(beta x) ------------ */
+F(swish_beta) { return x * SIGMOID(p[0] * x); }
+DF(swish_beta)
+{
+	T s = SIGMOID(p[0] * x), sd = s * SIGMOID(-p[0] * x);
+	dp[0] = x * x * sd;
+	return s + p[0] * x * sd;
+}
+
+/* ---- pelu (Trottier et al. 2017): (a/b) x for x >= 0, a (e^(x/b) - 1) else */
+F(pelu) { return x >= C(0) ? p[0] / p[1] * x : p[0] * EXPM1(x / p[1]); }
+DF(pelu)
+{
+	T a = p[0], b = p[1], e = EXP((x < C(0) ? x : C(0)) / b);
+	int pos = x >= C(0);
+	dp[0] = pos ? x / b : EXPM1(x / b);
+	dp[1] = pos ? -a * x / (b * b) : -a * x / (b * b) * e;
+	return pos ? a / b : a / b * e;
+}
+
+/* ---- asigmoid (seed 002): b sigmoid(a x + c) + d -------------------------- */
+F(asigmoid) { return p[1] * SIGMOID(p[0] * x + p[2]) + p[3]; }
+DF(asigmoid)
+{
+	T u = p[0] * x + p[2], s = SIGMOID(u), sd = s * SIGMOID(-u);
+	dp[0] = p[1] * sd * x;
+	dp[1] = s;
+	dp[2] = p[1] * sd;
+	dp[3] = C(1);
+	return p[0] * p[1] * sd;
+}
+
+/* ---- atanh (seed 002): b tanh(a x + c) + d -------------------------------- */
+F(atanh) { return p[1] * TANH(p[0] * x + p[2]) + p[3]; }
+DF(atanh)
+{
+	T u = p[0] * x + p[2], e = EXP(C(-2) * ABS(u)), q = C(1) + e;
+	T td = C(4) * e / (q * q);
+	dp[0] = p[1] * td * x;
+	dp[1] = TANH(u);
+	dp[2] = p[1] * td;
+	dp[3] = C(1);
+	return p[0] * p[1] * td;
+}
+
+/* ---- arelu (seed 002): max(a x + c, b x + d); ties to the first line ------ */
+F(arelu)
+{
+	T u1 = p[0] * x + p[2], u2 = p[1] * x + p[3];
+	return u1 >= u2 ? u1 : u2;
+}
+DF(arelu)
+{
+	T u1 = p[0] * x + p[2], u2 = p[1] * x + p[3];
+	int first = u1 >= u2;
+	dp[0] = first ? x : C(0);
+	dp[1] = first ? C(0) : x;
+	dp[2] = first ? C(1) : C(0);
+	dp[3] = first ? C(0) : C(1);
+	return first ? p[0] : p[1];
+}
+
+/* ---- method2 (seed 002): X tanh(x) + Y sigmoid(x) + Z relu(x) -------------
+ * h[0] mode: 0 softmax (X,Y,Z = softmax(theta)), 1 ratio (theta_r / sum),
+ * 2 fixed (h[1..3]). */
+#define BLEND_WEIGHTS(X)                                                           \
+	T X[3];                                                                    \
+	{                                                                          \
+		T m_ = p[0] > p[1] ? p[0] : p[1];                                  \
+		m_ = m_ > p[2] ? m_ : p[2];                                        \
+		T e0 = EXP(p[0] - m_), e1 = EXP(p[1] - m_), e2 = EXP(p[2] - m_);    \
+		T se = e0 + e1 + e2, sr = p[0] + p[1] + p[2];                      \
+		int md = (int)h[0];                                                \
+		X[0] = md == 0 ? e0 / se : (md == 1 ? p[0] / sr : (T)h[1]);        \
+		X[1] = md == 0 ? e1 / se : (md == 1 ? p[1] / sr : (T)h[2]);        \
+		X[2] = md == 0 ? e2 / se : (md == 1 ? p[2] / sr : (T)h[3]);        \
+	}
+/* d f / d theta_r: softmax X_r (phi_r - f); ratio (phi_r - f)/S; fixed 0 */
+#define BLEND_THETA_GRADS(X, phi, f)                                                \
+	{                                                                           \
+		int md = (int)h[0];                                                 \
+		T sr = p[0] + p[1] + p[2];                                          \
+		for (int r_ = 0; r_ < 3; r_++)                                      \
+			dp[r_] = md == 0 ? X[r_] * (phi[r_] - f)                    \
+					 : (md == 1 ? (phi[r_] - f) / sr : C(0));   \
+	}
+
+F(method2)
+{
+	BLEND_WEIGHTS(X);
+	return X[0] * TANH(x) + X[1] * SIGMOID(x) + X[2] * (x < C(0) ? C(0) : x);
+}
+DF(method2)
+{
+	BLEND_WEIGHTS(X);
+	T t = TANH(x), s = SIGMOID(x), r = x < C(0) ? C(0) : x;
+	T e = EXP(C(-2) * ABS(x)), q = C(1) + e;
+	T phi[3] = {t, s, r};
+	T f = X[0] * t + X[1] * s + X[2] * r;
+	BLEND_THETA_GRADS(X, phi, f);
+	return X[0] * (C(4) * e / (q * q)) + X[1] * s * SIGMOID(-x) + X[2] * (x > C(0) ? C(1) : C(0));
+}
+
+/* ---- method1 (seed 002): X ATanh(x) + Y ASigmoid(x) + Z AReLU(x), each
+ * component with its own (a, b, c, d): p[3..6] tanh, p[7..10] sigmoid,
+ * p[11..14] relu. */
+F(method1)
+{
+	BLEND_WEIGHTS(X);
+	T ft = p[4] * TANH(p[3] * x + p[5]) + p[6];
+	T fs = p[8] * SIGMOID(p[7] * x + p[9]) + p[10];
+	T u1 = p[11] * x + p[13], u2 = p[12] * x + p[14];
+	T fr = u1 >= u2 ? u1 : u2;
+	return X[0] * ft + X[1] * fs + X[2] * fr;
+}
+DF(method1)
+{
+	BLEND_WEIGHTS(X);
+	T ut = p[3] * x + p[5], tt = TANH(ut), e = EXP(C(-2) * ABS(ut)), q = C(1) + e;
+	T td = C(4) * e / (q * q);
+	T us = p[7] * x + p[9], ss = SIGMOID(us), sd = ss * SIGMOID(-us);
+	T u1 = p[11] * x + p[13], u2 = p[12] * x + p[14];
+	int first = u1 >= u2;
+	T phi[3] = {p[4] * tt + p[6], p[8] * ss + p[10], first ? u1 : u2};
+	T f = X[0] * phi[0] + X[1] * phi[1] + X[2] * phi[2];
+	BLEND_THETA_GRADS(X, phi, f);
+	dp[3] = X[0] * p[4] * td * x;
+	dp[4] = X[0] * tt;
+	dp[5] = X[0] * p[4] * td;
+	dp[6] = X[0];
+	dp[7] = X[1] * p[8] * sd * x;
+	dp[8] = X[1] * ss;
+	dp[9] = X[1] * p[8] * sd;
+	dp[10] = X[1];
+	dp[11] = first ? X[2] * x : C(0);
+	dp[12] = first ? C(0) : X[2] * x;
+	dp[13] = first ? X[2] : C(0);
+	dp[14] = first ? C(0) : X[2];
+	return X[0] * p[3] * p[4] * td + X[1] * p[7] * p[8] * sd + X[2] * (first ? p[11] : p[12]);
+}
+
+/* ---- seed 004's T-variants ------------------------------------------------ */
+/* tleaky_relu: x for x > 0, z x otherwise */
+F(tleaky_relu) { return x < C(0) ? p[0] * x : x; }
+DF(tleaky_relu)
+{
+	dp[0] = x > C(0) ? C(0) : x;
+	return x > C(0) ? C(1) : p[0];
+}
+
+/* thardswish: 0 (x <= -z), x (x >= z), x (x + z) / (2z) between */
+F(thardswish)
+{
+	T z = p[0];
+	return x <= -z ? C(0) : (x >= z ? x : x * (x + z) / (C(2) * z));
+}
+DF(thardswish)
+{
+	T z = p[0];
+	int mid = x > -z && x < z;
+	dp[0] = mid ? -x * x / (C(2) * z * z) : C(0);
+	return mid ? (C(2) * x + z) / (C(2) * z) : (x >= z ? C(1) : C(0));
+}
+
+/* tgelu: z x (1 + erf(x / w)); (1/2, sqrt 2) is GELU */
+#define TWO_SQRTPI C(1.1283791670955125738961589031215)
+F(tgelu) { return p[0] * x * (C(1) + ERF(x / p[1])); }
+DF(tgelu)
+{
+	T z = p[0], w = p[1], r = x / w, g = TWO_SQRTPI * EXP(-r * r);
+	dp[0] = x * (C(1) + ERF(r));
+	dp[1] = -z * x * x * g / (w * w);
+	return z * (C(1) + ERF(r)) + z * x * g / w;
+}
+
+/* tselu: z x (x >= 0), z w (e^x - 1) (x < 0); (lambda, alpha) is SELU */
+F(tselu) { return x >= C(0) ? p[0] * x : p[0] * p[1] * EXPM1(x); }
+DF(tselu)
+{
+	int pos = x >= C(0);
+	T em = EXPM1(pos ? C(0) : x);
+	dp[0] = pos ? x : p[1] * em;
+	dp[1] = pos ? C(0) : p[0] * em;
+	return pos ? p[0] : p[0] * p[1] * (em + C(1));
+}
+
+/* tsqrt: sgn(x) |x|^z; derivative with |x| >= 1e-6; d/dz := 0 at x = 0 */
+F(tsqrt) { return x == C(0) ? x : COPYSIGN(POW(ABS(x), p[0]), x); }
+DF(tsqrt)
+{
+	T z = p[0], a = ABS(x), ac = a > C(1e-6) ? a : C(1e-6);
+	T lnac = LOG(ac);
+	T dz = EXP(z * lnac) * lnac;
+	dp[0] = x == C(0) ? C(0) : (x < C(0) ? -dz : dz);
+	return z * EXP((z - C(1)) * lnac);
+}
+
+/* tswish: x sigmoid(x ln z); z = e is Swish */
+F(tswish) { return x * SIGMOID(x * LOG(p[0])); }
+DF(tswish)
+{
+	T b = LOG(p[0]), s = SIGMOID(b * x), sd = s * SIGMOID(-b * x);
+	dp[0] = x * x * sd / p[0];
+	return s + b * x * sd;
+}
+
+/* tsqrt_tanh: x tanh(exp(sgn(x) |x|^k)); k = 1 is TanhExp; u clamped at 20 */
+F(tsqrt_tanh)
+{
+	T a = ABS(x), ak = a > C(0) ? EXP(p[0] * LOG(a > C(1e-30) ? a : C(1e-30))) : C(0);
+	T u = COPYSIGN(ak, x);
+	u = u < C(20) ? u : C(20);
+	return x * TANH(EXP(u));
+}
+DF(tsqrt_tanh)
+{
+	T k = p[0], a = ABS(x), ac = a > C(1e-30) ? a : C(1e-30), lna = LOG(ac);
+	T ak = a > C(0) ? EXP(k * lna) : C(0);
+	T u = COPYSIGN(ak, x);
+	u = u < C(20) ? u : C(20);
+	T E = EXP(u), w = EXP(C(-2) * E), q = C(1) + w, sech2 = C(4) * w / (q * q);
+	int sat = COPYSIGN(ak, x) >= C(20);
+	dp[0] = (sat || a == C(0)) ? C(0) : sech2 * E * ak * a * lna;
+	return TANH(E) + (sat ? C(0) : COPYSIGN(k * ak, x) * E * sech2);
+}
