@@ -672,15 +672,24 @@ TEST(layers_concat_grad)
 
 /* ---- errors ------------------------------------------------------------------- */
 
-#define CHECK_ERR(cfg, c, h, w, k, ...)                                                 \
-	do {                                                                            \
-		const char *e__ = build_error(cfg, c, h, w, k);                         \
-		const char *want__[] = {__VA_ARGS__};                                   \
-		CHECK(*e__, "no error for %s", cfg);                                    \
-		for (size_t i__ = 0; *e__ && i__ < sizeof want__ / sizeof *want__; i__++) \
-			CHECK(strstr(e__, want__[i__]), "message '%s' lacks '%s'", e__, \
-			      want__[i__]);                                             \
-	} while (0)
+/* Building cfg must fail with a message containing each of want[] (NULL
+ * terminated). */
+static void expect_error(int line, const char *cfg, int c, int h, int w, int k,
+			 const char *const *want)
+{
+	char e[1024];
+	snprintf(e, sizeof e, "%s", build_error(cfg, c, h, w, k));
+	if (!e[0]) {
+		test_fail(__FILE__, line, "no error for:\n%s", cfg);
+		return;
+	}
+	for (; *want; want++)
+		if (!strstr(e, *want))
+			test_fail(__FILE__, line, "message '%s' lacks '%s'", e, *want);
+}
+
+#define CHECK_ERR(cfg, c, h, w, k, ...) \
+	expect_error(__LINE__, cfg, c, h, w, k, (const char *const[]){__VA_ARGS__, NULL})
 
 TEST(layers_errors)
 {

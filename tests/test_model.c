@@ -122,6 +122,22 @@ TEST(model_fanout_gradient_sum)
 	al_model_free(m);
 }
 
+/* The model input feeding several layers: its gradient is the sum. */
+TEST(model_input_fanout_gradient)
+{
+	al_model *m = build("[dense]\ninputs = input\nout = 4\nact = tanh\n"
+			    "[dense]\ninputs = input\nout = 3\n"
+			    "[act]\ninputs = input\nact = sigmoid\n[flatten]\n"
+			    "[concat]\nlayers = -1, -3, -4\n"
+			    "[dense]\nout = $CLASSES\n",
+			    2, 1, 3, 3, "relu");
+	REQUIRE(m, "build failed: %s", al_errmsg());
+	char where[256] = "";
+	double e = model_gradcheck(m, 2, 13, where, sizeof where);
+	CHECK(e < 2e-2, "input fan-out: worst relative error %.3g at %s", e, where);
+	al_model_free(m);
+}
+
 TEST(model_cfg_errors)
 {
 	al_model_opts o = al_model_opts_default();

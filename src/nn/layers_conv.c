@@ -1,15 +1,21 @@
 /* layers_conv.c — 2-D convolution, NCHW, weights laid out as in PyTorch:
  * W (out, in/groups, kh, kw) then bias (out).
  *
- * Each image is one GEMM per group on its own im2col matrix, which stays in
- * L1/L2 (DESIGN.md: per-image GEMMs of LeNet-size convs run ~2x faster than
+ * Each image is one OpenBLAS sgemm per group on its own im2col matrix,
+ * which stays in L1/L2 (DESIGN.md: per-image GEMMs of LeNet-size convs beat
  * one whole-batch im2col GEMM). 1x1 stride-1 unpadded convs use the input
- * as its column matrix. OpenBLAS runs single-threaded; OpenMP runs over the
- * AL_NPART fixed batch partitions (partition p = images
- * [p*n/AL_NPART, (p+1)*n/AL_NPART)), each with its own column buffer and
- * its own partial weight gradient, summed in partition order afterwards, so
- * every thread count gives bit-identical results. Backward recomputes
- * im2col instead of keeping the forward's column matrices.
+ * as their column matrix. Stride-1 convs first copy a padded image into the
+ * work buffer, so every im2col row is a plain full-width copy (vector body,
+ * overlapping vector tail) and col2im a plain add. The weight gradient of
+ * convs with at most 8 filters per group (LeNet conv1) uses a small
+ * register-blocked kernel, because sgemm with M = 6 runs at ~17 GFLOP/s.
+ *
+ * OpenBLAS runs single-threaded; OpenMP runs over the AL_NPART fixed batch
+ * partitions (partition p = images [p*n/AL_NPART, (p+1)*n/AL_NPART)), each
+ * with its own work buffer and its own partial weight gradient, summed in
+ * partition order afterwards, so every thread count gives bit-identical
+ * results. Backward recomputes im2col instead of keeping the forward's
+ * column matrices (memory).
  * Not for: pooling (layers_pool.c), transposed or 3-D convolution.
  */
 #include <cblas.h>
@@ -61,7 +67,7 @@ static void valid_range(int in, int out, int s, int off, int *b, int *e)
 	*e = hi > lo ? hi : lo;
 }
 
-static al_status conv_setup(al_layer *l, al_cfg_section *s)
+static al_status conv_setup1(al_layer *l, al_cfg_section *s)
 {
 	conv_cfg *c = calloc(1, sizeof *c);
 	if (!c)
@@ -69,18 +75,18 @@ static al_status conv_setup(al_layer *l, al_cfg_section *s)
 	l->priv = c;
 	if (l->nin != 1)
 		return al_err(AL_EINVAL, "conv takes one input, got %d", l->nin);
-	const int big = 1 << 20;
+	const int big = 1 << 20, kbig = 1 << 12; /* kbig: dilation * size fits an int */
 	int size, same = 0, pad = 0, stride, dil;
 	AL_TRY(al_cfg_int(s, "filters", 0, 1, big, &c->cout));
 	if (c->cout == 0)
 		return al_err(AL_EINVAL, "conv needs filters = N (output channels)");
-	AL_TRY(al_cfg_int(s, "size", 0, 1, big, &size));
-	AL_TRY(al_cfg_int(s, "size_h", size, 1, big, &c->kh));
-	AL_TRY(al_cfg_int(s, "size_w", size, 1, big, &c->kw));
+	AL_TRY(al_cfg_int(s, "size", 0, 1, kbig, &size));
+	AL_TRY(al_cfg_int(s, "size_h", size, 1, kbig, &c->kh));
+	AL_TRY(al_cfg_int(s, "size_w", size, 1, kbig, &c->kw));
 	if (c->kh == 0 || c->kw == 0)
 		return al_err(AL_EINVAL, "conv needs size = K (or size_h = KH and size_w = KW)");
 	AL_TRY(al_cfg_int(s, "stride", 1, 1, big, &stride));
-	AL_TRY(al_cfg_int(s, "dilation", 1, 1, big, &dil));
+	AL_TRY(al_cfg_int(s, "dilation", 1, 1, kbig, &dil));
 	AL_TRY(al_cfg_int(s, "groups", 1, 1, big, &c->groups));
 	AL_TRY(al_cfg_int(s, "bias", 1, 0, 1, &c->bias));
 	const char *ps = al_cfg_str(s, "pad", "0");
@@ -163,6 +169,15 @@ static al_status conv_setup(al_layer *l, al_cfg_section *s)
 	l->out_w = c->ow;
 	l->nw = c->nwk + (c->bias ? (size_t)c->cout : 0);
 	return AL_OK;
+}
+
+/* The model does not free a layer whose setup failed: free priv here. */
+static al_status conv_setup(al_layer *l, al_cfg_section *s)
+{
+	al_status st = conv_setup1(l, s);
+	if (st != AL_OK)
+		conv_free(l);
+	return st;
 }
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }

@@ -37,7 +37,7 @@ static void free_priv(al_layer *l)
 	l->priv = NULL;
 }
 
-static al_status bn_setup(al_layer *l, al_cfg_section *s)
+static al_status bn_setup1(al_layer *l, al_cfg_section *s)
 {
 	bn_cfg *c = calloc(1, sizeof *c);
 	if (!c)
@@ -60,6 +60,15 @@ static al_status bn_setup(al_layer *l, al_cfg_section *s)
 	l->nw = c->affine ? 2 * (size_t)c->c : 0;
 	l->nstate = 2 * (size_t)c->c;
 	return AL_OK;
+}
+
+/* The model does not free a layer whose setup failed: free priv here. */
+static al_status bn_setup(al_layer *l, al_cfg_section *s)
+{
+	al_status st = bn_setup1(l, s);
+	if (st != AL_OK)
+		free_priv(l);
+	return st;
 }
 
 /* scratch: the mean and 1/sqrt(var + eps) used by the last forward */
@@ -196,7 +205,7 @@ typedef struct {
 	int masked;  /* the last forward applied a mask (training, p > 0) */
 } dropout_cfg;
 
-static al_status dropout_setup(al_layer *l, al_cfg_section *s)
+static al_status dropout_setup1(al_layer *l, al_cfg_section *s)
 {
 	dropout_cfg *c = calloc(1, sizeof *c);
 	if (!c)
@@ -212,6 +221,14 @@ static al_status dropout_setup(al_layer *l, al_cfg_section *s)
 	l->out_h = l->in_h[0];
 	l->out_w = l->in_w[0];
 	return AL_OK;
+}
+
+static al_status dropout_setup(al_layer *l, al_cfg_section *s)
+{
+	al_status st = dropout_setup1(l, s);
+	if (st != AL_OK)
+		free_priv(l);
+	return st;
 }
 
 /* scratch: the mask (0 or 1/(1-p)) of the last training forward */

@@ -40,7 +40,7 @@ static void pool_free(al_layer *l)
 	l->priv = NULL;
 }
 
-static al_status pool_setup(al_layer *l, al_cfg_section *s, const char *what, int avg)
+static al_status pool_setup1(al_layer *l, al_cfg_section *s, const char *what, int avg)
 {
 	pool_cfg *c = calloc(1, sizeof *c);
 	if (!c)
@@ -65,6 +65,8 @@ static al_status pool_setup(al_layer *l, al_cfg_section *s, const char *what, in
 	if (c->k > ph || c->k > pw)
 		return al_err(AL_EINVAL, "%s: window %d larger than padded input %dx%d", what, c->k,
 			      ph, pw);
+	if ((long long)c->ih * c->iw >= (1LL << 31))
+		return al_err(AL_ERANGE, "%s: input plane %dx%d is too large", what, c->ih, c->iw);
 	c->oh = (ph - c->k) / c->s + 1;
 	c->ow = (pw - c->k) / c->s + 1;
 	c->hb = malloc(2 * (size_t)c->oh * sizeof(int));
@@ -87,6 +89,15 @@ static al_status pool_setup(al_layer *l, al_cfg_section *s, const char *what, in
 	l->out_h = c->oh;
 	l->out_w = c->ow;
 	return AL_OK;
+}
+
+/* The model does not free a layer whose setup failed: free priv here. */
+static al_status pool_setup(al_layer *l, al_cfg_section *s, const char *what, int avg)
+{
+	al_status st = pool_setup1(l, s, what, avg);
+	if (st != AL_OK)
+		pool_free(l);
+	return st;
 }
 
 /* ---- maxpool ------------------------------------------------------------ */
@@ -144,7 +155,7 @@ static void maxpool_plane(const pool_cfg *c, const float *restrict x, float *res
 				const float *r = x + (size_t)h * (size_t)iw;
 				for (int w = wb; w < we; w++) {
 					float v = r[w];
-					if ((v > m || v != v)) {
+					if (v > m || v != v) {
 						m = v;
 						idx = h * iw + w;
 					}

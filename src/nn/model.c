@@ -344,6 +344,7 @@ static al_status build(al_model *m, al_cfg *cfg, const al_model_opts *o, const c
 			}
 			const al_layer_ops *lops = part == 0 ? ops : find_kind("act");
 			l->ops = lops;
+			m->nl++; /* counted now, so al_model_free releases it on failure */
 			al_init_kind ik = net_init;
 			if (part == 0 && al_cfg_has(s, "init") &&
 			    al_init_parse(al_cfg_str(s, "init", ""), &ik) != AL_OK)
@@ -387,7 +388,6 @@ static al_status build(al_model *m, al_cfg *cfg, const al_model_opts *o, const c
 				return al_err(AL_EINVAL, "%s:%d: [%s] '%s' has empty output %dx%dx%d",
 					      s->where, s->line, s->type, l->name, l->out_c, l->out_h,
 					      l->out_w);
-			m->nl++;
 		}
 	}
 	if (m->nl == 0)
@@ -554,6 +554,9 @@ al_status al_model_reserve(al_model *m, int n)
 	}
 	size_t in_floats = (size_t)n * (size_t)m->in_c * (size_t)m->in_h * (size_t)m->in_w;
 	m->arena = al_malloc(total * sizeof(float) + 64);
+	size_t in_floats0 = (size_t)n * (size_t)m->in_c * (size_t)m->in_h * (size_t)m->in_w;
+	if (in_floats0 > maxout)
+		maxout = in_floats0; /* a temporary may hold an input gradient */
 	m->tmp = al_malloc((size_t)maxtmp * maxout * sizeof(float) + 64);
 	m->input_grad = al_malloc(in_floats * sizeof(float) + 64);
 	if (!m->arena || !m->tmp || !m->input_grad)
@@ -612,6 +615,7 @@ al_status al_model_backward(al_model *m, const float *dlogits)
 	if (!written)
 		return al_err(AL_ENOMEM, "model backward: out of memory");
 	written[last] = 1;
+	int input_written = 0;
 	for (int i = last; i >= 0; i--) {
 		al_layer *l = &m->layers[i];
 		if (!written[i])
@@ -620,7 +624,16 @@ al_status al_model_backward(al_model *m, const float *dlogits)
 		for (int k = 0; k < l->nin; k++) {
 			int s = l->src[k];
 			if (s < 0) {
-				l->dx[k] = (m->want_input_grad || l->ops->always_dx) ? m->input_grad : NULL;
+				if (!m->want_input_grad && !l->ops->always_dx) {
+					l->dx[k] = NULL;
+				} else if (!input_written) {
+					l->dx[k] = m->input_grad;
+					input_written = 1;
+				} else {
+					l->dx[k] = m->tmp + (size_t)slot * m->tmp_floats;
+					use_tmp[k] = 1;
+					slot++;
+				}
 			} else if (!written[s]) {
 				l->dx[k] = m->dybuf[s];
 				written[s] = 1;
@@ -634,7 +647,7 @@ al_status al_model_backward(al_model *m, const float *dlogits)
 		for (int k = 0; k < l->nin; k++) {
 			if (!use_tmp[k])
 				continue;
-			float *dst = m->dybuf[l->src[k]];
+			float *dst = l->src[k] < 0 ? m->input_grad : m->dybuf[l->src[k]];
 			const float *src = l->dx[k];
 			size_t cnt = (size_t)n * al_in_size(l, k);
 #pragma omp parallel for schedule(static)
