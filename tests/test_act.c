@@ -16,99 +16,13 @@ static double urand(al_rng *r, double lo, double hi)
 	return lo + (hi - lo) * (double)al_rng_uniform(r);
 }
 
-/* Random parameter values near the initial ones, inside the bounds. */
 static void random_params(const al_act_spec *s, al_rng *r, double *p)
 {
-	const al_act_desc *d = s->desc;
-	for (int k = 0; k < d->nparams; k++) {
-		double v = s->init[k] + urand(r, -0.3, 0.3) * (fabs(s->init[k]) + 0.5);
-		if (al_param_bounded(&d->params[k])) {
-			double lo = d->params[k].lo, hi = d->params[k].hi;
-			if (v < lo)
-				v = lo + 0.1 * (fabs(lo) + 0.1);
-			if (v > hi)
-				v = hi;
-		}
-		p[k] = v;
-	}
-}
-
-static int near_kink(const al_act_spec *s, const double *p, double x, double h)
-{
-	if (!s->desc->kinks)
-		return 0;
-	double k[8];
-	int n = s->desc->kinks(s->hyper, p, k);
-	for (int i = 0; i < n; i++)
-		if (fabs(x - k[i]) < 1e-2 + 4 * h)
-			return 1;
-	return 0;
-}
-
-/* 4-point central stencil: f'(x) ~ (-f(x+2h) + 8f(x+h) - 8f(x-h) + f(x-2h)) / 12h */
-static double fd(double (*f)(void *, double), void *u, double x, double h)
-{
-	return (-f(u, x + 2 * h) + 8 * f(u, x + h) - 8 * f(u, x - h) + f(u, x - 2 * h)) / (12 * h);
-}
-
-typedef struct {
-	const al_act_spec *s;
-	double p[AL_ACT_MAXP];
-	double x;
-	int k; /* parameter being varied, -1 for x */
-} fd_ctx;
-
-static double eval_at(void *u, double v)
-{
-	fd_ctx *c = u;
-	double p[AL_ACT_MAXP], dx, dp[AL_ACT_MAXP];
-	memcpy(p, c->p, sizeof p);
-	double x = c->x;
-	if (c->k < 0)
-		x = v;
-	else
-		p[c->k] = v;
-	return c->s->desc->ref(c->s->hyper, p, x, &dx, dp);
-}
-
-/* Worst relative error of analytic vs finite-difference derivatives. */
-static double gradcheck_entry(const al_act_spec *s, int random, al_rng *r, char *where,
-			      size_t cap)
-{
-	const al_act_desc *d = s->desc;
-	fd_ctx c = {.s = s};
-	for (int k = 0; k < d->nparams; k++)
-		c.p[k] = s->init[k];
-	if (random)
-		random_params(s, r, c.p);
-	double worst = 0, h = 1e-5;
-	for (int i = 0; i < 200; i++) {
-		double x = urand(r, d->check_lo, d->check_hi);
-		if (near_kink(s, c.p, x, h))
-			continue;
-		double dx, dp[AL_ACT_MAXP];
-		d->ref(s->hyper, c.p, x, &dx, dp);
-		c.x = x;
-		for (int k = -1; k < d->nparams; k++) {
-			c.k = k;
-			double at = k < 0 ? x : c.p[k];
-			double num = fd(eval_at, &c, at, h);
-			double ana = k < 0 ? dx : dp[k];
-			double err = fabs(num - ana) / (1e-3 + fabs(num) + fabs(ana));
-			if (err > worst) {
-				worst = err;
-				snprintf(where, cap, "%s at x=%.6g d/d%s: analytic %.9g numeric %.9g",
-					 s->text, x, k < 0 ? "x" : d->params[k].name, ana, num);
-			}
-		}
-	}
-	return worst;
+	al_act_random_params(s, r, p);
 }
 
 TEST(act_gradcheck_all)
 {
-	al_rng r;
-	al_rng_seed(&r, 11);
 	for (int i = 0; i < al_act_count(); i++) {
 		const al_act_desc *d = al_act_get(i);
 		if (d->kind != AL_ACT_ELEMENT)
@@ -116,10 +30,13 @@ TEST(act_gradcheck_all)
 		al_act_spec s;
 		REQUIRE_OK(al_act_parse(d->name, &s));
 		for (int random = 0; random < 2; random++) {
-			char where[512] = "";
-			double e = gradcheck_entry(&s, random, &r, where, sizeof where);
-			CHECK(e < 1e-6, "%s (%s params): worst relative error %.3g: %s", d->name,
-			      random ? "random" : "default", e, where);
+			al_gradcheck_result g;
+			REQUIRE_OK(al_act_gradcheck(&s, random, 11 + (uint64_t)i, 200, &g));
+			CHECK(g.worst < 1e-6, "%s (%s params): worst relative error %.3g at %s", d->name,
+			      random ? "random" : "default", g.worst, g.worst_at);
+			CHECK(g.kernel_err < 1e-4, "%s: float kernel error %.3g at %s", d->name,
+			      g.kernel_err, g.kernel_at);
+			CHECK(g.points > 150, "%s: only %d points checked", d->name, g.points);
 		}
 	}
 }
@@ -516,11 +433,10 @@ TEST(act_init_equals_base)
 		CHECK(kernels_agree(spec, d->name, why, sizeof why), "%s: %s", spec, why);
 		al_act_spec s;
 		REQUIRE_OK(al_act_parse(spec, &s));
-		al_rng r;
-		al_rng_seed(&r, 99);
-		char where[512] = "";
-		double e = gradcheck_entry(&s, 1, &r, where, sizeof where);
-		CHECK(e < 1e-6, "%s: worst relative error %.3g: %s", spec, e, where);
+		al_gradcheck_result g;
+		REQUIRE_OK(al_act_gradcheck(&s, 1, 99, 200, &g));
+		CHECK(g.worst < 1e-6 && g.kernel_err < 1e-4, "%s: errors %.3g (%s), kernel %.3g (%s)",
+		      spec, g.worst, g.worst_at, g.kernel_err, g.kernel_at);
 		bases++;
 	}
 	CHECK(bases > 20, "only %d bases", bases);

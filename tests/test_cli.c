@@ -846,3 +846,46 @@ TEST(cli_eval_ckpt_missing_or_directory)
 	CHECK(strstr(out, "ckptdir"), "message does not name the directory: %s", out);
 	CHECK(!contains_ci(out, "out of memory"), "a directory reported as out of memory: %s", out);
 }
+
+TEST(cli_gradcheck)
+{
+	char cmd[1024], out[65536];
+	snprintf(cmd, sizeof cmd, "%s gradcheck --act tsqrt_tanh --json", actlab_bin());
+	int rc = run_cmd(cmd, out, sizeof out);
+	CHECK(rc == 0 && strstr(out, "\"ok\": true") && strstr(out, "tsqrt_tanh"), "rc %d: %s", rc,
+	      out);
+	snprintf(cmd, sizeof cmd, "%s gradcheck --all --points 50", actlab_bin());
+	rc = run_cmd(cmd, out, sizeof out);
+	CHECK(rc == 0 && strstr(out, "0 failed") && strstr(out, "method1"), "rc %d: %.300s", rc,
+	      out);
+	snprintf(cmd, sizeof cmd, "%s gradcheck --act nosuch", actlab_bin());
+	rc = run_cmd(cmd, out, sizeof out);
+	CHECK(rc == 2 && strstr(out, "nosuch"), "rc %d: %s", rc, out);
+}
+
+TEST(cli_act_plot)
+{
+	char cmd[1024], out[8192], path[600];
+	snprintf(path, sizeof path, "%s/gelu.png", test_tmpdir());
+	snprintf(cmd, sizeof cmd, "%s act plot --act gelu:approximate=tanh --out %s", actlab_bin(),
+		 path);
+	int rc = run_cmd(cmd, out, sizeof out);
+	if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
+		CHECK(rc == 1 && strstr(out, "gnuplot"), "without gnuplot: rc %d: %s", rc, out);
+		return;
+	}
+	CHECK(rc == 0, "rc %d: %s", rc, out);
+	FILE *f = fopen(path, "rb");
+	unsigned char magic[8] = {0};
+	if (f) {
+		CHECK(fread(magic, 1, 8, f) == 8, "short file");
+		fclose(f);
+	}
+	CHECK(f && !memcmp(magic, "\x89PNG", 4), "%s is not a PNG", path);
+	snprintf(cmd, sizeof cmd, "%s act plot --act relu --out %s/x.jpg", actlab_bin(),
+		 test_tmpdir());
+	CHECK(run_cmd(cmd, out, sizeof out) == 2, "a .jpg output was accepted: %s", out);
+	snprintf(cmd, sizeof cmd, "%s act plot --act relu --range 3,1 --out %s/x.svg", actlab_bin(),
+		 test_tmpdir());
+	CHECK(run_cmd(cmd, out, sizeof out) == 2, "an empty range was accepted: %s", out);
+}

@@ -154,6 +154,28 @@ void al_act_backward(const al_act_spec *s, const float *params, int n, int c, in
 		     const float *x, const float *y, const float *dy, float *dx, float *dparams,
 		     float *scratch, int train, al_rng *rng);
 
+/* ---- gradient check --------------------------------------------------------- */
+typedef struct {
+	int points;          /* sample points checked (kinks skipped) */
+	double worst;        /* worst relative error, analytic vs finite differences (double) */
+	char worst_at[256];  /* where: spec, x and which derivative */
+	double kernel_err;   /* worst relative error of the float kernels vs the reference */
+	char kernel_at[256];
+} al_gradcheck_result;
+
+/* Checks an entry's derivatives w.r.t. the input and every parameter:
+ * 4-point central differences of the double reference at `points` inputs
+ * drawn over the entry's check range, skipping points near declared kinks,
+ * at the initial parameters (random_params = 0) or at random ones near
+ * them; and the float kernels (forward, backward, parameter gradients)
+ * against the reference. Relative errors use |a - b| / (1e-3 + |a| + |b|). */
+al_status al_act_gradcheck(const al_act_spec *s, int random_params, uint64_t seed, int points,
+			   al_gradcheck_result *out);
+
+/* Random parameter values near the initial ones, inside the bounds
+ * (p[0..nparams)); for checks at points other than the initial ones. */
+void al_act_random_params(const al_act_spec *s, al_rng *r, double *p);
+
 /* Writes the catalog: JSON array, markdown document, or a plain table. */
 void al_act_list_json(FILE *f);
 void al_act_list_markdown(FILE *f);

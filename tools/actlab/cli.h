@@ -35,5 +35,7 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_act(int argc, char **argv);
 int cmd_models(int argc, char **argv);
+int cmd_gradcheck(int argc, char **argv);
+int cmd_act_plot(int argc, char **argv);
 
 #endif

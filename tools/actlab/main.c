@@ -14,6 +14,8 @@ static void usage(FILE *f)
 	      "  eval       evaluate a checkpoint on a data set\n"
 	      "  act list   list the activation catalog [--json|--markdown]\n"
 	      "  act eval   evaluate an activation (and its gradient) on .npy tensors\n"
+	      "  act plot   draw an activation and its derivative (gnuplot)\n"
+	      "  gradcheck  finite-difference checks of the catalog [--act SPEC | --all]\n"
 	      "  models     list the model zoo [--params]\n"
 	      "  version    print the version\n",
 	      f);
@@ -40,6 +42,8 @@ int main(int argc, char **argv)
 		return cmd_eval(argc - 2, argv + 2);
 	if (!strcmp(cmd, "act"))
 		return cmd_act(argc - 2, argv + 2);
+	if (!strcmp(cmd, "gradcheck"))
+		return cmd_gradcheck(argc - 2, argv + 2);
 	if (!strcmp(cmd, "models"))
 		return cmd_models(argc - 2, argv + 2);
 	fprintf(stderr, "actlab: usage error: unknown command '%s'\n", cmd);
