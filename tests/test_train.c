@@ -162,7 +162,7 @@ TEST(train_act_params_logged)
 			continue;
 		if (ep >= 0 && ep <= 2)
 			rows[ep]++;
-		if (g == 0 && strcmp(param, "alpha") == 0 && strstr(layer, "act3")) {
+		if (g == 0 && strcmp(param, "alpha") == 0 && strcmp(layer, "act1") == 0) {
 			if (ep == 0)
 				first = v;
 			last = v;

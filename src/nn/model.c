@@ -325,10 +325,21 @@ static al_status build(al_model *m, al_cfg *cfg, const al_model_opts *o, const c
 			al_layer *l = &m->layers[li];
 			l->index = li;
 			const char *nm = part == 0 ? al_cfg_str(s, "name", NULL) : NULL;
-			if (nm)
+			/* default names: type + count of that type (conv1, conv2, dense1);
+			 * a trailing activation is named after its layer (conv1_act) */
+			if (nm) {
 				snprintf(l->name, sizeof l->name, "%s", nm);
-			else
-				snprintf(l->name, sizeof l->name, "%s%d", part ? "act" : s->type, li + 1);
+			} else if (part) {
+				char parent[48];
+				memcpy(parent, m->layers[li - 1].name, sizeof parent);
+				parent[40] = 0;
+				snprintf(l->name, sizeof l->name, "%s_act", parent);
+			} else {
+				int same = 1;
+				for (int j = 0; j < li; j++)
+					same += m->layers[j].ops == ops;
+				snprintf(l->name, sizeof l->name, "%s%d", s->type, same);
+			}
 			for (int j = 0; j < li && nm; j++)
 				if (strcmp(m->layers[j].name, nm) == 0)
 					return al_err(AL_EINVAL, "%s:%d: layer name '%s' used twice",

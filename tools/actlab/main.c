@@ -15,6 +15,7 @@ static void usage(FILE *f)
 	      "  act list   list the activation catalog [--json|--markdown]\n"
 	      "  act eval   evaluate an activation (and its gradient) on .npy tensors\n"
 	      "  act plot   draw an activation and its derivative (gnuplot)\n"
+	      "  act params learned activation parameters of a run, per layer\n"
 	      "  gradcheck  finite-difference checks of the catalog [--act SPEC | --all]\n"
 	      "  models     list the model zoo [--params]\n"
 	      "  version    print the version\n",
