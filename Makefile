@@ -77,7 +77,7 @@ deps:
 
 # The test runner's last line is "N passed, N failed"; non-zero exit on failure.
 check: deps
-	@$(MAKE) --no-print-directory actlab $(TESTBIN)
+	@$(MAKE) --no-print-directory -j$$(nproc) actlab $(TESTBIN)
 	@ACTLAB_BIN=./actlab $(TESTBIN)
 
 test: actlab $(TESTBIN)
