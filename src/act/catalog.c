@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "act/elem.h"
+#include "act/window.h"
 #include "actlab/act.h"
 #include "math/vmath.h"
 
@@ -593,6 +594,68 @@ static const al_act_desc catalog[] = {
 	 .formula = "x*tanh(exp(sgn(x)*|x|^k)); k >= 0.05 (k = 1: tanhexp)", .citation = "seed 004",
 	 .nparams = 1, .params = {{"k", 0.5, 0.05, HUGE_VAL, "exponent (1: tanhexp)"}},
 	 .check_lo = -3, .check_hi = 3, .kinks = kink_zero, AL_ELEM(tsqrt_tanh)},
+	/* ---- window-based activations (seed 000, SPEC 1; kernels in window.c) ---- */
+	{.name = "nelu", .kind = AL_ACT_WINDOW, .family = "window",
+	 .formula = "per k x k window: y_i = relu(x_i + lambda*S-), S- = sum of min(x_j, 0)",
+	 .citation = "seed 000 (NeLU); reference batch_nelu", .nhyper = 6,
+	 .hyper = {AL_WIN_HYPERS_COMMON, AL_WIN_HYPERS_LAMBDA}, NOPARAMS, AL_WIN_LAMBDA_HOOKS,
+	 AL_WIN_KERNELS(nelu)},
+	{.name = "pnelu", .aliases = "passive_nelu", .kind = AL_ACT_WINDOW, .family = "window",
+	 .formula = "per window: y_i = [x_i > 0] (x_i + lambda*S-) (may be negative)",
+	 .citation = "seed 000 (Passive NeLU); reference batch_passive_nelu", .nhyper = 6,
+	 .hyper = {AL_WIN_HYPERS_COMMON, AL_WIN_HYPERS_LAMBDA}, NOPARAMS, AL_WIN_LAMBDA_HOOKS,
+	 AL_WIN_KERNELS(pnelu)},
+	{.name = "excitator", .kind = AL_ACT_WINDOW, .family = "window",
+	 .formula = "per window, S+ = sum of max(x_j, 0): y_i = (1-lambda) x_i if x_i > 0, else "
+		    "relu(x_i + lambda*S+); compat=ref: relu(x_i - lambda*max(x_i, 0) + lambda*S+) "
+		    "for every element (the published runs)",
+	 .citation = "seed 000 (Excitator, Figure 2); reference batch_accelerator", .nhyper = 7,
+	 .hyper = {AL_WIN_HYPERS_COMMON, AL_WIN_HYPERS_LAMBDA,
+		   {"compat", 0, "paper|ref",
+		    "ref: the impact is added to every element, as batch_accelerator did"}},
+	 NOPARAMS, AL_WIN_LAMBDA_HOOKS, AL_WIN_KERNELS(excitator)},
+	{.name = "excitator_v2", .kind = AL_ACT_WINDOW, .family = "window",
+	 .formula = "per window: y_i = (1-lambda) x_i if x_i > 0, else relu(x_i + lambda*S+/n0), "
+		    "n0 = #{x_j <= 0} (mass-conserving)",
+	 .citation = "seed 000 (Excitator v2, Table 2); reference batch_excitator_v2",
+	 .nhyper = 6, .hyper = {AL_WIN_HYPERS_COMMON, AL_WIN_HYPERS_LAMBDA}, NOPARAMS,
+	 AL_WIN_LAMBDA_HOOKS, AL_WIN_KERNELS(excitator_v2)},
+	{.name = "inhibitor", .kind = AL_ACT_WINDOW, .family = "window",
+	 .formula = "identical to nelu (SPEC 1.7: the reference's negatives always end at 0)",
+	 .citation = "seed 000 (Inhibitor, Table 1); reference batch_inhibitor", .nhyper = 6,
+	 .hyper = {AL_WIN_HYPERS_COMMON, AL_WIN_HYPERS_LAMBDA}, NOPARAMS, AL_WIN_LAMBDA_HOOKS,
+	 AL_WIN_KERNELS(inhibitor)},
+	{.name = "inhibitor_v2", .kind = AL_ACT_WINDOW, .family = "window",
+	 .formula = "per window: y_i = [x_i >= 0] relu(x_i + lambda*S-/n+), n+ = #{x_j >= 0}; "
+		    "compat=ref: nelu (the reference never uses n+)",
+	 .citation = "seed 000 (Inhibitor v2, Table 2); reference batch_inhibitor_v2",
+	 .nhyper = 7,
+	 .hyper = {AL_WIN_HYPERS_COMMON, AL_WIN_HYPERS_LAMBDA,
+		   {"compat", 0, "paper|ref", "ref: equal to nelu, as batch_inhibitor_v2 computed"}},
+	 NOPARAMS, AL_WIN_LAMBDA_HOOKS, AL_WIN_KERNELS(inhibitor_v2)},
+	{.name = "softmax_relu", .kind = AL_ACT_WINDOW, .family = "window",
+	 .formula = "y_i = x_i [softmax(x)_i >= tau], softmax over the window (group=column: over "
+		    "each column of the tile, as the reference); no gradient through the softmax",
+	 .citation = "seed 000 (Softmax Threshold); reference batch_softmax_relu", .nhyper = 6,
+	 .hyper = {AL_WIN_HYPERS_COMMON,
+		   {"tau", 0.25, NULL, "threshold on the softmax weight (uniform weight is 1/n)"},
+		   {"group", 0, "window|column",
+		    "softmax over the whole window, or over each column (reference)"}},
+	 NOPARAMS, AL_WIN_KERNELS(softmax_relu)},
+	{.name = "max_relu", .kind = AL_ACT_WINDOW, .family = "window",
+	 .formula = "y_i = x_i if x_i = max of the window and x_i > 0, else 0",
+	 .citation = "seed 000 (MaxReLU); reference batch_max_relu", .nhyper = 5,
+	 .hyper = {AL_WIN_HYPERS_COMMON,
+		   {"ties", 0, "all|first",
+		    "all: every element equal to the max passes (reference); first: row-major first"}},
+	 NOPARAMS, AL_WIN_KERNELS(max_relu)},
+	{.name = "max", .kind = AL_ACT_WINDOW, .family = "window",
+	 .formula = "y_i = x_i if x_i = max of the window, else 0 (any sign)",
+	 .citation = "seed 000 (Max); reference batch_max", .nhyper = 5,
+	 .hyper = {AL_WIN_HYPERS_COMMON,
+		   {"ties", 0, "all|first",
+		    "all: every element equal to the max passes (reference); first: row-major first"}},
+	 NOPARAMS, AL_WIN_KERNELS(max)},
 };
 
 int al_act_count(void) { return (int)(sizeof catalog / sizeof *catalog); }

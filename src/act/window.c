@@ -1,0 +1,1378 @@
+/* window.c — kernels of the window-based activations of seed 000 (SPEC.md
+ * section 1): nelu, pnelu, excitator (compat=ref: the published
+ * batch_accelerator), excitator_v2, inhibitor (= nelu), inhibitor_v2
+ * (compat=ref = nelu), softmax_relu (group=window|column), max_relu and max
+ * (ties=all|first), with partial or zero-padded edge tiles and an optional
+ * trainable influence lambda.
+ *
+ * How. Every (sample, channel) plane (a dense input's feature row is a 1 x F
+ * plane with 1 x kw windows) is cut into bands of kh rows. Three paths, each
+ * a fused pass per window over x read in place (no unfold/fold copies, no
+ * buffer beyond a few CWMAX-float stack arrays):
+ *  - 8-column groups, for window widths 1, 2, 4, 8 (the common k = 2, 4):
+ *    8 consecutive columns of a band hold whole windows, so the column
+ *    statistics stay in one vector register per statistic, the per-window
+ *    reduction is a butterfly of lane shuffles and outputs/gradients follow
+ *    from the same registers (GCC vector extensions; vmaxps/vminps when AVX
+ *    is on). A row that is not a multiple of 8 ends with a group overlapping
+ *    its neighbour (recomputing identical values; lambda gradients of the
+ *    overlap are not counted twice); a partial window at the right edge goes
+ *    to the chunk path.
+ *  - chunks, for other widths up to CW_NARROW: per chunk of at most CWMAX
+ *    columns, per-column statistics over the band's rows, each window's value
+ *    broadcast back to its columns, then the element pass (omp simd loops).
+ *  - single windows, for wider windows and ties=first: scalar statistics,
+ *    two passes over the window.
+ * The backward of softmax_relu, max_relu and max reads the masks from the
+ * forward's y (y_i = x_i keep_i) and recomputes them, the way the forward
+ * did, only on planes holding an exact zero; the lambda entries recompute
+ * their window statistics from x.
+ *
+ * Semantics: SPEC 1.1-1.11. Masks, counts and maxima are constants for the
+ * gradient. Comparisons are written so that NaN takes the pass-through side:
+ * a NaN input yields NaN outputs in its window. Edge tiles: edges=partial
+ * uses only the real elements; edges=pad behaves as zero-padding the
+ * bottom/right to a multiple of the window (the zeros count in n0/n+, can be
+ * the maximum, take softmax mass), then cropping.
+ *
+ * Trainable lambda (learn=1): one value per group (per=layer|channel;
+ * per=neuron = one per element, and dense per=channel = one per feature, where
+ * lambda_i scales the impact element i receives). Values are read through a
+ * clamp to [0, 1] (al_act_project leaves whole-tensor entries to their
+ * kernels) and the gradient is the one at the clamped value. Threads: forward
+ * over planes; backward over planes with one lambda partial per plane in
+ * scratch summed in plane order, or, for per-element lambda, over
+ * parameter-owning units with the samples in order. Results do not depend
+ * on the thread count.
+ *
+ * Not for: parsing (act.c), the table rows (catalog.c), gradient checks
+ * (tests/test_window.c holds the double reference).
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "act/window.h"
+#include "math/vmath.h"
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
+
+#define AL_INLINE static inline __attribute__((always_inline))
+#define CWMAX 512    /* columns per chunk (floats per stack array) */
+#define CW_NARROW 64 /* wider windows take the per-window path */
+#define DENSE_CHUNK 256 /* features per unit for per-feature lambda gradients */
+
+enum { OP_NELU, OP_INHV2, OP_PNELU, OP_EXC, OP_EXCV2, OP_EXCREF, OP_SMAX, OP_MAXR, OP_MAX };
+/* How lambda is held: one constant for the plane (no gradient or a plane
+ * partial), or one per element (its gradient accumulated in place). */
+enum { LM_CONST, LM_LEARN, LM_ELEM };
+
+typedef struct {
+	int op;
+	int H, W, C;  /* plane rows, columns; planes per sample (dense: 1, F, 1) */
+	int dense;
+	int kh, kw;   /* effective window */
+	int pad;      /* edges=pad */
+	int col;      /* softmax_relu group=column */
+	int first;    /* ties=first */
+	float tau;
+} wcfg;
+
+static int imin(int a, int b) { return a < b ? a : b; }
+
+/* A window-size hyper as an int: values below 1 mean "unset" (0) */
+static int hyper_int(double v)
+{
+	if (!(v >= 1))
+		return 0;
+	return v > 1e9 ? 1000000000 : (int)v;
+}
+
+static wcfg cfg_make(int op, const double *h, int c, int hh, int w)
+{
+	wcfg cf;
+	memset(&cf, 0, sizeof cf);
+	cf.op = op;
+	cf.dense = hh == 1 && w == 1;
+	cf.H = cf.dense ? 1 : hh;
+	cf.W = cf.dense ? c : w;
+	cf.C = cf.dense ? 1 : c;
+	int k = hyper_int(h[AL_WIN_K]), kh = hyper_int(h[AL_WIN_KH]), kw = hyper_int(h[AL_WIN_KW]);
+	if (k < 1)
+		k = 1; /* k < 1 is not a window; treated as 1 */
+	if (cf.dense) {
+		cf.kh = 1;
+		cf.kw = imin(kw ? kw : k, cf.W);
+	} else if (!kh && !kw) {
+		cf.kh = cf.kw = imin(k, imin(cf.H, cf.W)); /* the reference's square clamp */
+	} else {
+		cf.kh = imin(kh ? kh : k, cf.H);
+		cf.kw = imin(kw ? kw : k, cf.W);
+	}
+	if (cf.kh < 1)
+		cf.kh = 1;
+	if (cf.kw < 1)
+		cf.kw = 1;
+	cf.pad = h[AL_WIN_EDGES] != 0;
+	if (op == OP_SMAX) {
+		cf.tau = (float)h[AL_WIN_TAU];
+		cf.col = h[AL_WIN_GROUP] != 0;
+	}
+	if (op == OP_MAXR || op == OP_MAX)
+		cf.first = h[AL_WIN_TIES] != 0;
+	return cf;
+}
+
+/* ---- element formulas of the lambda entries (SPEC 1.3-1.8) -------------- */
+/* The window statistic I is S- (nelu, pnelu), S-/n+ (inhibitor_v2), S+
+ * (excitator, compat=ref) or S+/n0 (excitator_v2). */
+AL_INLINE float clamp01(float l) { return l < 0 ? 0.0f : (l > 1 ? 1.0f : l); }
+AL_INLINE int src_pos(int op) { return op == OP_EXC || op == OP_EXCV2 || op == OP_EXCREF; }
+AL_INLINE int has_cnt(int op) { return op == OP_INHV2 || op == OP_EXCV2; }
+
+/* summed statistic: min(x, 0) or max(x, 0); NaN passes */
+AL_INLINE float st_sum(int op, float x)
+{
+	return src_pos(op) ? (x < 0 ? 0.0f : x) : (x > 0 ? 0.0f : x);
+}
+/* counted statistic: [x >= 0] (n+) or [x <= 0] (n0) */
+AL_INLINE float st_cnt(int op, float x)
+{
+	return op == OP_INHV2 ? (x < 0 ? 0.0f : 1.0f) : (x > 0 ? 0.0f : 1.0f);
+}
+/* divisor of a count statistic: count + phantom zeros, at least 1 */
+AL_INLINE float cnt_div(float cnt, int z)
+{
+	float d = cnt + (float)z;
+	return d < 1 ? 1.0f : d;
+}
+
+AL_INLINE float relu_nan(float p) { return p <= 0 ? 0.0f : p; }
+
+AL_INLINE float lam_fwd_el(int op, float x, float l, float I)
+{
+	switch (op) {
+	case OP_PNELU: return x <= 0 ? 0.0f : x + l * I;
+	case OP_EXC:
+	case OP_EXCV2: {
+		float n = relu_nan(x + l * I);
+		return x > 0 ? (1 - l) * x : n;
+	}
+	case OP_EXCREF: {
+		float xp = x > 0 ? x : 0.0f;
+		return relu_nan(x - l * xp + l * I);
+	}
+	default: /* OP_NELU, OP_INHV2 */
+		return relu_nan(x + l * I);
+	}
+}
+
+/* Gradient pieces of element i: returns its own term of dx_i; *t is its
+ * contribution lambda_i a_i g_i to the window sum T, *dl = g_i dy_i/dlambda_i. */
+AL_INLINE float lam_bwd_el(int op, float x, float l, float I, float g, float *t, float *dl)
+{
+	switch (op) {
+	case OP_PNELU: {
+		float ag = x > 0 ? g : 0.0f;
+		*t = l * ag;
+		*dl = ag * I;
+		return ag;
+	}
+	case OP_EXC:
+	case OP_EXCV2: {
+		int pos = x > 0;
+		float ag = (!pos && x + l * I > 0) ? g : 0.0f;
+		*t = l * ag;
+		*dl = pos ? -x * g : ag * I;
+		return pos ? (1 - l) * g : ag;
+	}
+	case OP_EXCREF: {
+		float xp = x > 0 ? x : 0.0f;
+		float ag = x - l * xp + l * I > 0 ? g : 0.0f;
+		*t = l * ag;
+		*dl = ag * (I - xp);
+		return x > 0 ? (1 - l) * ag : ag;
+	}
+	default: { /* OP_NELU, OP_INHV2 */
+		float ag = x + l * I > 0 ? g : 0.0f;
+		*t = l * ag;
+		*dl = ag * I;
+		return ag;
+	}
+	}
+}
+
+/* whether x_j feeds the window statistic (receives T / divisor) */
+AL_INLINE int src_el(int op, float x) { return src_pos(op) ? x > 0 : x < 0; }
+
+/* ---- 8-column groups (windows of width 1, 2, 4, 8) ------------------------ */
+/* The fast path: 8 consecutive columns of a band hold whole windows, so the
+ * column statistics stay in registers and the per-window reduction is a
+ * butterfly of lane shuffles. GCC vector extensions (any target; AVX2 here). */
+#define VL 8
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+
+#if defined(__clang__)
+#define SHUF(v, ...) __builtin_shufflevector(v, v, __VA_ARGS__)
+#else
+#define SHUF(v, ...) __builtin_shuffle(v, (v8i){__VA_ARGS__})
+#endif
+
+AL_INLINE v8f vload(const float *p)
+{
+	v8f v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+AL_INLINE void vstore(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+
+/* sums over aligned groups of kw lanes, broadcast to the group's lanes */
+AL_INLINE v8f vgsum(v8f v, int kw)
+{
+	if (kw >= 2)
+		v = v + SHUF(v, 1, 0, 3, 2, 5, 4, 7, 6);
+	if (kw >= 4)
+		v = v + SHUF(v, 2, 3, 0, 1, 6, 7, 4, 5);
+	if (kw >= 8)
+		v = v + SHUF(v, 4, 5, 6, 7, 0, 1, 2, 3);
+	return v;
+}
+
+AL_INLINE v8f vb(float s) { return (v8f){s, s, s, s, s, s, s, s}; }
+#define VZERO ((v8f){0, 0, 0, 0, 0, 0, 0, 0})
+/* m ? a : b lane by lane (m: all-ones or all-zeros lanes of a comparison) */
+AL_INLINE v8f vsel(v8i m, v8f a, v8f b) { return (v8f)(((v8i)a & m) | ((v8i)b & ~m)); }
+AL_INLINE v8f vmax2(v8f a, v8f b) { return vsel(b > a, b, a); }
+
+AL_INLINE v8f vgmax(v8f v, int kw)
+{
+	if (kw >= 2)
+		v = vmax2(v, SHUF(v, 1, 0, 3, 2, 5, 4, 7, 6));
+	if (kw >= 4)
+		v = vmax2(v, SHUF(v, 2, 3, 0, 1, 6, 7, 4, 5));
+	if (kw >= 8)
+		v = vmax2(v, SHUF(v, 4, 5, 6, 7, 0, 1, 2, 3));
+	return v;
+}
+
+/* The element formulas above, 8 lanes at a time (same operations, same
+ * order, so the same results). */
+AL_INLINE v8f vclamp01(v8f l) { return vsel(l < VZERO, VZERO, vsel(l > vb(1), vb(1), l)); }
+#ifdef __AVX__
+/* vmaxps/vminps return their second operand when either is NaN: one
+ * instruction each for relu_nan (NaN kept) and the statistics (where a NaN
+ * may be dropped: it still reaches the output through its own element). */
+AL_INLINE v8f vrelu_nan(v8f p) { return _mm256_max_ps(VZERO, p); }
+AL_INLINE v8f vst_sum(int op, v8f x)
+{
+	return src_pos(op) ? _mm256_max_ps(x, VZERO) : _mm256_min_ps(x, VZERO);
+}
+#else
+AL_INLINE v8f vrelu_nan(v8f p) { return vsel(p <= VZERO, VZERO, p); }
+AL_INLINE v8f vst_sum(int op, v8f x)
+{
+	return src_pos(op) ? vsel(x < VZERO, VZERO, x) : vsel(x > VZERO, VZERO, x);
+}
+#endif
+AL_INLINE v8f vst_cnt(int op, v8f x)
+{
+	return op == OP_INHV2 ? vsel(x < VZERO, VZERO, vb(1)) : vsel(x > VZERO, VZERO, vb(1));
+}
+AL_INLINE v8i vsrc(int op, v8f x) { return src_pos(op) ? x > VZERO : x < VZERO; }
+
+AL_INLINE v8f vlam_fwd(int op, v8f x, v8f l, v8f I)
+{
+	switch (op) {
+	case OP_PNELU: return vsel(x <= VZERO, VZERO, x + l * I);
+	case OP_EXC:
+	case OP_EXCV2: return vsel(x > VZERO, (vb(1) - l) * x, vrelu_nan(x + l * I));
+	case OP_EXCREF: {
+		v8f xp = vsel(x > VZERO, x, VZERO);
+		return vrelu_nan(x - l * xp + l * I);
+	}
+	default: return vrelu_nan(x + l * I);
+	}
+}
+
+/* as lam_bwd_el, but *t = a_i g_i without the lambda_i factor */
+AL_INLINE v8f vlam_bwd(int op, v8f x, v8f l, v8f I, v8f g, v8f *t, v8f *dl)
+{
+	switch (op) {
+	case OP_PNELU: {
+		v8f ag = vsel(x > VZERO, g, VZERO);
+		*t = ag;
+		*dl = ag * I;
+		return ag;
+	}
+	case OP_EXC:
+	case OP_EXCV2: {
+		v8i pos = x > VZERO;
+		v8f ag = vsel(~pos & (x + l * I > VZERO), g, VZERO);
+		*t = ag;
+		*dl = vsel(pos, -x * g, ag * I);
+		return vsel(pos, (vb(1) - l) * g, ag);
+	}
+	case OP_EXCREF: {
+		v8f xp = vsel(x > VZERO, x, VZERO);
+		v8f ag = vsel(x - l * xp + l * I > VZERO, g, VZERO);
+		*t = ag;
+		*dl = ag * (I - xp);
+		return vsel(x > VZERO, (vb(1) - l) * ag, ag);
+	}
+	default: {
+		v8f ag = vsel(x + l * I > VZERO, g, VZERO);
+		*t = ag;
+		*dl = ag * I;
+		return ag;
+	}
+	}
+}
+
+/* Window statistic I (and divisor d) of the 8 columns of a band of hr rows;
+ * z = padded zeros per window. */
+AL_INLINE void lam_vg_stats(int op, int kw, int hr, int z, const float *restrict x, size_t ld,
+			    v8f *I, v8f *d)
+{
+	v8f x0 = vload(x), A = vst_sum(op, x0), B = vst_cnt(op, x0);
+	for (int r = 1; r < hr; r++) {
+		v8f xr = vload(x + (size_t)r * ld);
+		A += vst_sum(op, xr);
+		if (has_cnt(op))
+			B += vst_cnt(op, xr);
+	}
+	A = vgsum(A, kw);
+	*I = A;
+	*d = vb(1);
+	if (has_cnt(op)) {
+		B = vgsum(B, kw) + vb((float)z);
+		*d = vsel(B < vb(1), vb(1), B);
+		*I = A / *d;
+	}
+}
+
+AL_INLINE void lam_vg_fwd(int op, int lm, int kw, int hr, int z, const float *restrict x,
+			  float *restrict y, const float *restrict lam, float l0, size_t ld)
+{
+	v8f I, d;
+	lam_vg_stats(op, kw, hr, z, x, ld, &I, &d);
+	const v8f l0v = vb(l0);
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		v8f l = lm == LM_ELEM ? vclamp01(vload(lam + o)) : l0v;
+		vstore(y + o, vlam_fwd(op, vload(x + o), l, I));
+	}
+}
+
+/* dx of the group written; lambda gradient: LM_LEARN returns the lane
+ * partials, LM_ELEM accumulates into dlam. Lanes below `from` were done by
+ * an earlier group (the overlapping last group of a row): their lambda
+ * gradient is not counted again. */
+AL_INLINE v8f lam_vg_bwd(int op, int lm, int kw, int hr, int z, const float *restrict x,
+			 const float *restrict dy, float *restrict dx, const float *restrict lam,
+			 float l0, float *restrict dlam, size_t ld, int from)
+{
+	v8f I, d, T = VZERO, DL = VZERO;
+	lam_vg_stats(op, kw, hr, z, x, ld, &I, &d);
+	const v8f l0v = vb(l0);
+	const v8i keep = (v8i){0, 1, 2, 3, 4, 5, 6, 7} >= (v8i){from, from, from, from, from, from, from, from};
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		v8f l = lm == LM_ELEM ? vclamp01(vload(lam + o)) : l0v, t, dl;
+		vstore(dx + o, vlam_bwd(op, vload(x + o), l, I, vload(dy + o), &t, &dl));
+		T += lm == LM_ELEM ? l * t : t;
+		if (lm == LM_ELEM)
+			vstore(dlam + o, vload(dlam + o) + vsel(keep, dl, VZERO));
+		else if (lm == LM_LEARN)
+			DL += vsel(keep, dl, VZERO);
+	}
+	T = vgsum(T, kw);
+	if (lm != LM_ELEM)
+		T = l0v * T; /* a shared lambda multiplies the window sum once */
+	if (has_cnt(op))
+		T = T / d;
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		vstore(dx + o, vload(dx + o) + vsel(vsrc(op, vload(x + o)), T, VZERO));
+	}
+	return DL;
+}
+
+/* ---- lambda entries: chunk path -------------------------------------------- */
+/* Per-column sums over hr rows: cA statistic, cB count. */
+AL_INLINE void lam_cols(int op, const float *restrict x, size_t ld, int hr, int wc,
+			float *restrict cA, float *restrict cB)
+{
+	for (int j = 0; j < wc; j++) {
+		cA[j] = st_sum(op, x[j]);
+		if (has_cnt(op))
+			cB[j] = st_cnt(op, x[j]);
+	}
+	for (int r = 1; r < hr; r++) {
+		const float *restrict xr = x + (size_t)r * ld;
+		for (int j = 0; j < wc; j++) {
+			cA[j] += st_sum(op, xr[j]);
+			if (has_cnt(op))
+				cB[j] += st_cnt(op, xr[j]);
+		}
+	}
+}
+
+/* Window values: wI[j] = I, wD[j] = divisor (count ops) for the window of
+ * column j. zfull = kh*kw in pad mode (phantom zeros = zfull - hr*wn). */
+AL_INLINE void lam_wins(int op, int kw, int zfull, int hr, int wc, const float *restrict cA,
+			const float *restrict cB, float *restrict wI, float *restrict wD)
+{
+	int nfull = wc / kw, j0 = 0;
+	for (int q = 0; q < nfull; q++, j0 += kw) {
+		float A = 0, B = 0;
+		for (int j = 0; j < kw; j++) {
+			A += cA[j0 + j];
+			if (has_cnt(op))
+				B += cB[j0 + j];
+		}
+		float I = A, d = 1;
+		if (has_cnt(op)) {
+			d = cnt_div(B, zfull ? zfull - hr * kw : 0);
+			I = A / d;
+		}
+		for (int j = 0; j < kw; j++) {
+			wI[j0 + j] = I;
+			if (has_cnt(op))
+				wD[j0 + j] = d;
+		}
+	}
+	if (j0 < wc) { /* the plane's right edge */
+		int wn = wc - j0;
+		float A = 0, B = 0;
+		for (int j = 0; j < wn; j++) {
+			A += cA[j0 + j];
+			if (has_cnt(op))
+				B += cB[j0 + j];
+		}
+		float I = A, d = 1;
+		if (has_cnt(op)) {
+			d = cnt_div(B, zfull ? zfull - hr * wn : 0);
+			I = A / d;
+		}
+		for (int j = 0; j < wn; j++) {
+			wI[j0 + j] = I;
+			if (has_cnt(op))
+				wD[j0 + j] = d;
+		}
+	}
+}
+
+/* Window sums of cT (T divided by the count for count ops) into wT. */
+AL_INLINE void lam_wins_T(int op, int kw, int wc, const float *restrict cT,
+			  const float *restrict wD, float *restrict wT)
+{
+	for (int j0 = 0; j0 < wc; j0 += kw) {
+		int wn = imin(kw, wc - j0);
+		float T = 0;
+		for (int j = 0; j < wn; j++)
+			T += cT[j0 + j];
+		if (has_cnt(op))
+			T = T / wD[j0];
+		for (int j = 0; j < wn; j++)
+			wT[j0 + j] = T;
+	}
+}
+
+/* x, y: band of hr rows x wc columns, row stride ld; lam: the band's lambda
+ * (LM_ELEM: same layout as x) or unused (l0). */
+AL_INLINE void lam_band_fwd(int op, int lm, int kw, int zfull, const float *restrict x,
+			    float *restrict y, const float *restrict lam, float l0, size_t ld,
+			    int hr, int wc)
+{
+	float cA[CWMAX], cB[CWMAX], wI[CWMAX], wD[CWMAX];
+	if (wc < 1 || hr < 1)
+		__builtin_unreachable();
+	lam_cols(op, x, ld, hr, wc, cA, cB);
+	lam_wins(op, kw, zfull, hr, wc, cA, cB, wI, wD);
+	for (int r = 0; r < hr; r++) {
+		const float *restrict xr = x + (size_t)r * ld;
+		const float *restrict lr = lam + (lm == LM_ELEM ? (size_t)r * ld : 0);
+		float *restrict yr = y + (size_t)r * ld;
+#pragma omp simd
+		for (int j = 0; j < wc; j++)
+			yr[j] = lam_fwd_el(op, xr[j], lm == LM_ELEM ? clamp01(lr[j]) : l0, wI[j]);
+	}
+}
+
+/* Returns the band's lambda-gradient sum (LM_LEARN); LM_ELEM accumulates
+ * into dlam (layout of x). dx is written. */
+AL_INLINE float lam_band_bwd(int op, int lm, int kw, int zfull, const float *restrict x,
+			     const float *restrict dy, float *restrict dx, const float *restrict lam,
+			     float l0, float *restrict dlam, size_t ld, int hr, int wc)
+{
+	float cA[CWMAX], cB[CWMAX], wI[CWMAX], wD[CWMAX];
+	if (wc < 1 || hr < 1)
+		__builtin_unreachable();
+	lam_cols(op, x, ld, hr, wc, cA, cB);
+	lam_wins(op, kw, zfull, hr, wc, cA, cB, wI, wD);
+	for (int j = 0; j < wc; j++)
+		cA[j] = 0;
+	float dls = 0;
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		const float *restrict xr = x + o, *restrict gr = dy + o;
+		const float *restrict lr = lam + (lm == LM_ELEM ? o : 0);
+		float *restrict dlr = dlam + (lm == LM_ELEM ? o : 0);
+		float *restrict dxr = dx + o;
+#pragma omp simd reduction(+ : dls)
+		for (int j = 0; j < wc; j++) {
+			float t, d;
+			float l = lm == LM_ELEM ? clamp01(lr[j]) : l0;
+			dxr[j] = lam_bwd_el(op, xr[j], l, wI[j], gr[j], &t, &d);
+			cA[j] += t;
+			if (lm == LM_ELEM)
+				dlr[j] += d;
+			else if (lm == LM_LEARN)
+				dls += d;
+		}
+	}
+	lam_wins_T(op, kw, wc, cA, wD, wI);
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		const float *restrict xr = x + o;
+		float *restrict dxr = dx + o;
+#pragma omp simd
+		for (int j = 0; j < wc; j++)
+			dxr[j] += src_el(op, xr[j]) ? wI[j] : 0.0f;
+	}
+	return dls;
+}
+
+/* ---- lambda entries: per-window path (wide windows) ---------------------- */
+AL_INLINE void lam_win_stats(int op, const float *restrict x, size_t ld, int hr, int wn, int z,
+			     float *I, float *d)
+{
+	float A = 0, B = 0;
+	for (int r = 0; r < hr; r++) {
+		const float *restrict xr = x + (size_t)r * ld;
+		float a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+		for (int j = 0; j < wn; j++) {
+			a += st_sum(op, xr[j]);
+			if (has_cnt(op))
+				b += st_cnt(op, xr[j]);
+		}
+		A += a;
+		B += b;
+	}
+	*I = A;
+	*d = 1;
+	if (has_cnt(op)) {
+		*d = cnt_div(B, z);
+		*I = A / *d;
+	}
+}
+
+AL_INLINE void lam_win_fwd(int op, int lm, int z, const float *restrict x, float *restrict y,
+			   const float *restrict lam, float l0, size_t ld, int hr, int wn)
+{
+	float I, d;
+	lam_win_stats(op, x, ld, hr, wn, z, &I, &d);
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		const float *restrict xr = x + o;
+		const float *restrict lr = lam + (lm == LM_ELEM ? o : 0);
+		float *restrict yr = y + o;
+#pragma omp simd
+		for (int j = 0; j < wn; j++)
+			yr[j] = lam_fwd_el(op, xr[j], lm == LM_ELEM ? clamp01(lr[j]) : l0, I);
+	}
+}
+
+AL_INLINE float lam_win_bwd(int op, int lm, int z, const float *restrict x,
+			    const float *restrict dy, float *restrict dx, const float *restrict lam,
+			    float l0, float *restrict dlam, size_t ld, int hr, int wn)
+{
+	float I, d;
+	lam_win_stats(op, x, ld, hr, wn, z, &I, &d);
+	float T = 0, dls = 0;
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		const float *restrict xr = x + o, *restrict gr = dy + o;
+		const float *restrict lr = lam + (lm == LM_ELEM ? o : 0);
+		float *restrict dlr = dlam + (lm == LM_ELEM ? o : 0);
+		float *restrict dxr = dx + o;
+		float tr = 0;
+#pragma omp simd reduction(+ : tr, dls)
+		for (int j = 0; j < wn; j++) {
+			float t, dd;
+			float l = lm == LM_ELEM ? clamp01(lr[j]) : l0;
+			dxr[j] = lam_bwd_el(op, xr[j], l, I, gr[j], &t, &dd);
+			tr += t;
+			if (lm == LM_ELEM)
+				dlr[j] += dd;
+			else if (lm == LM_LEARN)
+				dls += dd;
+		}
+		T += tr;
+	}
+	if (has_cnt(op))
+		T = T / d;
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		const float *restrict xr = x + o;
+		float *restrict dxr = dx + o;
+#pragma omp simd
+		for (int j = 0; j < wn; j++)
+			dxr[j] += src_el(op, xr[j]) ? T : 0.0f;
+	}
+	return dls;
+}
+
+/* ---- lambda entries: planes ------------------------------------------------ */
+/* Whether the 8-column group path applies: windows of width 1, 2, 4 or 8
+ * and a row of at least 8 columns. */
+static int use_groups(int kw, int W) { return kw <= VL && VL % kw == 0 && W >= VL; }
+
+/* kwc: the window width as a compile-time constant (2, 4) or 0 (cf->kw). */
+AL_INLINE void lam_plane_fwd(int op, int lm, int kwc, const wcfg *cf, const float *x, float *y,
+			     const float *lam, float l0)
+{
+	const int H = cf->H, W = cf->W, kh = cf->kh, kw = kwc ? kwc : cf->kw;
+	const int zfull = cf->pad ? kh * kw : 0;
+	const size_t ld = (size_t)W;
+	if (use_groups(kw, W)) {
+		/* full windows in 8-column groups (the last one overlapping its
+		 * neighbour when the row is not a multiple of 8), then the partial
+		 * window at the right edge */
+		const int Wf = W / kw * kw;
+		for (int r0 = 0; r0 < H; r0 += kh) {
+			int hr = imin(kh, H - r0), z = zfull ? zfull - hr * kw : 0;
+			size_t o0 = (size_t)r0 * ld;
+			for (int c0 = 0; c0 < Wf; c0 += VL) {
+				int c = c0 + VL <= Wf ? c0 : Wf - VL;
+				size_t o = o0 + (size_t)c;
+				const float *lp = lam + (lm == LM_ELEM ? o : 0);
+				if (kwc && hr == kwc)
+					lam_vg_fwd(op, lm, kw, kwc, z, x + o, y + o, lp, l0, ld);
+				else
+					lam_vg_fwd(op, lm, kw, hr, z, x + o, y + o, lp, l0, ld);
+			}
+			if (Wf < W)
+				lam_band_fwd(op, lm, kw, zfull, x + o0 + Wf, y + o0 + Wf,
+					     lam + (lm == LM_ELEM ? o0 + Wf : 0), l0, ld, hr, W - Wf);
+		}
+		return;
+	}
+	if (kw <= CW_NARROW) {
+		const int CW = CWMAX / kw * kw;
+		for (int r0 = 0; r0 < H; r0 += kh) {
+			int hr = imin(kh, H - r0);
+			for (int c0 = 0; c0 < W; c0 += CW) {
+				size_t o = (size_t)r0 * ld + (size_t)c0;
+				lam_band_fwd(op, lm, kw, zfull, x + o, y + o,
+					     lam + (lm == LM_ELEM ? o : 0), l0, ld, hr, imin(CW, W - c0));
+			}
+		}
+		return;
+	}
+	for (int r0 = 0; r0 < H; r0 += kh) {
+		int hr = imin(kh, H - r0);
+		for (int c0 = 0; c0 < W; c0 += kw) {
+			int wn = imin(kw, W - c0);
+			size_t o = (size_t)r0 * ld + (size_t)c0;
+			lam_win_fwd(op, lm, zfull ? zfull - hr * wn : 0, x + o, y + o,
+				    lam + (lm == LM_ELEM ? o : 0), l0, ld, hr, wn);
+		}
+	}
+}
+
+AL_INLINE double lam_plane_bwd(int op, int lm, int kwc, const wcfg *cf, const float *x,
+			       const float *dy, float *dx, const float *lam, float l0, float *dlam)
+{
+	const int H = cf->H, W = cf->W, kh = cf->kh, kw = kwc ? kwc : cf->kw;
+	const int zfull = cf->pad ? kh * kw : 0;
+	const size_t ld = (size_t)W;
+	double dl = 0;
+	if (use_groups(kw, W)) {
+		const int Wf = W / kw * kw;
+		v8f DL = {0};
+		for (int r0 = 0; r0 < H; r0 += kh) {
+			int hr = imin(kh, H - r0), z = zfull ? zfull - hr * kw : 0;
+			size_t o0 = (size_t)r0 * ld;
+			for (int c0 = 0; c0 < Wf; c0 += VL) {
+				int c = c0 + VL <= Wf ? c0 : Wf - VL, from = c0 - c;
+				size_t o = o0 + (size_t)c, e = lm == LM_ELEM ? o : 0;
+				if (kwc && hr == kwc)
+					DL += lam_vg_bwd(op, lm, kw, kwc, z, x + o, dy + o, dx + o, lam + e,
+							 l0, dlam + e, ld, from);
+				else
+					DL += lam_vg_bwd(op, lm, kw, hr, z, x + o, dy + o, dx + o, lam + e,
+							 l0, dlam + e, ld, from);
+			}
+			if (Wf < W) {
+				size_t o = o0 + (size_t)Wf, e = lm == LM_ELEM ? o : 0;
+				dl += (double)lam_band_bwd(op, lm, kw, zfull, x + o, dy + o, dx + o,
+							   lam + e, l0, dlam + e, ld, hr, W - Wf);
+			}
+		}
+		for (int u = 0; u < VL; u++)
+			dl += (double)DL[u];
+		return dl;
+	}
+	if (kw <= CW_NARROW) {
+		const int CW = CWMAX / kw * kw;
+		for (int r0 = 0; r0 < H; r0 += kh) {
+			int hr = imin(kh, H - r0);
+			for (int c0 = 0; c0 < W; c0 += CW) {
+				size_t o = (size_t)r0 * ld + (size_t)c0, e = lm == LM_ELEM ? o : 0;
+				dl += (double)lam_band_bwd(op, lm, kw, zfull, x + o, dy + o, dx + o, lam + e,
+						   l0, dlam + e, ld, hr, imin(CW, W - c0));
+			}
+		}
+		return dl;
+	}
+	for (int r0 = 0; r0 < H; r0 += kh) {
+		int hr = imin(kh, H - r0);
+		for (int c0 = 0; c0 < W; c0 += kw) {
+			int wn = imin(kw, W - c0);
+			size_t o = (size_t)r0 * ld + (size_t)c0, e = lm == LM_ELEM ? o : 0;
+			dl += (double)lam_win_bwd(op, lm, zfull ? zfull - hr * wn : 0, x + o, dy + o, dx + o,
+					  lam + e, l0, dlam + e, ld, hr, wn);
+		}
+	}
+	return dl;
+}
+
+/* Runtime op / mode / width to the specialised plane functions. */
+#define LAM_OPS(X) X(OP_NELU) X(OP_INHV2) X(OP_PNELU) X(OP_EXC) X(OP_EXCV2) X(OP_EXCREF)
+
+static void lam_plane_fwd_any(const wcfg *cf, int lm, const float *x, float *y, const float *lam,
+			      float l0)
+{
+#define CASE(OP)                                                                          \
+	case OP:                                                                          \
+		if (lm == LM_ELEM)                                                        \
+			lam_plane_fwd(OP, LM_ELEM, 0, cf, x, y, lam, l0);                 \
+		else if (cf->kw == 2)                                                     \
+			lam_plane_fwd(OP, LM_CONST, 2, cf, x, y, lam, l0);                \
+		else if (cf->kw == 4)                                                     \
+			lam_plane_fwd(OP, LM_CONST, 4, cf, x, y, lam, l0);                \
+		else                                                                      \
+			lam_plane_fwd(OP, LM_CONST, 0, cf, x, y, lam, l0);                \
+		break;
+	switch (cf->op) { LAM_OPS(CASE) }
+#undef CASE
+}
+
+static double lam_plane_bwd_any(const wcfg *cf, int lm, const float *x, const float *dy, float *dx,
+				const float *lam, float l0, float *dlam)
+{
+#define KWS(OP, LM)                                                                       \
+	(cf->kw == 2   ? lam_plane_bwd(OP, LM, 2, cf, x, dy, dx, lam, l0, dlam)           \
+	 : cf->kw == 4 ? lam_plane_bwd(OP, LM, 4, cf, x, dy, dx, lam, l0, dlam)           \
+		       : lam_plane_bwd(OP, LM, 0, cf, x, dy, dx, lam, l0, dlam))
+#define CASE(OP)                                                                          \
+	case OP:                                                                          \
+		return lm == LM_ELEM    ? lam_plane_bwd(OP, LM_ELEM, 0, cf, x, dy, dx, lam, l0, dlam) \
+		       : lm == LM_LEARN ? KWS(OP, LM_LEARN)                               \
+					: KWS(OP, LM_CONST);
+	switch (cf->op) { LAM_OPS(CASE) }
+#undef CASE
+#undef KWS
+	return 0;
+}
+
+/* lambda per element: per=neuron, or per=channel on a dense input */
+static int lam_elem(const wcfg *cf, al_per per)
+{
+	return per == AL_PER_NEURON || (cf->dense && per == AL_PER_CHANNEL);
+}
+
+static void lam_forward(int op, const double *h, al_per per, const float *params, int n, int c,
+			int hh, int w, const float *x, float *y)
+{
+	wcfg cf = cfg_make(op, h, c, hh, w);
+	if (n <= 0 || cf.H <= 0 || cf.W <= 0 || cf.C <= 0)
+		return;
+	const int learn = h[AL_WIN_LEARN] != 0 && params;
+	const int elem = learn && lam_elem(&cf, per);
+	const float lconst = (float)h[AL_WIN_INFLUENCE];
+	const size_t hw = (size_t)cf.H * (size_t)cf.W, C = (size_t)cf.C, np = (size_t)n * C;
+#pragma omp parallel for schedule(static)
+	for (size_t p = 0; p < np; p++) {
+		size_t ch = p % C;
+		const float *lam = &lconst;
+		float l0 = lconst;
+		if (elem) {
+			lam = params + ch * hw;
+		} else if (learn) {
+			lam = params + (per == AL_PER_CHANNEL ? ch : 0);
+			l0 = clamp01(*lam);
+		}
+		lam_plane_fwd_any(&cf, elem ? LM_ELEM : LM_CONST, x + p * hw, y + p * hw, lam, l0);
+	}
+}
+
+static void lam_backward(int op, const double *h, al_per per, const float *params, int n, int c,
+			 int hh, int w, const float *x, const float *dy, float *dx, float *dparams,
+			 float *scratch)
+{
+	wcfg cf = cfg_make(op, h, c, hh, w);
+	if (n <= 0 || cf.H <= 0 || cf.W <= 0 || cf.C <= 0)
+		return;
+	const int learn = h[AL_WIN_LEARN] != 0 && params && dparams;
+	const float lconst = (float)h[AL_WIN_INFLUENCE];
+	const size_t hw = (size_t)cf.H * (size_t)cf.W, C = (size_t)cf.C, np = (size_t)n * C;
+	if (!learn || !lam_elem(&cf, per)) {
+		const int lm = learn ? LM_LEARN : LM_CONST;
+#pragma omp parallel for schedule(static)
+		for (size_t p = 0; p < np; p++) {
+			size_t ch = p % C;
+			const float *lam = &lconst;
+			float l0 = lconst, dummy = 0;
+			if (learn) {
+				lam = params + (per == AL_PER_CHANNEL ? ch : 0);
+				l0 = clamp01(*lam);
+			}
+			double d = lam_plane_bwd_any(&cf, lm, x + p * hw, dy + p * hw, dx + p * hw,
+						     lam, l0, &dummy);
+			if (learn)
+				scratch[p] = (float)d;
+		}
+		if (learn && per == AL_PER_CHANNEL) {
+			for (size_t ch = 0; ch < C; ch++) {
+				double s = 0;
+				for (int i = 0; i < n; i++)
+					s += (double)scratch[(size_t)i * C + ch];
+				dparams[ch] += (float)s;
+			}
+		} else if (learn) {
+			double s = 0;
+			for (size_t p = 0; p < np; p++)
+				s += (double)scratch[p];
+			dparams[0] += (float)s;
+		}
+		return;
+	}
+	/* lambda per element: each unit owns a slice of dparams, samples in order */
+	if (!cf.dense) {
+#pragma omp parallel for schedule(static)
+		for (size_t ch = 0; ch < C; ch++)
+			for (int i = 0; i < n; i++) {
+				size_t o = ((size_t)i * C + ch) * hw;
+				lam_plane_bwd_any(&cf, LM_ELEM, x + o, dy + o, dx + o, params + ch * hw,
+						  0, dparams + ch * hw);
+			}
+		return;
+	}
+	const int F = cf.W, Q = cf.kw >= DENSE_CHUNK ? cf.kw : DENSE_CHUNK / cf.kw * cf.kw;
+	const int nq = (F + Q - 1) / Q;
+#pragma omp parallel for schedule(static)
+	for (int q = 0; q < nq; q++) {
+		wcfg sub = cf;
+		size_t f0 = (size_t)q * (size_t)Q;
+		sub.W = imin(Q, F - (int)f0);
+		for (int i = 0; i < n; i++) {
+			size_t o = (size_t)i * (size_t)F + f0;
+			lam_plane_bwd_any(&sub, LM_ELEM, x + o, dy + o, dx + o, params + f0, 0,
+					  dparams + f0);
+		}
+	}
+}
+
+/* ---- softmax_relu (SPEC 1.9) --------------------------------------------- */
+/* exp of 8 lanes (GCC vectorises the lane loop over the branch-free al_expf) */
+AL_INLINE v8f vexp(v8f v)
+{
+	v8f r;
+	for (int u = 0; u < VL; u++)
+		r[u] = al_expf(v[u]);
+	return r;
+}
+
+/* dir 0: out = y = x [w >= tau]; dir 1: out = dx = dy [w >= tau]. The
+ * exponentials are parked in out between passes 2 and 3. */
+AL_INLINE void smax_band(int dir, int col, int kw, int zfull, int zcol, float tau,
+			 const float *restrict x, const float *restrict g, float *restrict out,
+			 size_t ld, int hr, int wc)
+{
+	float cM[CWMAX], cS[CWMAX], wM[CWMAX];
+	for (int j = 0; j < wc; j++)
+		cM[j] = x[j];
+	for (int r = 1; r < hr; r++) {
+		const float *restrict xr = x + (size_t)r * ld;
+		for (int j = 0; j < wc; j++)
+			cM[j] = xr[j] > cM[j] ? xr[j] : cM[j];
+	}
+	int zc = zcol ? zcol - hr : 0; /* padded zeros per column */
+	if (col) {
+		for (int j = 0; j < wc; j++)
+			wM[j] = zc > 0 && cM[j] < 0 ? 0.0f : cM[j];
+	} else {
+		int j0 = 0;
+		if (VL % kw == 0) { /* whole 8-column groups: lane butterflies */
+			const int zf = zfull ? zfull - hr * kw : 0, wcf = wc / kw * kw;
+			for (; j0 + VL <= wcf; j0 += VL) {
+				v8f M = vgmax(vload(cM + j0), kw);
+				vstore(wM + j0, zf > 0 ? vsel(M < VZERO, VZERO, M) : M);
+			}
+		}
+		for (; j0 < wc; j0 += kw) {
+			int wn = imin(kw, wc - j0);
+			float M = cM[j0];
+			for (int j = 1; j < wn; j++)
+				M = cM[j0 + j] > M ? cM[j0 + j] : M;
+			if (zfull && zfull - hr * wn > 0 && M < 0)
+				M = 0;
+			for (int j = 0; j < wn; j++)
+				wM[j0 + j] = M;
+		}
+	}
+	for (int j = 0; j < wc; j++)
+		cS[j] = 0;
+	for (int r = 0; r < hr; r++) {
+		const float *restrict xr = x + (size_t)r * ld;
+		float *restrict er = out + (size_t)r * ld;
+#pragma omp simd
+		for (int j = 0; j < wc; j++) {
+			float e = al_expf(xr[j] - wM[j]);
+			er[j] = e;
+			cS[j] += e;
+		}
+	}
+	if (col) {
+		for (int j = 0; j < wc; j++)
+			wM[j] = tau * (zc > 0 ? cS[j] + (float)zc * al_expf(-wM[j]) : cS[j]);
+	} else {
+		int j0 = 0;
+		if (VL % kw == 0) {
+			const int zf = zfull ? zfull - hr * kw : 0, wcf = wc / kw * kw;
+			for (; j0 + VL <= wcf; j0 += VL) {
+				v8f S = vgsum(vload(cS + j0), kw);
+				if (zf > 0)
+					S += vb((float)zf) * vexp(-vload(wM + j0));
+				vstore(wM + j0, vb(tau) * S);
+			}
+		}
+		for (; j0 < wc; j0 += kw) {
+			int wn = imin(kw, wc - j0), z = zfull ? zfull - hr * wn : 0;
+			float s = 0;
+			for (int j = 0; j < wn; j++)
+				s += cS[j0 + j];
+			if (z > 0)
+				s += (float)z * al_expf(-wM[j0]);
+			for (int j = 0; j < wn; j++)
+				wM[j0 + j] = tau * s;
+		}
+	}
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		const float *restrict vr = dir ? g + o : x + o;
+		float *restrict er = out + o;
+#pragma omp simd
+		for (int j = 0; j < wc; j++)
+			er[j] = er[j] < wM[j] ? 0.0f : vr[j];
+	}
+}
+
+AL_INLINE void smax_win(int dir, int z, float tau, const float *restrict x,
+			const float *restrict g, float *restrict out, size_t ld, int hr, int wn)
+{
+	float M = x[0];
+	for (int r = 0; r < hr; r++) {
+		const float *restrict xr = x + (size_t)r * ld;
+		float m = M;
+#pragma omp simd reduction(max : m)
+		for (int j = 0; j < wn; j++)
+			m = xr[j] > m ? xr[j] : m;
+		M = m > M ? m : M;
+	}
+	if (z > 0 && M < 0)
+		M = 0;
+	float s = 0;
+	for (int r = 0; r < hr; r++) {
+		const float *restrict xr = x + (size_t)r * ld;
+		float *restrict er = out + (size_t)r * ld;
+		float sr = 0;
+#pragma omp simd reduction(+ : sr)
+		for (int j = 0; j < wn; j++) {
+			float e = al_expf(xr[j] - M);
+			er[j] = e;
+			sr += e;
+		}
+		s += sr;
+	}
+	if (z > 0)
+		s += (float)z * al_expf(-M);
+	const float thr = tau * s;
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		const float *restrict vr = dir ? g + o : x + o;
+		float *restrict er = out + o;
+#pragma omp simd
+		for (int j = 0; j < wn; j++)
+			er[j] = er[j] < thr ? 0.0f : vr[j];
+	}
+}
+
+/* 8-column group: softmax over windows of width kw (1, 2, 4, 8) or, with
+ * col, over each column; z / zc: padded zeros per window / per column. */
+
+AL_INLINE void smax_vg(int dir, int col, int kw, int hr, int z, float tau,
+		       const float *restrict x, const float *restrict g, float *restrict out,
+		       size_t ld)
+{
+	v8f M = vload(x), S = VZERO;
+	for (int r = 1; r < hr; r++)
+		M = vmax2(M, vload(x + (size_t)r * ld));
+	if (!col)
+		M = vgmax(M, kw);
+	if (z > 0)
+		M = vsel(M < VZERO, VZERO, M);
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		v8f e = vexp(vload(x + o) - M);
+		vstore(out + o, e);
+		S += e;
+	}
+	if (!col)
+		S = vgsum(S, kw);
+	if (z > 0)
+		S += vb((float)z) * vexp(-M);
+	const v8f thr = vb(tau) * S;
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		vstore(out + o, vsel(vload(out + o) < thr, VZERO, vload((dir ? g : x) + o)));
+	}
+}
+
+AL_INLINE void smax_plane(int dir, int kwc, const wcfg *cf, const float *x, const float *g,
+			  float *out)
+{
+	const int H = cf->H, W = cf->W, kh = cf->kh, kw = kwc ? kwc : cf->kw;
+	const int zfull = cf->pad ? kh * kw : 0, zcol = cf->pad ? kh : 0;
+	const size_t ld = (size_t)W;
+	if (0 && W >= VL && (cf->col || use_groups(kw, W))) {
+		/* column groups need not align with windows */
+		const int Wf = cf->col ? W : W / kw * kw;
+		for (int r0 = 0; r0 < H; r0 += kh) {
+			int hr = imin(kh, H - r0);
+			int z = cf->col ? (zcol ? zcol - hr : 0) : (zfull ? zfull - hr * kw : 0);
+			size_t o0 = (size_t)r0 * ld;
+			for (int c0 = 0; c0 < Wf; c0 += VL) {
+				size_t o = o0 + (size_t)(c0 + VL <= Wf ? c0 : Wf - VL);
+				const float *gp = dir ? g + o : NULL;
+				if (kwc && hr == kwc)
+					smax_vg(dir, cf->col, kw, kwc, z, cf->tau, x + o, gp, out + o, ld);
+				else
+					smax_vg(dir, cf->col, kw, hr, z, cf->tau, x + o, gp, out + o, ld);
+			}
+			if (Wf < W) {
+				size_t o = o0 + (size_t)Wf;
+				smax_band(dir, 0, kw, zfull, zcol, cf->tau, x + o, dir ? g + o : NULL,
+					  out + o, ld, hr, W - Wf);
+			}
+		}
+		return;
+	}
+	if (cf->col || kw <= CW_NARROW) {
+		const int CW = cf->col ? CWMAX : CWMAX / kw * kw;
+		for (int r0 = 0; r0 < H; r0 += kh) {
+			int hr = imin(kh, H - r0);
+			for (int c0 = 0; c0 < W; c0 += CW) {
+				size_t o = (size_t)r0 * ld + (size_t)c0;
+				smax_band(dir, cf->col, kw, zfull, zcol, cf->tau, x + o,
+					  dir ? g + o : NULL, out + o, ld, hr, imin(CW, W - c0));
+			}
+		}
+		return;
+	}
+	for (int r0 = 0; r0 < H; r0 += kh) {
+		int hr = imin(kh, H - r0);
+		for (int c0 = 0; c0 < W; c0 += kw) {
+			int wn = imin(kw, W - c0);
+			size_t o = (size_t)r0 * ld + (size_t)c0;
+			smax_win(dir, zfull ? zfull - hr * wn : 0, cf->tau, x + o, dir ? g + o : NULL,
+				 out + o, ld, hr, wn);
+		}
+	}
+}
+
+/* ---- max_relu, max (SPEC 1.10, 1.11) --------------------------------------- */
+/* keep x_i (dir 0) or dy_i (dir 1) where x_i = M (and x_i > 0 for max_relu) */
+AL_INLINE void max_band(int dir, int relu, int kw, int zfull, const float *restrict x,
+			const float *restrict g, float *restrict out, size_t ld, int hr, int wc)
+{
+	float cM[CWMAX], wM[CWMAX];
+	for (int j = 0; j < wc; j++)
+		cM[j] = x[j];
+	for (int r = 1; r < hr; r++) {
+		const float *restrict xr = x + (size_t)r * ld;
+		for (int j = 0; j < wc; j++)
+			cM[j] = xr[j] > cM[j] ? xr[j] : cM[j];
+	}
+	for (int j0 = 0; j0 < wc; j0 += kw) {
+		int wn = imin(kw, wc - j0);
+		float M = cM[j0];
+		for (int j = 1; j < wn; j++)
+			M = cM[j0 + j] > M ? cM[j0 + j] : M;
+		if (zfull && zfull - hr * wn > 0 && M < 0)
+			M = 0;
+		for (int j = 0; j < wn; j++)
+			wM[j0 + j] = M;
+	}
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		const float *restrict xr = x + o, *restrict vr = dir ? g + o : x + o;
+		float *restrict outr = out + o;
+#pragma omp simd
+		for (int j = 0; j < wc; j++)
+			outr[j] = xr[j] < wM[j] || (relu && xr[j] <= 0) ? 0.0f : vr[j];
+	}
+}
+
+/* Per-window path: wide windows (ties=all) and ties=first (any width). With
+ * ties=first only the row-major first maximum of the (padded) window passes;
+ * a window holding a NaN passes every element. */
+static void max_win(int dir, int relu, int first, int kh, int kw, int pad, const float *x,
+		    const float *g, float *out, size_t ld, int hr, int wn)
+{
+	float M = -INFINITY;
+	int nan = 0;
+	for (int r = 0; r < hr; r++)
+		for (int j = 0; j < wn; j++) {
+			float v = x[(size_t)r * ld + (size_t)j];
+			nan |= v != v;
+			M = v > M ? v : M;
+		}
+	int z = pad ? kh * kw - hr * wn : 0;
+	if (z > 0 && M < 0)
+		M = 0;
+	int sr = -1, sc = -1;
+	if (first && !nan) {
+		int rows = z > 0 ? kh : hr, cols = z > 0 ? kw : wn;
+		for (int r = 0; r < rows && sr < 0; r++)
+			for (int j = 0; j < cols; j++) {
+				float v = r < hr && j < wn ? x[(size_t)r * ld + (size_t)j] : 0.0f;
+				if (v == M) {
+					sr = r;
+					sc = j;
+					break;
+				}
+			}
+	}
+	for (int r = 0; r < hr; r++)
+		for (int j = 0; j < wn; j++) {
+			size_t o = (size_t)r * ld + (size_t)j;
+			float v = x[o];
+			int keep = first ? (nan || (r == sr && j == sc)) : !(v < M);
+			if (relu && v <= 0)
+				keep = 0;
+			out[o] = keep ? (dir ? g[o] : v) : 0.0f;
+		}
+}
+
+/* 8-column group, ties=all, windows of width 1, 2, 4, 8 */
+AL_INLINE void max_vg(int dir, int relu, int kw, int hr, int z, const float *restrict x,
+		      const float *restrict g, float *restrict out, size_t ld)
+{
+	v8f M = vload(x);
+	for (int r = 1; r < hr; r++)
+		M = vmax2(M, vload(x + (size_t)r * ld));
+	M = vgmax(M, kw);
+	if (z > 0)
+		M = vsel(M < VZERO, VZERO, M);
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		v8f v = vload(x + o);
+		v8i drop = v < M;
+		if (relu)
+			drop |= v <= VZERO;
+		vstore(out + o, vsel(drop, VZERO, dir ? vload(g + o) : v));
+	}
+}
+
+AL_INLINE void max_plane(int dir, int relu, int kwc, const wcfg *cf, const float *x,
+			 const float *g, float *out)
+{
+	const int H = cf->H, W = cf->W, kh = cf->kh, kw = kwc ? kwc : cf->kw;
+	const int zfull = cf->pad ? kh * kw : 0;
+	const size_t ld = (size_t)W;
+	if (!cf->first && use_groups(kw, W)) {
+		const int Wf = W / kw * kw;
+		for (int r0 = 0; r0 < H; r0 += kh) {
+			int hr = imin(kh, H - r0), z = zfull ? zfull - hr * kw : 0;
+			size_t o0 = (size_t)r0 * ld;
+			for (int c0 = 0; c0 < Wf; c0 += VL) {
+				size_t o = o0 + (size_t)(c0 + VL <= Wf ? c0 : Wf - VL);
+				const float *gp = dir ? g + o : NULL;
+				if (kwc && hr == kwc)
+					max_vg(dir, relu, kw, kwc, z, x + o, gp, out + o, ld);
+				else
+					max_vg(dir, relu, kw, hr, z, x + o, gp, out + o, ld);
+			}
+			if (Wf < W) {
+				size_t o = o0 + (size_t)Wf;
+				max_band(dir, relu, kw, zfull, x + o, dir ? g + o : NULL, out + o, ld, hr,
+					 W - Wf);
+			}
+		}
+		return;
+	}
+	if (!cf->first && kw <= CW_NARROW) {
+		const int CW = CWMAX / kw * kw;
+		for (int r0 = 0; r0 < H; r0 += kh) {
+			int hr = imin(kh, H - r0);
+			for (int c0 = 0; c0 < W; c0 += CW) {
+				size_t o = (size_t)r0 * ld + (size_t)c0;
+				max_band(dir, relu, kw, zfull, x + o, dir ? g + o : NULL, out + o, ld,
+					 hr, imin(CW, W - c0));
+			}
+		}
+		return;
+	}
+	for (int r0 = 0; r0 < H; r0 += kh) {
+		int hr = imin(kh, H - r0);
+		for (int c0 = 0; c0 < W; c0 += kw) {
+			size_t o = (size_t)r0 * ld + (size_t)c0;
+			max_win(dir, relu, cf->first, kh, kw, cf->pad, x + o, dir ? g + o : NULL,
+				out + o, ld, hr, imin(kw, W - c0));
+		}
+	}
+}
+
+#define KW_SPLIT(CALL)                                                                  \
+	do {                                                                            \
+		if (cf->kw == 2)                                                        \
+			CALL(2);                                                        \
+		else if (cf->kw == 4)                                                   \
+			CALL(4);                                                        \
+		else                                                                    \
+			CALL(0);                                                        \
+	} while (0)
+
+/* direction, entry and width as compile-time constants */
+AL_INLINE void sel_plane_dir(int dir, const wcfg *cf, const float *x, const float *g,
+			     float *out)
+{
+#define SMAX(K) smax_plane(dir, K, cf, x, g, out)
+#define MAXR(K) max_plane(dir, 1, K, cf, x, g, out)
+#define MAX(K) max_plane(dir, 0, K, cf, x, g, out)
+	switch (cf->op) {
+	case OP_SMAX: KW_SPLIT(SMAX); break;
+	case OP_MAXR: KW_SPLIT(MAXR); break;
+	default: KW_SPLIT(MAX);
+	}
+#undef SMAX
+#undef MAXR
+#undef MAX
+}
+
+static void sel_plane(int dir, const wcfg *cf, const float *x, const float *g, float *out)
+{
+	if (dir)
+		sel_plane_dir(1, cf, x, g, out);
+	else
+		sel_plane_dir(0, cf, x, g, out);
+}
+
+/* Backward from the forward's output: y_i = x_i keep_i, so keep_i = [y_i != 0]
+ * wherever x_i != 0 (a NaN passed forward passes its gradient). Writes dx;
+ * returns whether x holds an exact zero, whose mask y cannot tell. */
+static int mask_from_y(const float *restrict x, const float *restrict y,
+		       const float *restrict g, float *restrict dx, size_t n)
+{
+	int zero = 0; /* (no omp simd reduction: GCC would keep it in memory) */
+	for (size_t i = 0; i < n; i++) {
+		float gi = g[i]; /* read unconditionally: a blend, not a masked load */
+		dx[i] = y[i] != 0 ? gi : 0.0f;
+		zero |= x[i] == 0;
+	}
+	return zero;
+}
+
+/* softmax_relu, max_relu, max: no parameters. Forward: out = y (g, y NULL).
+ * Backward: out = dx, g = dy; with the forward's y the masks are read from
+ * it (max_relu: always; softmax_relu, max: unless the plane holds an exact
+ * zero, then the plane's masks are recomputed exactly as the forward did). */
+static void sel_run(int op, int dir, const double *h, int n, int c, int hh, int w,
+		    const float *x, const float *y, const float *g, float *out)
+{
+	wcfg cf = cfg_make(op, h, c, hh, w);
+	if (n <= 0 || cf.H <= 0 || cf.W <= 0 || cf.C <= 0)
+		return;
+	const size_t hw = (size_t)cf.H * (size_t)cf.W, np = (size_t)n * (size_t)cf.C;
+	const int from_y = dir && y;
+#pragma omp parallel for schedule(static)
+	for (size_t p = 0; p < np; p++) {
+		size_t o = p * hw;
+		if (from_y && (!mask_from_y(x + o, y + o, g + o, out + o, hw) || op == OP_MAXR))
+			continue;
+		sel_plane(dir, &cf, x + o, dir ? g + o : NULL, out + o);
+	}
+}
+
+/* ---- hooks ----------------------------------------------------------------- */
+int al_win_lambda_nparams(const double *h) { return h[AL_WIN_LEARN] != 0 ? 1 : 0; }
+
+void al_win_lambda_name(const double *h, int k, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s", k == 0 ? "lambda" : "?");
+}
+
+void al_win_lambda_init(const double *h, float *p, size_t groups, al_rng *r)
+{
+	float l = clamp01((float)h[AL_WIN_INFLUENCE]);
+	for (size_t g = 0; g < groups * (size_t)al_win_lambda_nparams(h); g++)
+		p[g] = l;
+}
+
+size_t al_win_lambda_scratch(const double *h, al_per per, int n, int c, int hh, int w)
+{
+	if (h[AL_WIN_LEARN] == 0 || n <= 0)
+		return 0;
+	int dense = hh == 1 && w == 1;
+	if (per == AL_PER_NEURON || (dense && per == AL_PER_CHANNEL))
+		return 0;
+	return (size_t)n * (size_t)(dense ? 1 : c);
+}
+
+void al_win_lambda_project(const double *h, float *p, size_t groups, int P)
+{
+	for (size_t g = 0; g < groups * (size_t)P; g++)
+		p[g] = clamp01(p[g]);
+}
+
+#define LAM_ENTRY(e, OPX)                                                                      \
+	void al_win_##e##_fwd(const double *h, al_per per, const float *params, int n, int c,  \
+			      int hh, int w, const float *x, float *y)                         \
+	{                                                                                      \
+		lam_forward(OPX, h, per, params, n, c, hh, w, x, y);                           \
+	}                                                                                      \
+	void al_win_##e##_bwd(const double *h, al_per per, const float *params, int n, int c,  \
+			      int hh, int w, const float *x, const float *y, const float *dy,  \
+			      float *dx, float *dparams, float *scratch)                       \
+	{                                                                                      \
+		lam_backward(OPX, h, per, params, n, c, hh, w, x, dy, dx, dparams, scratch);   \
+	}
+LAM_ENTRY(nelu, OP_NELU)
+LAM_ENTRY(pnelu, OP_PNELU)
+LAM_ENTRY(excitator, h[AL_WIN_COMPAT] != 0 ? OP_EXCREF : OP_EXC)
+LAM_ENTRY(excitator_v2, OP_EXCV2)
+LAM_ENTRY(inhibitor, OP_NELU) /* SPEC 1.7: identical to nelu */
+LAM_ENTRY(inhibitor_v2, h[AL_WIN_COMPAT] != 0 ? OP_NELU : OP_INHV2)
+
+#define SEL_ENTRY(e, OPX)                                                                      \
+	void al_win_##e##_fwd(const double *h, al_per per, const float *params, int n, int c,  \
+			      int hh, int w, const float *x, float *y)                         \
+	{                                                                                      \
+		sel_run(OPX, 0, h, n, c, hh, w, x, NULL, NULL, y);                                   \
+	}                                                                                      \
+	void al_win_##e##_bwd(const double *h, al_per per, const float *params, int n, int c,  \
+			      int hh, int w, const float *x, const float *y, const float *dy,  \
+			      float *dx, float *dparams, float *scratch)                       \
+	{                                                                                      \
+		sel_run(OPX, 1, h, n, c, hh, w, x, y, dy, dx);                                    \
+	}
+SEL_ENTRY(softmax_relu, OP_SMAX)
+SEL_ENTRY(max_relu, OP_MAXR)
+SEL_ENTRY(max, OP_MAX)
