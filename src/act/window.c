@@ -891,11 +891,12 @@ AL_INLINE v8f vexp(v8f v)
 
 /* dir 0: out = y = x [w >= tau]; dir 1: out = dx = dy [w >= tau]. The
  * exponentials are parked in out between passes 2 and 3. */
-AL_INLINE void smax_band(int dir, int col, int kw, int zfull, int zcol, float tau,
-			 const float *restrict x, const float *restrict g, float *restrict out,
-			 size_t ld, int hr, int wc)
+/* Softmax maxima of a band chunk (hr rows x wc columns): wM[j] = the max of
+ * column j's group (its window, or itself with col), padded zeros included. */
+AL_INLINE void smax_max(int col, int kw, int zfull, int zcol, const float *restrict x,
+			size_t ld, int hr, int wc, float *restrict wM)
 {
-	float cM[CWMAX], cS[CWMAX], wM[CWMAX];
+	float cM[CWMAX];
 	for (int j = 0; j < wc; j++)
 		cM[j] = x[j];
 	for (int r = 1; r < hr; r++) {
@@ -903,45 +904,68 @@ AL_INLINE void smax_band(int dir, int col, int kw, int zfull, int zcol, float ta
 		for (int j = 0; j < wc; j++)
 			cM[j] = xr[j] > cM[j] ? xr[j] : cM[j];
 	}
-	int zc = zcol ? zcol - hr : 0; /* padded zeros per column */
 	if (col) {
+		int zc = zcol ? zcol - hr : 0; /* padded zeros per column */
 		for (int j = 0; j < wc; j++)
 			wM[j] = zc > 0 && cM[j] < 0 ? 0.0f : cM[j];
-	} else {
-		int j0 = 0;
-		if (VL % kw == 0) { /* whole 8-column groups: lane butterflies */
-			const int zf = zfull ? zfull - hr * kw : 0, wcf = wc / kw * kw;
-			for (; j0 + VL <= wcf; j0 += VL) {
-				v8f M = vgmax(vload(cM + j0), kw);
-				vstore(wM + j0, zf > 0 ? vsel(M < VZERO, VZERO, M) : M);
-			}
-		}
-		for (; j0 < wc; j0 += kw) {
-			int wn = imin(kw, wc - j0);
-			float M = cM[j0];
-			for (int j = 1; j < wn; j++)
-				M = cM[j0 + j] > M ? cM[j0 + j] : M;
-			if (zfull && zfull - hr * wn > 0 && M < 0)
-				M = 0;
-			for (int j = 0; j < wn; j++)
-				wM[j0 + j] = M;
+		return;
+	}
+	int j0 = 0;
+	if (VL % kw == 0) { /* whole 8-column groups: lane butterflies */
+		const int zf = zfull ? zfull - hr * kw : 0, wcf = wc / kw * kw;
+		for (; j0 + VL <= wcf; j0 += VL) {
+			v8f M = vgmax(vload(cM + j0), kw);
+			vstore(wM + j0, zf > 0 ? vsel(M < VZERO, VZERO, M) : M);
 		}
 	}
-	for (int j = 0; j < wc; j++)
-		cS[j] = 0;
+	for (; j0 < wc; j0 += kw) {
+		int wn = imin(kw, wc - j0);
+		float M = cM[j0];
+		for (int j = 1; j < wn; j++)
+			M = cM[j0 + j] > M ? cM[j0 + j] : M;
+		if (zfull && zfull - hr * wn > 0 && M < 0)
+			M = 0;
+		for (int j = 0; j < wn; j++)
+			wM[j0 + j] = M;
+	}
+}
+
+/* Step 1 for a band chunk: out = x - M of the element's group. */
+AL_INLINE void smax_shift(int col, int kw, int zfull, int zcol, const float *restrict x,
+			  float *restrict out, size_t ld, int hr, int wc)
+{
+	float wM[CWMAX];
+	smax_max(col, kw, zfull, zcol, x, ld, hr, wc, wM);
 	for (int r = 0; r < hr; r++) {
 		const float *restrict xr = x + (size_t)r * ld;
-		float *restrict er = out + (size_t)r * ld;
+		float *restrict outr = out + (size_t)r * ld;
 #pragma omp simd
-		for (int j = 0; j < wc; j++) {
-			float e = al_expf(xr[j] - wM[j]);
-			er[j] = e;
-			cS[j] += e;
-		}
+		for (int j = 0; j < wc; j++)
+			outr[j] = xr[j] - wM[j];
+	}
+}
+
+/* Step 3 for a band chunk, out holding the exponentials: the group sums s
+ * (plus z exp(-M) for z padded zeros), then out = [e >= tau s] * (x or dy). */
+AL_INLINE void smax_mask(int dir, int col, int kw, int zfull, int zcol, float tau,
+			 const float *restrict x, const float *restrict g, float *restrict out,
+			 size_t ld, int hr, int wc)
+{
+	float cS[CWMAX], thr[CWMAX], wM[CWMAX];
+	const int zc = zcol ? zcol - hr : 0;
+	const int pads = col ? zc > 0 : zfull > 0; /* padded zeros in some group */
+	if (pads)
+		smax_max(col, kw, zfull, zcol, x, ld, hr, wc, wM);
+	for (int j = 0; j < wc; j++)
+		cS[j] = out[j];
+	for (int r = 1; r < hr; r++) {
+		const float *restrict er = out + (size_t)r * ld;
+		for (int j = 0; j < wc; j++)
+			cS[j] += er[j];
 	}
 	if (col) {
 		for (int j = 0; j < wc; j++)
-			wM[j] = tau * (zc > 0 ? cS[j] + (float)zc * al_expf(-wM[j]) : cS[j]);
+			thr[j] = tau * (zc > 0 ? cS[j] + (float)zc * al_expf(-wM[j]) : cS[j]);
 	} else {
 		int j0 = 0;
 		if (VL % kw == 0) {
@@ -950,18 +974,18 @@ AL_INLINE void smax_band(int dir, int col, int kw, int zfull, int zcol, float ta
 				v8f S = vgsum(vload(cS + j0), kw);
 				if (zf > 0)
 					S += vb((float)zf) * vexp(-vload(wM + j0));
-				vstore(wM + j0, vb(tau) * S);
+				vstore(thr + j0, vb(tau) * S);
 			}
 		}
 		for (; j0 < wc; j0 += kw) {
 			int wn = imin(kw, wc - j0), z = zfull ? zfull - hr * wn : 0;
-			float s = 0;
+			float sum = 0;
 			for (int j = 0; j < wn; j++)
-				s += cS[j0 + j];
+				sum += cS[j0 + j];
 			if (z > 0)
-				s += (float)z * al_expf(-wM[j0]);
+				sum += (float)z * al_expf(-wM[j0]);
 			for (int j = 0; j < wn; j++)
-				wM[j0 + j] = tau * s;
+				thr[j0 + j] = tau * sum;
 		}
 	}
 	for (int r = 0; r < hr; r++) {
@@ -970,7 +994,7 @@ AL_INLINE void smax_band(int dir, int col, int kw, int zfull, int zcol, float ta
 		float *restrict er = out + o;
 #pragma omp simd
 		for (int j = 0; j < wc; j++)
-			er[j] = er[j] < wM[j] ? 0.0f : vr[j];
+			er[j] = er[j] < thr[j] ? 0.0f : vr[j];
 	}
 }
 
@@ -1014,87 +1038,45 @@ AL_INLINE void smax_win(int dir, int z, float tau, const float *restrict x,
 	}
 }
 
-/* 8-column group: softmax over windows of width kw (1, 2, 4, 8) or, with
- * col, over each column; z / zc: padded zeros per window / per column. */
-
-AL_INLINE void smax_vg(int dir, int col, int kw, int hr, int z, float tau,
-		       const float *restrict x, const float *restrict g, float *restrict out,
-		       size_t ld)
-{
-	v8f M = vload(x), S = VZERO;
-	for (int r = 1; r < hr; r++)
-		M = vmax2(M, vload(x + (size_t)r * ld));
-	if (!col)
-		M = vgmax(M, kw);
-	if (z > 0)
-		M = vsel(M < VZERO, VZERO, M);
-	for (int r = 0; r < hr; r++) {
-		size_t o = (size_t)r * ld;
-		v8f e = vexp(vload(x + o) - M);
-		vstore(out + o, e);
-		S += e;
-	}
-	if (!col)
-		S = vgsum(S, kw);
-	if (z > 0)
-		S += vb((float)z) * vexp(-M);
-	const v8f thr = vb(tau) * S;
-	for (int r = 0; r < hr; r++) {
-		size_t o = (size_t)r * ld;
-		vstore(out + o, vsel(vload(out + o) < thr, VZERO, vload((dir ? g : x) + o)));
-	}
-}
-
+/* dir 0: out = y = x [w >= tau]; dir 1: out = dx = dy [w >= tau]. Three
+ * steps over the plane, out holding the intermediate values: x - M per
+ * band, one vector exp loop over the whole plane (no per-row remainders),
+ * then the sums, thresholds and masks per band. Windows wider than
+ * CW_NARROW go one by one. */
 AL_INLINE void smax_plane(int dir, int kwc, const wcfg *cf, const float *x, const float *g,
 			  float *out)
 {
 	const int H = cf->H, W = cf->W, kh = cf->kh, kw = kwc ? kwc : cf->kw;
 	const int zfull = cf->pad ? kh * kw : 0, zcol = cf->pad ? kh : 0;
-	const size_t ld = (size_t)W;
-	if (0 && W >= VL && (cf->col || use_groups(kw, W))) {
-		/* column groups need not align with windows */
-		const int Wf = cf->col ? W : W / kw * kw;
+	const size_t ld = (size_t)W, n = (size_t)H * (size_t)W;
+	if (!cf->col && kw > CW_NARROW) {
 		for (int r0 = 0; r0 < H; r0 += kh) {
 			int hr = imin(kh, H - r0);
-			int z = cf->col ? (zcol ? zcol - hr : 0) : (zfull ? zfull - hr * kw : 0);
-			size_t o0 = (size_t)r0 * ld;
-			for (int c0 = 0; c0 < Wf; c0 += VL) {
-				size_t o = o0 + (size_t)(c0 + VL <= Wf ? c0 : Wf - VL);
-				const float *gp = dir ? g + o : NULL;
-				if (kwc && hr == kwc)
-					smax_vg(dir, cf->col, kw, kwc, z, cf->tau, x + o, gp, out + o, ld);
-				else
-					smax_vg(dir, cf->col, kw, hr, z, cf->tau, x + o, gp, out + o, ld);
-			}
-			if (Wf < W) {
-				size_t o = o0 + (size_t)Wf;
-				smax_band(dir, 0, kw, zfull, zcol, cf->tau, x + o, dir ? g + o : NULL,
-					  out + o, ld, hr, W - Wf);
-			}
-		}
-		return;
-	}
-	if (cf->col || kw <= CW_NARROW) {
-		const int CW = cf->col ? CWMAX : CWMAX / kw * kw;
-		for (int r0 = 0; r0 < H; r0 += kh) {
-			int hr = imin(kh, H - r0);
-			for (int c0 = 0; c0 < W; c0 += CW) {
+			for (int c0 = 0; c0 < W; c0 += kw) {
+				int wn = imin(kw, W - c0);
 				size_t o = (size_t)r0 * ld + (size_t)c0;
-				smax_band(dir, cf->col, kw, zfull, zcol, cf->tau, x + o,
-					  dir ? g + o : NULL, out + o, ld, hr, imin(CW, W - c0));
+				smax_win(dir, zfull ? zfull - hr * wn : 0, cf->tau, x + o,
+					 dir ? g + o : NULL, out + o, ld, hr, wn);
 			}
 		}
 		return;
 	}
-	for (int r0 = 0; r0 < H; r0 += kh) {
-		int hr = imin(kh, H - r0);
-		for (int c0 = 0; c0 < W; c0 += kw) {
-			int wn = imin(kw, W - c0);
+	const int CW = cf->col ? CWMAX : CWMAX / kw * kw;
+	for (int r0 = 0; r0 < H; r0 += kh)
+		for (int c0 = 0; c0 < W; c0 += CW) {
 			size_t o = (size_t)r0 * ld + (size_t)c0;
-			smax_win(dir, zfull ? zfull - hr * wn : 0, cf->tau, x + o, dir ? g + o : NULL,
-				 out + o, ld, hr, wn);
+			smax_shift(cf->col, kw, zfull, zcol, x + o, out + o, ld, imin(kh, H - r0),
+				   imin(CW, W - c0));
 		}
-	}
+#pragma omp simd
+	for (size_t i = 0; i < n; i++)
+		out[i] = al_expf(out[i]);
+	for (int r0 = 0; r0 < H; r0 += kh)
+		for (int c0 = 0; c0 < W; c0 += CW) {
+			size_t o = (size_t)r0 * ld + (size_t)c0;
+			smax_mask(dir, cf->col, kw, zfull, zcol, cf->tau, x + o, dir ? g + o : NULL,
+				  out + o, ld, imin(kh, H - r0), imin(CW, W - c0));
+		}
 }
 
 /* ---- max_relu, max (SPEC 1.10, 1.11) --------------------------------------- */
