@@ -59,6 +59,11 @@
 #include <immintrin.h>
 #endif
 
+#if defined(__GNUC__) && !defined(__clang__)
+/* 32-byte vectors in always-inline helpers: no ABI is crossed */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 #define AL_INLINE static inline __attribute__((always_inline))
 #define CWMAX 512    /* columns per chunk (floats per stack array) */
 #define CW_NARROW 64 /* wider windows take the per-window path */
@@ -277,10 +282,8 @@ AL_INLINE v8f vst_sum(int op, v8f x)
 	return src_pos(op) ? vsel(x < VZERO, VZERO, x) : vsel(x > VZERO, VZERO, x);
 }
 #endif
-AL_INLINE v8f vst_cnt(int op, v8f x)
-{
-	return op == OP_INHV2 ? vsel(x < VZERO, VZERO, vb(1)) : vsel(x > VZERO, VZERO, vb(1));
-}
+/* elements not counted in n+ (x < 0, inhibitor_v2) or n0 (x > 0): -1 lanes */
+AL_INLINE v8i vexcl(int op, v8f x) { return op == OP_INHV2 ? x < VZERO : x > VZERO; }
 AL_INLINE v8i vsrc(int op, v8f x) { return src_pos(op) ? x > VZERO : x < VZERO; }
 
 AL_INLINE v8f vlam_fwd(int op, v8f x, v8f l, v8f I)
@@ -336,18 +339,21 @@ AL_INLINE v8f vlam_bwd(int op, v8f x, v8f l, v8f I, v8f g, v8f *t, v8f *dl)
 AL_INLINE void lam_vg_stats(int op, int kw, int hr, int z, const float *restrict x, size_t ld,
 			    v8f *I, v8f *d)
 {
-	v8f x0 = vload(x), A = vst_sum(op, x0), B = vst_cnt(op, x0);
+	/* counts: minus the number of elements left out of n+ (x < 0) or n0
+	 * (x > 0), summed as comparison masks (-1 each) */
+	v8f x0 = vload(x), A = vst_sum(op, x0);
+	v8i C = vexcl(op, x0);
 	for (int r = 1; r < hr; r++) {
 		v8f xr = vload(x + (size_t)r * ld);
 		A += vst_sum(op, xr);
 		if (has_cnt(op))
-			B += vst_cnt(op, xr);
+			C += vexcl(op, xr);
 	}
 	A = vgsum(A, kw);
 	*I = A;
 	*d = vb(1);
 	if (has_cnt(op)) {
-		B = vgsum(B, kw) + vb((float)z);
+		v8f B = vgsum(__builtin_convertvector(C, v8f), kw) + vb((float)(hr * kw + z));
 		*d = vsel(B < vb(1), vb(1), B);
 		*I = A / *d;
 	}
