@@ -21,7 +21,7 @@
 #   BENCH_COMPOSITE=small  torch-op compositions for entries PyTorch lacks, at
 #                          none | small | both sizes (slow at the DRAM size)
 #   BENCH_OUT=FILE         also write the table (markdown) to FILE
-#   BENCH_JSONL=FILE       also keep every JSON line
+#   BENCH_JSONL=FILE       also keep every JSON line (written as the runs go)
 #   PYTHON=/usr/bin/python3  LIB=build/release/libactlab.a  CC=gcc
 # Exit status: 0 if every run succeeded (targets missed or not), 1 if a run
 # failed, 2 on bad setup.
@@ -181,9 +181,9 @@ order.sort(key=lambda k: (k[1] != "small",))  # small first, catalog order withi
 out = []
 out.append("Bytes: forward 8 B/element (read x, write y); forward+backward 20 B/element "
            "(+ read x or y, read dy, write dx); copy 8 B/element. GB/s = bytes / median time. "
-           "copy = actlab's 2-thread copy of the same tensor in the same process, the faster of "
+           "copy = actlab's copy of the same tensor, same threads, same process, the faster of "
            "memcpy and a plain vector loop, median over the same repetitions as the kernel. "
-           "Medians are over the repetitions in which no thread was preempted when there are "
+           "Medians are over the clean repetitions (at most one preemption per 50 ms) when there are "
            "enough of them (at least 3 and a third); † marks a median over all repetitions, "
            "i.e. a measurement disturbed by other processes (on 2 cores a preempted OpenMP "
            "thread costs a scheduler time slice, ~8-12 ms, per parallel region). "
@@ -226,7 +226,7 @@ for k in order:
             why.append("fwd+bwd %.2fx torch%s%s" % (rfb, star, tie(rfb)))
     met = "yes" if not why else "**no**: " + "; ".join(why)
     if c == "transc" and not t:
-        met += " (no torch counterpart)"
+        met = ("n/a" if not why else met) + " (no torch counterpart to compare with)"
     if noisy_row:
         met += " (†: disturbed)"
     if why:

@@ -26,7 +26,9 @@
 	static void name##_fwd(const al_act_args *a, size_t n, const float *restrict x,        \
 			       float *restrict y)                                              \
 	{                                                                                      \
-		const double *h = a->h;                                                        \
+		double h[AL_ACT_MAXH]; /* local copy: lets GCC if-convert hyper loads */      \
+		for (int k_ = 0; k_ < AL_ACT_MAXH; k_++)                                       \
+			h[k_] = a->h[k_];                                                      \
 		if (NP == 0 || a->pstride == 0) {                                              \
 			float pv[AL_NP1(NP)] = {0};                                            \
 			for (int k = 0; k < NP; k++)                                           \
@@ -48,7 +50,9 @@
 			       const float *restrict y, const float *restrict dy,              \
 			       float *restrict dx, float *const *dp)                           \
 	{                                                                                      \
-		const double *h = a->h;                                                        \
+		double h[AL_ACT_MAXH]; /* local copy: lets GCC if-convert hyper loads */      \
+		for (int k_ = 0; k_ < AL_ACT_MAXH; k_++)                                       \
+			h[k_] = a->h[k_];                                                      \
 		if (NP == 0) {                                                                 \
 			float pv[1] = {0};                                                     \
 			_Pragma("omp simd") for (size_t i = 0; i < n; i++)                     \
