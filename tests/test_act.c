@@ -476,3 +476,16 @@ TEST(act_blend_modes)
 	al_act_project(&s, q, 1);
 	CHECK(q[0] == 0.1f && q[1] == 3, "pelu projection %g %g", (double)q[0], (double)q[1]);
 }
+
+/* Hooked projections apply to whole-tensor entries too: a learned window
+ * influence is kept in [0, 1] after every step. */
+TEST(act_project_window_lambda)
+{
+	al_act_spec s;
+	REQUIRE_OK(al_act_parse("nelu:learn=1,per=channel", &s));
+	REQUIRE(al_act_nparams(&s) == 1, "nelu learn=1 has %d parameters", al_act_nparams(&s));
+	float p[3] = {1.5f, -0.2f, 0.3f};
+	al_act_project(&s, p, 3);
+	CHECK(p[0] == 1.0f && p[1] == 0.0f && p[2] == 0.3f, "projected to %g %g %g", (double)p[0],
+	      (double)p[1], (double)p[2]);
+}

@@ -301,13 +301,13 @@ void al_act_init_params(const al_act_spec *s, float *params, size_t groups, al_r
 void al_act_project(const al_act_spec *s, float *params, size_t groups)
 {
 	const al_act_desc *d = s->desc;
-	int P = d->nparams;
-	if (d->t_nparams)
-		return; /* window/learned entries project in their own kernels */
+	int P = al_act_nparams(s);
 	if (d->project) {
 		d->project(s->hyper, params, groups, P);
 		return;
 	}
+	if (d->t_nparams)
+		return; /* whole-tensor entries without a hook have no static bounds */
 	for (int k = 0; k < P; k++) {
 		float lo = (float)d->params[k].lo, hi = (float)d->params[k].hi;
 		if (!al_param_bounded(&d->params[k]))

@@ -38,8 +38,8 @@
  * Trainable lambda (learn=1): one value per group (per=layer|channel;
  * per=neuron = one per element, and dense per=channel = one per feature, where
  * lambda_i scales the impact element i receives). Values are read through a
- * clamp to [0, 1] (al_act_project leaves whole-tensor entries to their
- * kernels) and the gradient is the one at the clamped value. Threads: forward
+ * clamp to [0, 1] and projected to [0, 1] after each optimizer step (the
+ * rows' project hook); the gradient is the one at the clamped value. Threads: forward
  * over planes; backward over planes with one lambda partial per plane in
  * scratch summed in plane order, or, for per-element lambda, over
  * parameter-owning units with the samples in order. Results do not depend

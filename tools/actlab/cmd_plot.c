@@ -140,14 +140,6 @@ int cmd_act_plot(int argc, char **argv)
 		fprintf(stderr, "actlab: error: cannot run gnuplot (install gnuplot-nox)\n");
 		return EXIT_RUNTIME;
 	}
-	char title[800];
-	size_t tl = 0;
-	for (const char *c = s.text; *c && tl + 2 < sizeof title; c++) {
-		if (*c == '_' || *c == '"' || *c == '\\' || *c == '@' || *c == '^' || *c == '&')
-			title[tl++] = '\\';
-		title[tl++] = *c;
-	}
-	title[tl] = 0;
 	fprintf(gp, "set terminal %s size 800,500%s\n", svg ? "svg" : "pngcairo",
 		svg ? " dynamic" : "");
 	fprintf(gp, "set output '%s'\nset datafile separator ','\nset key top left\n", out);
