@@ -1070,3 +1070,51 @@ TEST(data_fashion_mnist_real)
 	al_dataset_free(&tr);
 	al_dataset_free(&te);
 }
+
+TEST(data_kfold_stratified_disjoint_covering)
+{
+	/* 3 classes of sizes 23, 11, 6; k = 5 */
+	enum { N = 40, K = 5 };
+	int32_t lab[N];
+	for (int i = 0; i < N; i++)
+		lab[i] = i < 23 ? 0 : i < 34 ? 1 : 2;
+	int test_of[N];
+	for (int i = 0; i < N; i++)
+		test_of[i] = -1;
+	int sizes[K];
+	for (int f = 0; f < K; f++) {
+		int32_t *tr = NULL, *te = NULL;
+		int ntr = 0, nte = 0;
+		REQUIRE_OK(al_kfold_split(lab, N, 3, K, f, 9, &tr, &ntr, &te, &nte));
+		CHECK(ntr + nte == N, "fold %d: %d + %d", f, ntr, nte);
+		sizes[f] = nte;
+		int cls[3] = {0};
+		uint8_t in_tr[N] = {0};
+		for (int i = 0; i < ntr; i++)
+			in_tr[tr[i]] = 1;
+		for (int i = 0; i < nte; i++) {
+			CHECK(i == 0 || te[i] > te[i - 1], "test not ascending");
+			CHECK(!in_tr[te[i]], "sample %d in train and test", te[i]);
+			CHECK(test_of[te[i]] == -1, "sample %d in two test folds", te[i]);
+			test_of[te[i]] = f;
+			cls[lab[te[i]]]++;
+		}
+		/* stratified: each class contributes floor or ceil of size/K */
+		CHECK(cls[0] >= 4 && cls[0] <= 5 && cls[1] >= 2 && cls[1] <= 3 && cls[2] >= 1 &&
+			      cls[2] <= 2,
+		      "fold %d class counts %d %d %d", f, cls[0], cls[1], cls[2]);
+		al_free(tr);
+		al_free(te);
+	}
+	for (int i = 0; i < N; i++)
+		CHECK(test_of[i] >= 0, "sample %d in no test fold", i);
+	for (int f = 0; f < K; f++)
+		CHECK(sizes[f] == 8, "fold %d has %d test samples", f, sizes[f]);
+	int32_t *tr = NULL, *te = NULL;
+	int ntr, nte;
+	CHECK(al_kfold_split(lab, N, 3, 1, 0, 1, &tr, &ntr, &te, &nte) == AL_EINVAL, "k = 1");
+	CHECK(al_kfold_split(lab, N, 3, 5, 5, 1, &tr, &ntr, &te, &nte) == AL_EINVAL, "fold = k");
+	lab[3] = 7;
+	CHECK(al_kfold_split(lab, N, 3, 5, 0, 1, &tr, &ntr, &te, &nte) == AL_ERANGE, "bad label");
+	CHECK(tr == NULL && te == NULL, "outputs set on error");
+}

@@ -55,6 +55,15 @@ al_norm al_norm_none(int c);
 al_status al_data_split(const al_dataset *d, double val_frac, uint64_t seed, int32_t **train_idx,
 			int *ntrain, int32_t **val_idx, int *nval);
 
+/* Seeded stratified k-fold split of n labelled samples: every class is
+ * shuffled with its own stream and dealt round-robin over the k folds
+ * (continuing where the previous class stopped, so fold sizes differ by at
+ * most one). fold in [0, k) is the test part; the rest is train. Both lists
+ * ascend; they are disjoint and together cover [0, n). al_malloc'd. */
+al_status al_kfold_split(const int32_t *labels, int n, int classes, int k, int fold,
+			 uint64_t seed, int32_t **train_idx, int *ntrain, int32_t **test_idx,
+			 int *ntest);
+
 typedef struct {
 	int crop_pad; /* random crop after zero padding by this many pixels (0: off) */
 	int hflip;    /* random horizontal flip with probability 1/2 */

@@ -145,3 +145,71 @@ done:
 	al_free(is_val);
 	return st;
 }
+
+al_status al_kfold_split(const int32_t *labels, int n, int classes, int k, int fold,
+			 uint64_t seed, int32_t **train_idx, int *ntrain, int32_t **test_idx,
+			 int *ntest)
+{
+	if (!labels || !train_idx || !ntrain || !test_idx || !ntest)
+		return al_err(AL_EINVAL, "k-fold split: NULL argument");
+	*train_idx = *test_idx = NULL;
+	*ntrain = *ntest = 0;
+	if (k < 2 || fold < 0 || fold >= k)
+		return al_err(AL_EINVAL, "k-fold split: fold %d of k = %d; need k >= 2 and 0 <= fold < k",
+			      fold, k);
+	if (n < k || classes <= 0)
+		return al_err(AL_EINVAL, "k-fold split: %d samples, %d classes cannot make %d folds", n,
+			      classes, k);
+	for (int i = 0; i < n; i++)
+		if (labels[i] < 0 || labels[i] >= classes)
+			return al_err(AL_ERANGE, "k-fold split: sample %d has label %d, outside [0, %d)", i,
+				      (int)labels[i], classes);
+	int *start = al_calloc((size_t)classes + 1, sizeof *start);
+	int *fill = al_calloc((size_t)classes, sizeof *fill);
+	int32_t *order = al_malloc((size_t)n * sizeof *order);
+	uint8_t *in_test = al_calloc((size_t)n, 1);
+	int32_t *tr = al_malloc((size_t)n * sizeof *tr);
+	int32_t *te = al_malloc((size_t)n * sizeof *te);
+	al_status st = AL_OK;
+	if (!start || !fill || !order || !in_test || !tr || !te) {
+		st = al_err(AL_ENOMEM, "k-fold split: out of memory");
+		goto done;
+	}
+	for (int i = 0; i < n; i++)
+		start[labels[i] + 1]++;
+	for (int c = 0; c < classes; c++)
+		start[c + 1] += start[c];
+	for (int i = 0; i < n; i++)
+		order[start[labels[i]] + fill[labels[i]]++] = i;
+	al_rng base;
+	al_rng_seed(&base, seed);
+	long dealt = 0; /* round-robin position carried across classes */
+	for (int c = 0; c < classes; c++) {
+		int cnt = start[c + 1] - start[c];
+		al_rng r = al_rng_derive(&base, (uint64_t)c);
+		al_rng_shuffle(&r, order + start[c], (size_t)cnt);
+		for (int j = 0; j < cnt; j++, dealt++)
+			if (dealt % k == fold)
+				in_test[order[start[c] + j]] = 1;
+	}
+	int a = 0, b = 0;
+	for (int i = 0; i < n; i++) {
+		if (in_test[i])
+			te[b++] = i;
+		else
+			tr[a++] = i;
+	}
+	*train_idx = tr;
+	*ntrain = a;
+	*test_idx = te;
+	*ntest = b;
+	tr = te = NULL;
+done:
+	al_free(start);
+	al_free(fill);
+	al_free(order);
+	al_free(in_test);
+	al_free(tr);
+	al_free(te);
+	return st;
+}
