@@ -784,3 +784,52 @@ TEST(layers_threads_bit_identical)
 		free(c);
 	}
 }
+
+/* ---- adaptive pooling ------------------------------------------------------------ */
+
+TEST(layers_adaptive_pool_grad)
+{
+	/* 7 -> 3 rows and 6 -> 4 columns: overlapping windows of sizes 3 and 2 */
+	gradcheck("adaptive_avgpool 7x6 -> 3x4",
+		  "[adaptive_avgpool]\nout_h = 3\nout_w = 4\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 2, .h = 7, .w = 6, .classes = 2, .n = 2});
+	gradcheck("adaptive_maxpool 7x6 -> 3x4",
+		  "[adaptive_maxpool]\nout_h = 3\nout_w = 4\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 2, .h = 7, .w = 6, .classes = 2, .n = 2, .distinct = 1});
+	/* upsampling: output larger than the input repeats cells (VGG's 7x7 head on 1x1) */
+	gradcheck("adaptive_avgpool 2x3 -> 5x5",
+		  "[adaptive_avgpool]\nout = 5\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 2, .h = 2, .w = 3, .classes = 2, .n = 2});
+	gradcheck("adaptive_maxpool to 1 (global max)",
+		  "[adaptive_maxpool]\nout = 1\n[flatten]\n",
+		  (gc_opts){.c = 3, .h = 5, .w = 4, .classes = 3, .n = 2, .distinct = 1});
+}
+
+TEST(layers_adaptive_pool_windows)
+{
+	/* 1x4x4 -> 3x3: rows [0,2), [1,3), [2,4) (PyTorch's floor/ceil rule) */
+	float x[16], y[9] = {0}, gx[16] = {0};
+	for (int i = 0; i < 16; i++)
+		x[i] = (float)i;
+	pool_probe("[adaptive_avgpool]\nout = 3\n[flatten]\n", x, 9, y, gx);
+	CHECK_NEAR(y[0], (0 + 1 + 4 + 5) / 4.0, 1e-6);
+	CHECK_NEAR(y[4], (5 + 6 + 9 + 10) / 4.0, 1e-6);
+	CHECK_NEAR(y[8], (10 + 11 + 14 + 15) / 4.0, 1e-6);
+	/* cell (1,1) lies in 2x2 windows, a corner in one */
+	CHECK_NEAR(gx[5], 4 * 0.25, 1e-6);
+	CHECK_NEAR(gx[0], 0.25, 1e-6);
+	pool_probe("[adaptive_maxpool]\nout = 3\n[flatten]\n", x, 9, y, gx);
+	CHECK(y[0] == 5 && y[4] == 10 && y[8] == 15, "adaptive max %g %g %g", (double)y[0],
+	      (double)y[4], (double)y[8]);
+	/* window maxima: 5, 6, 7 / 9, 10, 11 / 13, 14, 15, each its own cell */
+	CHECK(gx[5] == 1 && gx[10] == 1 && gx[15] == 1 && gx[0] == 0 && gx[4] == 0,
+	      "adaptive max argmax pattern wrong");
+	/* ties: the first element in row-major order, as in PyTorch */
+	float flat[16];
+	for (int i = 0; i < 16; i++)
+		flat[i] = 1.0f;
+	pool_probe("[adaptive_maxpool]\nout = 1\n[flatten]\n", flat, 1, y, gx);
+	CHECK(gx[0] == 1 && gx[1] == 0, "adaptive max ties: first element must win");
+	CHECK(strstr(build_error("[adaptive_avgpool]\n[flatten]\n", 1, 4, 4, 16), "out = N"),
+	      "missing out accepted");
+}

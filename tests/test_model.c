@@ -245,7 +245,10 @@ TEST(model_zoo_builds)
 	for (int i = 0; i < al_zoo_count(); i++) {
 		al_model_opts o = al_model_opts_default();
 		al_model *m;
-		al_status st = al_model_create(al_zoo_name(i), &o, &m);
+		al_status st = al_model_defaults(al_zoo_name(i), &o.in_c, &o.in_h, &o.in_w,
+						 &o.classes);
+		if (st == AL_OK)
+			st = al_model_create(al_zoo_name(i), &o, &m);
 		CHECK(st == AL_OK, "%s: %s", al_zoo_name(i), al_errmsg());
 		if (st == AL_OK)
 			al_model_free(m);

@@ -40,6 +40,11 @@ al_model_opts al_model_opts_default(void);
 
 /* desc: a zoo name (see al_zoo_*), or a path to a .cfg file. */
 al_status al_model_create(const char *desc, const al_model_opts *opts, al_model **out);
+/* The model's default input shape and class count, from its first section
+ * `[net]` (input = CxHxW or channels/height/width; classes = K), else
+ * 1x28x28 and 10. For tools that build a model without data (`actlab
+ * models --params`) and for loaders that fit data to the model. */
+al_status al_model_defaults(const char *desc, int *c, int *h, int *w, int *classes);
 /* Builds from cfg text held in memory; `where` names it in error messages. */
 al_status al_model_create_text(const char *text, const char *where, const al_model_opts *opts,
 			       al_model **out);

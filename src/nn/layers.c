@@ -4,6 +4,7 @@
 extern const al_layer_ops al_layer_dense, al_layer_act, al_layer_flatten;
 extern const al_layer_ops al_layer_conv;
 extern const al_layer_ops al_layer_maxpool, al_layer_avgpool, al_layer_gap;
+extern const al_layer_ops al_layer_adaptive_avgpool, al_layer_adaptive_maxpool;
 extern const al_layer_ops al_layer_batchnorm, al_layer_dropout;
 extern const al_layer_ops al_layer_shortcut, al_layer_concat;
 
@@ -15,6 +16,8 @@ const al_layer_ops *const al_layer_kinds[] = {
 	&al_layer_maxpool,
 	&al_layer_avgpool,
 	&al_layer_gap,
+	&al_layer_adaptive_avgpool,
+	&al_layer_adaptive_maxpool,
 	&al_layer_batchnorm,
 	&al_layer_dropout,
 	&al_layer_shortcut,

@@ -7,7 +7,11 @@
  * and each thread writes disjoint outputs: results never depend on the
  * thread count. Max pooling records the argmax of each output (an int32
  * index into the input plane) in scratch for backward.
- * Not for: adaptive pooling, ceil_mode, learned (window) activations.
+ * Adaptive average and max pooling take the output size and use PyTorch's
+ * window rule: output row o reads input rows [floor(o*H/OH),
+ * ceil((o+1)*H/OH)), so windows may overlap and differ in size; they run
+ * through the same per-window code as the fixed-size layers.
+ * Not for: ceil_mode, learned (window) activations.
  */
 #include <math.h>
 #include <stdint.h>
@@ -326,6 +330,88 @@ static void gap_backward(al_layer *l, int n)
 			dx[j] = g;
 	}
 }
+
+/* ---- adaptive_avgpool / adaptive_maxpool ------------------------------------ */
+static al_status adaptive_setup1(al_layer *l, al_cfg_section *s, const char *what)
+{
+	pool_cfg *c = calloc(1, sizeof *c);
+	if (!c)
+		return al_err(AL_ENOMEM, "%s: out of memory", what);
+	l->priv = c;
+	if (l->nin != 1)
+		return al_err(AL_EINVAL, "%s takes one input, got %d", what, l->nin);
+	int out;
+	AL_TRY(al_cfg_int(s, "out", 0, 1, 1 << 16, &out));
+	AL_TRY(al_cfg_int(s, "out_h", out, 1, 1 << 16, &c->oh));
+	AL_TRY(al_cfg_int(s, "out_w", out, 1, 1 << 16, &c->ow));
+	if (c->oh == 0 || c->ow == 0)
+		return al_err(AL_EINVAL, "%s needs out = N (output size; or out_h and out_w)", what);
+	c->c = l->in_c[0];
+	c->ih = l->in_h[0];
+	c->iw = l->in_w[0];
+	if ((long long)c->ih * c->iw >= (1LL << 31))
+		return al_err(AL_ERANGE, "%s: input plane %dx%d is too large", what, c->ih, c->iw);
+	/* k = 0 marks variable windows (no fixed-size fast path); the average
+	 * divides by each window's own area */
+	c->k = c->s = c->p = 0;
+	c->include_pad = 0;
+	c->hb = malloc(2 * (size_t)c->oh * sizeof(int));
+	c->wb = malloc(2 * (size_t)c->ow * sizeof(int));
+	if (!c->hb || !c->wb)
+		return al_err(AL_ENOMEM, "%s: out of memory", what);
+	c->he = c->hb + c->oh;
+	c->we = c->wb + c->ow;
+	/* PyTorch: start = floor(o*in/out), end = ceil((o+1)*in/out) */
+	for (int o = 0; o < c->oh; o++) {
+		c->hb[o] = (int)((long long)o * c->ih / c->oh);
+		c->he[o] = (int)(((long long)(o + 1) * c->ih + c->oh - 1) / c->oh);
+	}
+	for (int o = 0; o < c->ow; o++) {
+		c->wb[o] = (int)((long long)o * c->iw / c->ow);
+		c->we[o] = (int)(((long long)(o + 1) * c->iw + c->ow - 1) / c->ow);
+	}
+	l->out_c = c->c;
+	l->out_h = c->oh;
+	l->out_w = c->ow;
+	return AL_OK;
+}
+
+static al_status adaptive_avgpool_setup(al_layer *l, al_cfg_section *s)
+{
+	al_status st = adaptive_setup1(l, s, "adaptive_avgpool");
+	if (st != AL_OK)
+		pool_free(l);
+	return st;
+}
+
+static al_status adaptive_maxpool_setup(al_layer *l, al_cfg_section *s)
+{
+	al_status st = adaptive_setup1(l, s, "adaptive_maxpool");
+	if (st != AL_OK)
+		pool_free(l);
+	return st;
+}
+
+const al_layer_ops al_layer_adaptive_avgpool = {
+	.type = "adaptive_avgpool",
+	.doc = "adaptive average pooling to out = N (or out_h, out_w) with PyTorch's windows "
+	       "[floor(o*H/OH), ceil((o+1)*H/OH))",
+	.setup = adaptive_avgpool_setup,
+	.forward = avgpool_forward,
+	.backward = avgpool_backward,
+	.free = pool_free,
+};
+
+const al_layer_ops al_layer_adaptive_maxpool = {
+	.type = "adaptive_maxpool",
+	.doc = "adaptive max pooling to out = N (or out_h, out_w) with PyTorch's windows "
+	       "[floor(o*H/OH), ceil((o+1)*H/OH)); ties go to the first element",
+	.setup = adaptive_maxpool_setup,
+	.scratch = maxpool_scratch,
+	.forward = maxpool_forward,
+	.backward = maxpool_backward,
+	.free = pool_free,
+};
 
 const al_layer_ops al_layer_gap = {
 	.type = "gap",

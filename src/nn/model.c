@@ -170,6 +170,64 @@ static al_status site_selected(const char *sites, int site, int *sel)
 	return AL_OK;
 }
 
+/* [net] input = CxHxW: the model's default input shape (1x28x28 unless
+ * said; channels/height/width, when given, are the default too). */
+static al_status net_input(al_cfg_section *s, int *c, int *h, int *w)
+{
+	int hc = al_cfg_has(s, "channels"), hh = al_cfg_has(s, "height"), hw = al_cfg_has(s, "width");
+	AL_TRY(al_cfg_int(s, "channels", 1, 1, 1 << 16, c));
+	AL_TRY(al_cfg_int(s, "height", 28, 1, 1 << 16, h));
+	AL_TRY(al_cfg_int(s, "width", 28, 1, 1 << 16, w));
+	const char *in = al_cfg_str(s, "input", NULL);
+	if (!in)
+		return AL_OK;
+	int ic, ih, iw, used = 0;
+	if (sscanf(in, "%dx%dx%d%n", &ic, &ih, &iw, &used) != 3 || in[used] || ic < 1 || ih < 1 ||
+	    iw < 1 || ic > (1 << 16) || ih > (1 << 16) || iw > (1 << 16))
+		return al_err(AL_EINVAL, "%s:%d: [net] input = '%s': expected CxHxW, e.g. 3x32x32",
+			      s->where, s->line, in);
+	if ((hc && ic != *c) || (hh && ih != *h) || (hw && iw != *w))
+		return al_err(AL_EINVAL,
+			      "%s:%d: [net] input = %s contradicts channels/height/width %dx%dx%d",
+			      s->where, s->line, in, *c, *h, *w);
+	*c = ic;
+	*h = ih;
+	*w = iw;
+	return AL_OK;
+}
+
+al_status al_model_defaults(const char *desc, int *c, int *h, int *w, int *classes)
+{
+	*c = 1;
+	*h = *w = 28;
+	*classes = 10;
+	char *text = NULL;
+	const char *src = al_zoo_cfg(desc);
+	if (!src) {
+		FILE *f = fopen(desc, "rb");
+		if (!f)
+			return al_err(AL_EINVAL, "model '%s' is neither a zoo name nor a readable file",
+				      desc);
+		text = malloc((1 << 22) + 1);
+		size_t got = text ? fread(text, 1, 1 << 22, f) : 0;
+		fclose(f);
+		if (!text)
+			return al_err(AL_ENOMEM, "%s: out of memory", desc);
+		text[got] = 0;
+		src = text;
+	}
+	al_cfg *cfg = malloc(sizeof *cfg);
+	al_status st = cfg ? al_cfg_parse(src, desc, cfg) : al_err(AL_ENOMEM, "out of memory");
+	if (st == AL_OK && cfg->nsec > 0 && strcmp(cfg->sec[0].type, "net") == 0) {
+		st = net_input(&cfg->sec[0], c, h, w);
+		if (st == AL_OK)
+			st = al_cfg_int(&cfg->sec[0], "classes", 10, 1, 1 << 24, classes);
+	}
+	free(cfg);
+	free(text);
+	return st;
+}
+
 static const al_layer_ops *find_kind(const char *type)
 {
 	for (int i = 0; al_layer_kinds[i]; i++)
@@ -308,7 +366,12 @@ static al_status build(al_model *m, al_cfg *cfg, const al_model_opts *o, const c
 					      "%s:%d: model expects input %dx%dx%d, data gives %dx%dx%d",
 					      s->where, s->line, c, h, w, m->in_c, m->in_h, m->in_w);
 			(void)al_cfg_str(s, "doc", NULL);
-			AL_TRY(al_cfg_check_unused(s, "init, channels, height, width, doc"));
+			/* defaults for tools (al_model_defaults), not checked here */
+			int dc, dh, dw, dk;
+			AL_TRY(net_input(s, &dc, &dh, &dw));
+			AL_TRY(al_cfg_int(s, "classes", 10, 1, 1 << 24, &dk));
+			AL_TRY(al_cfg_check_unused(s, "init, channels, height, width, input, classes, "
+						      "doc"));
 			continue;
 		}
 		const al_layer_ops *ops = find_kind(s->type);

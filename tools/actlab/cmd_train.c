@@ -225,26 +225,37 @@ int cmd_models(int argc, char **argv)
 		else if (!strcmp(a.name, "help")) {
 			puts("usage: actlab models [--params]\n\nLists the model zoo (default: names "
 			     "and descriptions); --params builds each model for its default input "
-			     "(28x28x1, 10 classes) and prints its parameter count.");
+			     "and class count (its [net] section: input = CxHxW, classes = K; else "
+			     "1x28x28 and 10) and prints its parameter count.");
 			return 0;
 		} else
 			return cli_usage_error("models: unknown option '%s'",
 					       a.name[0] ? a.name : a.value);
 	}
+	if (params)
+		printf("%-18s %12s  %-10s %7s  %s\n", "model", "parameters", "input", "classes",
+		       "description");
+	int failed = 0;
 	for (int i = 0; i < al_zoo_count(); i++) {
-		if (params) {
-			al_model *m;
-			al_model_opts o = al_model_opts_default();
-			al_status st = al_model_create(al_zoo_name(i), &o, &m);
-			if (st != AL_OK) {
-				printf("%-18s %12s  %s\n", al_zoo_name(i), "-", al_errmsg());
-				continue;
-			}
-			printf("%-18s %12zu  %s\n", al_zoo_name(i), al_model_nparams(m), al_zoo_doc(i));
-			al_model_free(m);
-		} else {
+		if (!params) {
 			printf("%-18s %s\n", al_zoo_name(i), al_zoo_doc(i));
+			continue;
 		}
+		al_model *m = NULL;
+		al_model_opts o = al_model_opts_default();
+		al_status st = al_model_defaults(al_zoo_name(i), &o.in_c, &o.in_h, &o.in_w, &o.classes);
+		if (st == AL_OK)
+			st = al_model_create(al_zoo_name(i), &o, &m);
+		if (st != AL_OK) {
+			fprintf(stderr, "actlab: error: %s\n", al_errmsg());
+			failed = 1;
+			continue;
+		}
+		char shape[32];
+		snprintf(shape, sizeof shape, "%dx%dx%d", o.in_c, o.in_h, o.in_w);
+		printf("%-18s %12zu  %-10s %7d  %s\n", al_zoo_name(i), al_model_nparams(m), shape,
+		       o.classes, al_zoo_doc(i));
+		al_model_free(m);
 	}
-	return 0;
+	return failed;
 }

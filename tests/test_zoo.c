@@ -1,0 +1,463 @@
+/* test_zoo.c — the model zoo and the layers it needs, against PyTorch:
+ * layer cases (adaptive pooling, local response normalisation,
+ * squeeze-excitation, ...) forward and backward against fixtures written by
+ * tests/fixtures/gen_zoo.py, parameter counts against torchvision's
+ * reference networks (the same fixtures' MANIFEST), every zoo network's
+ * forward/backward on a batch of its input size, and short overfit runs.
+ * Only zoo_fixtures_fresh needs torch at run time.
+ * Not for: finite-difference checks of single layers (test_layers.c).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actlab/core.h"
+#include "actlab/nn.h"
+#include "actlab/optim.h"
+#include "actlab/tensor.h"
+#include "test.h"
+
+#define ZOO_DIR "tests/fixtures/zoo"
+#define ZOO_GEN "/usr/bin/python3 tests/fixtures/gen_zoo.py"
+/* per array: max |actlab - torch| <= TOL * (1 + max |torch|) */
+#define TOL 1e-5
+
+int run_cmd(const char *cmd, char *out, size_t cap);
+const char *test_tmpdir(void);
+int have_torch(void);
+
+/* ---- MANIFEST ------------------------------------------------------------------ */
+typedef struct {
+	char kind[16], name[64], kv[256];
+} zline;
+
+#define ZMAX 256
+static zline zl[ZMAX];
+static int nzl = -1;
+
+static int zoo_manifest(void)
+{
+	if (nzl >= 0)
+		return nzl;
+	FILE *f = fopen(ZOO_DIR "/MANIFEST", "r");
+	if (!f) {
+		test_fail(__FILE__, __LINE__, "cannot open " ZOO_DIR "/MANIFEST (run " ZOO_GEN ")");
+		return -1;
+	}
+	char line[512];
+	int n = 0;
+	while (fgets(line, sizeof line, f) && n < ZMAX) {
+		line[strcspn(line, "\r\n")] = 0;
+		if (!line[0] || line[0] == '#')
+			continue;
+		zline *z = &zl[n];
+		memset(z, 0, sizeof *z);
+		int off = 0;
+		if (sscanf(line, "%15s %63s %n", z->kind, z->name, &off) < 2)
+			continue;
+		snprintf(z->kv, sizeof z->kv, " %s", line + off);
+		n++;
+	}
+	fclose(f);
+	nzl = n;
+	return n;
+}
+
+static long kv_long(const zline *z, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, " %s=", key);
+	const char *p = strstr(z->kv, pat);
+	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+static int close_arr(const char *what, const float *a, const float *ref, size_t n)
+{
+	double maxref = 0, maxd = 0;
+	size_t at = 0;
+	for (size_t i = 0; i < n; i++)
+		maxref = fmax(maxref, fabs((double)ref[i]));
+	for (size_t i = 0; i < n; i++) {
+		double d = fabs((double)a[i] - (double)ref[i]);
+		if (!(d <= maxd)) {
+			maxd = d;
+			at = i;
+		}
+	}
+	if (!(maxd <= TOL * (1 + maxref))) {
+		test_fail(__FILE__, __LINE__, "%s: max |actlab - torch| = %.3g at [%zu] (%.9g vs %.9g)",
+			  what, maxd, at, n ? (double)a[at] : 0.0, n ? (double)ref[at] : 0.0);
+		return 0;
+	}
+	return 1;
+}
+
+static al_status fx_read(const char *name, const char *suffix, size_t want, al_tensor *t)
+{
+	char path[256];
+	snprintf(path, sizeof path, ZOO_DIR "/%s_%s.npy", name, suffix);
+	AL_TRY(al_npy_read_f32(path, t));
+	if (want != (size_t)-1 && al_tensor_numel(t) != want) {
+		size_t got = al_tensor_numel(t);
+		al_tensor_free(t);
+		return al_err(AL_EFORMAT, "%s: %zu values, expected %zu", path, got, want);
+	}
+	return AL_OK;
+}
+
+/* One layer case: forward (training mode) and backward with the fixture's
+ * dy, compared with torch's output and gradients. */
+static void check_layer(const zline *z)
+{
+	int n = (int)kv_long(z, "n");
+	al_model_opts o = al_model_opts_default();
+	o.in_c = (int)kv_long(z, "c");
+	o.in_h = (int)kv_long(z, "h");
+	o.in_w = (int)kv_long(z, "w");
+	size_t nin = (size_t)n * (size_t)o.in_c * (size_t)o.in_h * (size_t)o.in_w;
+	al_tensor x = {0}, p = {0}, dy = {0}, y = {0}, dx = {0}, dp = {0};
+	al_model *m = NULL;
+	char path[256], what[160];
+	al_status st;
+	if ((st = fx_read(z->name, "x", nin, &x)) != AL_OK ||
+	    (st = fx_read(z->name, "y", (size_t)-1, &y)) != AL_OK)
+		goto fail;
+	o.classes = (int)(al_tensor_numel(&y) / (size_t)n);
+	snprintf(path, sizeof path, ZOO_DIR "/%s.cfg", z->name);
+	if ((st = al_model_create(path, &o, &m)) != AL_OK)
+		goto fail;
+	size_t np = al_model_nparams(m);
+	if ((st = fx_read(z->name, "params", np, &p)) != AL_OK ||
+	    (st = fx_read(z->name, "dy", al_tensor_numel(&y), &dy)) != AL_OK ||
+	    (st = fx_read(z->name, "dx", nin, &dx)) != AL_OK ||
+	    (st = fx_read(z->name, "dparams", np, &dp)) != AL_OK)
+		goto fail;
+	memcpy(al_model_params(m), p.data, np * sizeof(float));
+	al_model_want_input_grad(m, 1);
+	al_model_zero_grad(m);
+	const float *out;
+	if ((st = al_model_forward(m, x.data, n, 1, &out)) != AL_OK)
+		goto fail;
+	snprintf(what, sizeof what, "%s output", z->name);
+	close_arr(what, out, y.data, al_tensor_numel(&y));
+	if ((st = al_model_backward(m, dy.data)) != AL_OK)
+		goto fail;
+	snprintf(what, sizeof what, "%s input gradient", z->name);
+	close_arr(what, al_model_input_grad(m), dx.data, nin);
+	snprintf(what, sizeof what, "%s parameter gradients", z->name);
+	close_arr(what, al_model_grads(m), dp.data, np);
+	goto done;
+fail:
+	test_fail(__FILE__, __LINE__, "%s: %s", z->name, al_errmsg());
+done:
+	al_model_free(m);
+	al_tensor_free(&x);
+	al_tensor_free(&p);
+	al_tensor_free(&dy);
+	al_tensor_free(&y);
+	al_tensor_free(&dx);
+	al_tensor_free(&dp);
+}
+
+static int run_layers(const char *prefix)
+{
+	int ran = 0;
+	if (zoo_manifest() < 0)
+		return 0;
+	for (int i = 0; i < nzl; i++)
+		if (!strcmp(zl[i].kind, "layer") && !strncmp(zl[i].name, prefix, strlen(prefix))) {
+			check_layer(&zl[i]);
+			ran++;
+		}
+	return ran;
+}
+
+TEST(zoo_parity_adaptive_pool)
+{
+	int ran = run_layers("adaptive_");
+	CHECK(ran >= 8, "expected the adaptive pooling cases in MANIFEST, ran %d", ran);
+}
+
+/* Seed 000's ResNet-38 against its PyTorch twin (SPEC.md 1.13): wiring of
+ * the residual modules, pooling and head. */
+TEST(zoo_parity_resnet38_window)
+{
+	int ran = run_layers("net_resnet38_window");
+	CHECK(ran == 1, "expected net_resnet38_window in MANIFEST, ran %d", ran);
+}
+
+/* Every layer case belongs to one of the tests above. */
+TEST(zoo_manifest_covered)
+{
+	REQUIRE(zoo_manifest() > 0, "empty MANIFEST");
+	static const char *prefixes[] = {"adaptive_", "net_resnet38_window"};
+	for (int i = 0; i < nzl; i++) {
+		if (strcmp(zl[i].kind, "layer") != 0)
+			continue;
+		int hit = 0;
+		for (size_t k = 0; k < sizeof prefixes / sizeof *prefixes; k++)
+			hit |= !strncmp(zl[i].name, prefixes[k], strlen(prefixes[k]));
+		CHECK(hit, "MANIFEST case %s is run by no test", zl[i].name);
+	}
+}
+
+/* The generator still writes the committed fixtures (same text, arrays
+ * within TOL). */
+TEST(zoo_fixtures_fresh)
+{
+	if (!have_torch()) {
+		printf("  note: zoo_fixtures_fresh skipped: /usr/bin/python3 cannot import torch\n");
+		return;
+	}
+	char dir[600], cmd[1024], out[4096];
+	snprintf(dir, sizeof dir, "%s/zoo_fresh", test_tmpdir());
+	snprintf(cmd, sizeof cmd, ZOO_GEN " --out '%s'", dir);
+	int rc = run_cmd(cmd, out, sizeof out);
+	REQUIRE(rc == 0, "%s: exit %d: %s", cmd, rc, out);
+	snprintf(cmd, sizeof cmd, "diff -r -q -x '*.npy' " ZOO_DIR " '%s'", dir);
+	rc = run_cmd(cmd, out, sizeof out);
+	CHECK(rc == 0, "stale fixtures (rerun " ZOO_GEN " and commit): %s", out);
+	REQUIRE(zoo_manifest() > 0, "empty MANIFEST");
+	static const char *sfx[] = {"x", "params", "dy", "y", "dx", "dparams"};
+	for (int i = 0; i < nzl; i++) {
+		if (strcmp(zl[i].kind, "layer") != 0)
+			continue;
+		for (int k = 0; k < 6; k++) {
+			char a[700], b[256];
+			snprintf(a, sizeof a, "%s/%s_%s.npy", dir, zl[i].name, sfx[k]);
+			snprintf(b, sizeof b, ZOO_DIR "/%s_%s.npy", zl[i].name, sfx[k]);
+			al_tensor ta = {0}, tb = {0};
+			if (al_npy_read_f32(a, &ta) != AL_OK || al_npy_read_f32(b, &tb) != AL_OK) {
+				test_fail(__FILE__, __LINE__, "%s", al_errmsg());
+			} else if (al_tensor_numel(&ta) != al_tensor_numel(&tb)) {
+				test_fail(__FILE__, __LINE__, "%s: size changed", b);
+			} else {
+				char what[300];
+				snprintf(what, sizeof what, "stale fixture %s", b);
+				close_arr(what, ta.data, tb.data, al_tensor_numel(&tb));
+			}
+			al_tensor_free(&ta);
+			al_tensor_free(&tb);
+		}
+	}
+}
+
+/* ---- networks ------------------------------------------------------------------- */
+
+static al_model *zoo_build(const char *name, const char *act, const char *sites, int *c, int *h,
+			   int *w, int *classes)
+{
+	al_model_opts o = al_model_opts_default();
+	if (al_model_defaults(name, &o.in_c, &o.in_h, &o.in_w, &o.classes) != AL_OK) {
+		test_fail(__FILE__, __LINE__, "%s: defaults: %s", name, al_errmsg());
+		return NULL;
+	}
+	if (act)
+		o.act = act;
+	if (sites)
+		o.act_sites = sites;
+	o.seed = 3;
+	al_model *m = NULL;
+	if (al_model_create(name, &o, &m) != AL_OK) {
+		test_fail(__FILE__, __LINE__, "%s: %s", name, al_errmsg());
+		return NULL;
+	}
+	*c = o.in_c;
+	*h = o.in_h;
+	*w = o.in_w;
+	*classes = o.classes;
+	return m;
+}
+
+/* Seed 000's ResNet-38 as SPEC.md 1.13 gives it: 754,724 parameters for 100
+ * classes, six activation sites on 32, 32, 32, 16, 16, 8 pixel maps for
+ * 32x32 inputs (64, 64, 64, 32, 32, 16 for 64x64), all 128 channels. */
+TEST(zoo_resnet38_window)
+{
+	int c, h, w, k;
+	al_model *m = zoo_build("resnet38-window", "prelu:per=neuron", NULL, &c, &h, &w, &k);
+	REQUIRE(m, "build");
+	CHECK(c == 3 && h == 32 && w == 32 && k == 100, "defaults %dx%dx%d, %d classes", c, h, w, k);
+	CHECK(al_model_nweights(m) == 754724, "%zu weights, SPEC says 754,724",
+	      al_model_nweights(m));
+	static const int side[6] = {32, 32, 32, 16, 16, 8};
+	REQUIRE(al_model_act_layers(m) == 6, "%d activation sites, want 6", al_model_act_layers(m));
+	for (int i = 0; i < 6; i++) {
+		const char *name;
+		const al_act_spec *spec;
+		const float *p;
+		size_t g;
+		al_model_act_layer(m, i, &name, &spec, &p, &g);
+		CHECK(g == (size_t)128 * side[i] * side[i], "site %d (%s): %zu elements, want 128x%dx%d",
+		      i + 1, name, g, side[i], side[i]);
+	}
+	al_model_free(m);
+	/* 64x64 inputs (Tiny ImageNet, Caltech-101): same parameters, larger maps */
+	al_model_opts o = al_model_opts_default();
+	o.in_c = 3;
+	o.in_h = o.in_w = 64;
+	o.classes = 200;
+	o.act = "prelu:per=neuron";
+	REQUIRE_OK(al_model_create("resnet38-window", &o, &m));
+	CHECK(al_model_nweights(m) == 754724 - 100 * 129 + 200 * 129, "200 classes: %zu weights",
+	      al_model_nweights(m));
+	const char *name;
+	const al_act_spec *spec;
+	const float *p;
+	size_t g;
+	al_model_act_layer(m, 5, &name, &spec, &p, &g);
+	CHECK(g == (size_t)128 * 16 * 16, "last site on 64x64 input: %zu elements", g);
+	al_model_free(m);
+	/* grayscale data is refused: the model needs 3 channels */
+	o.in_c = 1;
+	CHECK(al_model_create("resnet38-window", &o, &m) == AL_EINVAL &&
+		      strstr(al_errmsg(), "expects input 3x"),
+	      "1-channel input accepted: %s", al_errmsg());
+}
+
+/* Each zoo network: forward and backward on a batch of 2 at its default
+ * input size, gradients finite and mostly non-zero; then `steps` Adam steps
+ * on one fixed batch. Small networks must drive the loss near zero
+ * (overfit). Size-agnostic networks (adaptive pooling heads) overfit at a
+ * smaller input (side > 0) and the largest ones take a couple of steps on
+ * a tiny batch and must lower the loss, so the suite stays fast. */
+typedef struct {
+	const char *name;
+	int batch, steps;
+	double lr, want; /* want: final loss below this (0: below the first loss) */
+	int side;        /* overfit on side x side inputs (0: the default size) */
+} zoo_run;
+
+static const zoo_run zoo_runs[] = {
+	{"mlp", 8, 60, 1e-3, 0.05, 0},
+	{"lenet5", 8, 60, 1e-3, 0.05, 0},
+	{"resnet38-window", 4, 25, 1e-3, 0.05, 8},
+};
+
+static const zoo_run *zoo_run_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof zoo_runs / sizeof *zoo_runs; i++)
+		if (!strcmp(zoo_runs[i].name, name))
+			return &zoo_runs[i];
+	return NULL;
+}
+
+/* Runs `steps` Adam steps (0: one forward/backward) on a fixed random
+ * batch; returns the first and last loss. */
+static int zoo_fit(const char *name, al_model *m, int n, int c, int h, int w, int k, int steps,
+		   double lr, double *first, double *last)
+{
+	size_t nin = (size_t)n * (size_t)c * (size_t)h * (size_t)w;
+	float *x = malloc(nin * sizeof(float));
+	float *dl = malloc((size_t)n * (size_t)k * sizeof(float));
+	int32_t *y = malloc((size_t)n * sizeof(int32_t));
+	al_optim *opt = NULL;
+	int ok = 0;
+	al_rng g;
+	al_rng_seed(&g, 7);
+	for (size_t i = 0; i < nin; i++)
+		x[i] = (float)al_rng_normal(&g);
+	for (int i = 0; i < n; i++)
+		y[i] = (int32_t)((i * 7 + 3) % k);
+	al_model_set_rng(m, &g);
+	al_optim_opts oo = al_optim_opts_default();
+	oo.kind = AL_OPT_ADAM;
+	oo.lr = lr;
+	if (al_optim_create(&oo, al_model_nparams(m), al_model_nweights(m), &opt) != AL_OK) {
+		test_fail(__FILE__, __LINE__, "%s: optimizer: %s", name, al_errmsg());
+		goto done;
+	}
+	for (int s = 0; s <= steps; s++) {
+		const float *logits;
+		al_model_zero_grad(m);
+		if (al_model_forward(m, x, n, 1, &logits) != AL_OK) {
+			test_fail(__FILE__, __LINE__, "%s: forward: %s", name, al_errmsg());
+			goto done;
+		}
+		*last = al_softmax_xent(logits, y, n, k, dl);
+		if (s == 0)
+			*first = *last;
+		if (s == steps && s > 0)
+			break;
+		if (al_model_backward(m, dl) != AL_OK) {
+			test_fail(__FILE__, __LINE__, "%s: backward: %s", name, al_errmsg());
+			goto done;
+		}
+		if (s == 0) {
+			const float *gr = al_model_grads(m);
+			size_t bad = 0, zero = 0, np = al_model_nparams(m);
+			for (size_t j = 0; j < np; j++) {
+				bad += !isfinite(gr[j]);
+				zero += gr[j] == 0.0f;
+			}
+			CHECK(bad == 0, "%s: %zu non-finite gradients", name, bad);
+			CHECK(zero < np / 2, "%s: %zu of %zu gradients are zero", name, zero, np);
+		}
+		if (s == steps)
+			break;
+		al_optim_step(opt, al_model_params(m), al_model_grads(m), 1.0);
+		al_model_project(m);
+	}
+	ok = 1;
+done:
+	al_optim_free(opt);
+	free(x);
+	free(dl);
+	free(y);
+	return ok;
+}
+
+static void zoo_train(const zoo_run *r)
+{
+	int c, h, w, k;
+	double first = 0, loss = 0;
+	al_model *m = zoo_build(r->name, "relu", NULL, &c, &h, &w, &k);
+	if (!m)
+		return;
+	if (!zoo_fit(r->name, m, 2, c, h, w, k, 0, r->lr, &first, &loss) || !r->steps) {
+		al_model_free(m);
+		return;
+	}
+	if (r->side) {
+		al_model_free(m);
+		al_model_opts o = al_model_opts_default();
+		o.in_c = c;
+		o.in_h = o.in_w = h = w = r->side;
+		o.classes = k;
+		o.seed = 3;
+		if (al_model_create(r->name, &o, &m) != AL_OK) {
+			test_fail(__FILE__, __LINE__, "%s at %dx%d: %s", r->name, h, w, al_errmsg());
+			return;
+		}
+	}
+	if (zoo_fit(r->name, m, r->batch, c, h, w, k, r->steps, r->lr, &first, &loss)) {
+		CHECK(isfinite(loss), "%s: loss %g", r->name, loss);
+		if (r->want > 0)
+			CHECK(loss < r->want, "%s: loss %.4g after %d steps (from %.4g), want < %g",
+			      r->name, loss, r->steps, first, r->want);
+		else
+			CHECK(loss < first, "%s: loss %.4g after %d steps, not below the first %.4g",
+			      r->name, loss, r->steps, first);
+		if (getenv("AL_TEST_VERBOSE"))
+			printf("  %s: loss %.4g -> %.4g in %d steps on %dx%dx%d\n", r->name, first, loss,
+			       r->steps, c, h, w);
+	}
+	al_model_free(m);
+}
+
+/* Every zoo network has a training run below. */
+TEST(zoo_every_network_has_a_run)
+{
+	for (int i = 0; i < al_zoo_count(); i++)
+		CHECK(zoo_run_of(al_zoo_name(i)), "zoo model %s has no entry in zoo_runs",
+		      al_zoo_name(i));
+}
+
+TEST(zoo_train_small)
+{
+	zoo_train(zoo_run_of("mlp"));
+	zoo_train(zoo_run_of("lenet5"));
+}
+
+TEST(zoo_train_resnet38_window) { zoo_train(zoo_run_of("resnet38-window")); }
