@@ -21,7 +21,7 @@ CFLAGS_release := -O3 -march=$(ARCH) -g
 CFLAGS_debug := -O0 -g3 -march=$(ARCH)
 CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(MATH) $(CFLAGS_$(MODE)) \
 	-Iinclude -Isrc -MMD -MP
-LDLIBS := -lopenblas -llapacke -linih -lsqlite3 -lz -lm -lpthread
+LDLIBS := -lopenblas -llapacke -linih -lsqlite3 -lstb -lz -lm -lpthread
 ifeq ($(OMP),1)
 CFLAGS += -fopenmp
 LDFLAGS += -fopenmp

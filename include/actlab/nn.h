@@ -84,6 +84,11 @@ size_t al_model_nstate(const al_model *m);
 
 int al_model_classes(const al_model *m);
 void al_model_input_shape(const al_model *m, int *c, int *h, int *w);
+/* The input shape desc's [net] section declares (channels, height, width;
+ * 0 for each one not declared, all 0 when desc has no [net] or is not
+ * readable), read without building the model. */
+al_status al_model_declared_input(const char *desc, const al_model_opts *opts, int *c, int *h,
+				  int *w);
 /* One line per layer: type, output shape, parameters. */
 void al_model_summary(const al_model *m, FILE *f);
 /* The canonical cfg text after substitution (recorded in checkpoints). */

@@ -43,6 +43,12 @@ typedef struct {
 	al_optim_opts opt;
 	double warmup;
 	int eval_batch;
+	/* k-fold cross-validation of the training part: kfold = K >= 2 makes
+	 * fold (0-based, < K) of al_kfold_split the test set and the other
+	 * folds the training set (0: off; the data's test part is unused) */
+	int kfold, fold;
+	uint64_t kfold_seed; /* fold assignment, independent of seed */
+	int skip_bad;        /* skip unreadable images with a warning */
 } al_train_config;
 
 al_train_config al_train_config_default(void);

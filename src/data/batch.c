@@ -8,7 +8,7 @@
  * offsets first (dy, then dx, each uniform in [-pad, pad]), then the flip
  * bit; so results do not depend on the thread count or on the rest of the
  * batch. Not for: choosing indices (the trainer shuffles), statistics
- * (stats.c).
+ * (stats.c). Tabular data (d->features) is copied as it is.
  */
 #include <string.h>
 
@@ -72,6 +72,16 @@ void al_batch_assemble(const al_dataset *d, const int32_t *idx, int n, const al_
 	const int flip_on = aug && rng && aug->hflip;
 	const uint8_t *images = d->images;
 	const int32_t *labels = d->labels;
+	if (d->features) {
+		/* tabular: features are already standardised; no augmentation */
+		for (int i = 0; i < n; i++) {
+			memcpy(x + (size_t)i * chw, d->features + (size_t)idx[i] * chw,
+			       chw * sizeof *x);
+			if (y)
+				y[i] = labels[idx[i]];
+		}
+		return;
+	}
 
 #pragma omp parallel for schedule(static) if ((size_t)n * chw >= BATCH_PAR_MIN)
 	for (int i = 0; i < n; i++) {

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "actlab/data.h"
+#include "data/internal.h"
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"
 #define FASHION_ENV "ACTLAB_FASHION_MNIST"
@@ -36,20 +37,75 @@ void al_dataset_free(al_dataset *d)
 	if (!d)
 		return;
 	al_free(d->images);
+	al_free(d->features);
 	al_free(d->labels);
+	al_free(d->val_idx);
 	memset(d, 0, sizeof *d);
 }
 
+al_data_opts al_data_opts_default(void)
+{
+	al_data_opts o;
+	memset(&o, 0, sizeof o);
+	return o;
+}
+
+al_status al_dataset_subset(const al_dataset *d, const int32_t *idx, int n, const char *suffix,
+			    al_dataset *out)
+{
+	/* idx: (n) sample indices into d */
+	memset(out, 0, sizeof *out);
+	size_t per = (size_t)d->c * d->h * d->w;
+	size_t esz = d->features ? sizeof(float) : 1;
+	for (int i = 0; i < n; i++)
+		if (idx[i] < 0 || idx[i] >= d->n)
+			return al_err(AL_ERANGE, "subset of '%s': index %d outside [0, %d)", d->name,
+				      (int)idx[i], d->n);
+	void *px = al_malloc((size_t)(n ? n : 1) * per * esz);
+	int32_t *lab = al_malloc((size_t)(n ? n : 1) * sizeof *lab);
+	if (!px || !lab) {
+		al_free(px);
+		al_free(lab);
+		return al_err(AL_ENOMEM, "subset of '%s': cannot allocate %d samples", d->name, n);
+	}
+	const uint8_t *src = d->features ? (const uint8_t *)d->features : d->images;
+	for (int i = 0; i < n; i++) {
+		memcpy((uint8_t *)px + (size_t)i * per * esz, src + (size_t)idx[i] * per * esz,
+		       per * esz);
+		lab[i] = d->labels[idx[i]];
+	}
+	*out = *d;
+	out->images = d->features ? NULL : px;
+	out->features = d->features ? px : NULL;
+	out->labels = lab;
+	out->n = n;
+	out->val_idx = NULL;
+	out->nval = 0;
+	snprintf(out->name, sizeof out->name, "%s%s", d->name, suffix ? suffix : "");
+	return AL_OK;
+}
+
 /* ---- spec parsing ---------------------------------------------------- */
-enum { KIND_FASHION, KIND_MNIST, KIND_IDX, KIND_CIFAR10, KIND_CIFAR100, KIND_SYNTH, NKINDS };
-enum { KEY_TRAIN, KEY_TEST, KEY_N, KEY_C, KEY_H, KEY_W, KEY_CLASSES, KEY_SEED, NKEYS };
+enum {
+	KIND_FASHION, KIND_MNIST, KIND_IDX, KIND_CIFAR10, KIND_CIFAR100, KIND_CSV,
+	KIND_SYNTH, NKINDS
+};
+enum {
+	KEY_TRAIN, KEY_TEST, KEY_N, KEY_C, KEY_H, KEY_W, KEY_CLASSES, KEY_SEED, KEY_SIZE, KEY_CROP,
+	KEY_HOLDOUT, KEY_LABEL, KEY_HEADER, KEY_CACHE, NKEYS
+};
 
 #define KEYS_LIMITS (1u << KEY_TRAIN | 1u << KEY_TEST)
-#define KEYS_ALL ((1u << NKEYS) - 1)
+#define KEYS_SYNTH (KEYS_LIMITS | 1u << KEY_N | 1u << KEY_C | 1u << KEY_H | 1u << KEY_W | \
+		    1u << KEY_CLASSES | 1u << KEY_SEED)
+#define KEYS_FOLDER (KEYS_LIMITS | 1u << KEY_C | 1u << KEY_SIZE | 1u << KEY_CROP | \
+		     1u << KEY_HOLDOUT | 1u << KEY_SEED | 1u << KEY_CACHE)
+#define KEYS_CSV (KEYS_LIMITS | 1u << KEY_HOLDOUT | 1u << KEY_SEED | 1u << KEY_LABEL | \
+		  1u << KEY_HEADER)
 
 static const struct {
 	const char *name;
-	int needs_dir;
+	int needs_dir; /* 1: a directory first, 2: a file first */
 	unsigned keys; /* bit set over KEY_* */
 	const char *usage;
 } kinds[NKINDS] = {
@@ -58,19 +114,27 @@ static const struct {
 	[KIND_IDX] = {"idx", 1, KEYS_LIMITS, "idx:DIR[,train=N,test=N]"},
 	[KIND_CIFAR10] = {"cifar10", 1, KEYS_LIMITS, "cifar10:DIR[,train=N,test=N]"},
 	[KIND_CIFAR100] = {"cifar100", 1, KEYS_LIMITS, "cifar100:DIR[,train=N,test=N]"},
-	[KIND_SYNTH] = {"synthetic", 0, KEYS_ALL,
+	[KIND_CSV] = {"csv", 2, KEYS_CSV,
+		      "csv:FILE[,label=NAME,header=0|1,holdout=F,seed=S,train=N,test=N]"},
+	[KIND_SYNTH] = {"synthetic", 0, KEYS_SYNTH,
 			"synthetic[:n=N,test=N,c=C,h=H,w=W,classes=K,seed=S,train=N]"},
 };
 
-/* Integer keys with their allowed ranges (seed is parsed as uint64). */
+enum { KT_INT, KT_U64, KT_FRAC, KT_STR };
+
+/* Keys with their types and allowed ranges (integers and fractions). */
 static const struct {
 	const char *name;
+	int type;
 	long long lo, hi;
 } keys[NKEYS] = {
-	[KEY_TRAIN] = {"train", 1, INT_MAX},   [KEY_TEST] = {"test", 1, INT_MAX},
-	[KEY_N] = {"n", 1, INT_MAX},           [KEY_C] = {"c", 1, 4},
-	[KEY_H] = {"h", 1, 4096},              [KEY_W] = {"w", 1, 4096},
-	[KEY_CLASSES] = {"classes", 1, 1000},  [KEY_SEED] = {"seed", 0, 0},
+	[KEY_TRAIN] = {"train", KT_INT, 1, INT_MAX},  [KEY_TEST] = {"test", KT_INT, 1, INT_MAX},
+	[KEY_N] = {"n", KT_INT, 1, INT_MAX},          [KEY_C] = {"c", KT_INT, 1, 4},
+	[KEY_H] = {"h", KT_INT, 1, 4096},             [KEY_W] = {"w", KT_INT, 1, 4096},
+	[KEY_CLASSES] = {"classes", KT_INT, 1, 1000}, [KEY_SEED] = {"seed", KT_U64, 0, 0},
+	[KEY_SIZE] = {"size", KT_INT, 1, 4096},       [KEY_CROP] = {"crop", KT_INT, 1, 65536},
+	[KEY_HOLDOUT] = {"holdout", KT_FRAC, 0, 0},   [KEY_LABEL] = {"label", KT_STR, 0, 0},
+	[KEY_HEADER] = {"header", KT_INT, 0, 1},      [KEY_CACHE] = {"cache", KT_INT, 0, 1},
 };
 
 typedef struct {
@@ -79,6 +143,8 @@ typedef struct {
 	int has[NKEYS];
 	long long val[NKEYS];
 	uint64_t seed;
+	double frac;
+	char str[256];
 } spec_opts;
 
 static void list_kinds(char *buf, size_t cap)
@@ -87,7 +153,7 @@ static void list_kinds(char *buf, size_t cap)
 	for (int k = 0; k < NKINDS; k++) {
 		size_t len = strlen(buf);
 		snprintf(buf + len, cap - len, "%s%s%s", k ? ", " : "", kinds[k].name,
-			 kinds[k].needs_dir ? ":DIR" : "");
+			 kinds[k].needs_dir == 1 ? ":DIR" : kinds[k].needs_dir == 2 ? ":FILE" : "");
 	}
 }
 
@@ -105,7 +171,7 @@ static void list_keys(unsigned set, char *buf, size_t cap)
 static al_status parse_option(spec_opts *o, char *tok)
 {
 	const char *kname = kinds[o->kind].name;
-	char valid[128];
+	char valid[256];
 	list_keys(kinds[o->kind].keys, valid, sizeof valid);
 	char *eq = strchr(tok, '=');
 	if (!eq)
@@ -123,14 +189,30 @@ static al_status parse_option(spec_opts *o, char *tok)
 	o->has[k] = 1;
 	char *end = NULL;
 	errno = 0;
-	if (k == KEY_SEED) {
+	switch (keys[k].type) {
+	case KT_U64:
 		if (*val == '-' || *val == 0)
-			return al_err(AL_EINVAL, "%s: seed=%s is not a non-negative integer", kname, val);
+			return al_err(AL_EINVAL, "%s: %s=%s is not a non-negative integer", kname, tok,
+				      val);
 		o->seed = strtoull(val, &end, 0);
 		if (*end || errno)
-			return al_err(AL_EINVAL, "%s: seed=%s is not a 64-bit unsigned integer", kname,
-				      val);
+			return al_err(AL_EINVAL, "%s: %s=%s is not a 64-bit unsigned integer", kname,
+				      tok, val);
 		return AL_OK;
+	case KT_FRAC:
+		o->frac = strtod(val, &end);
+		if (*val == 0 || *end)
+			return al_err(AL_EINVAL, "%s: %s=%s is not a number", kname, tok, val);
+		if (!(o->frac >= 0.0 && o->frac < 1.0))
+			return al_err(AL_ERANGE, "%s: %s=%s out of range [0, 1)", kname, tok, val);
+		return AL_OK;
+	case KT_STR:
+		if (*val == 0 || strlen(val) >= sizeof o->str)
+			return al_err(AL_EINVAL, "%s: %s= needs a value of 1 to %zu characters", kname,
+				      tok, sizeof o->str - 1);
+		memcpy(o->str, val, strlen(val) + 1);
+		return AL_OK;
+	default: break;
 	}
 	long long v = strtoll(val, &end, 10);
 	if (*val == 0 || *end)
@@ -145,7 +227,7 @@ static al_status parse_option(spec_opts *o, char *tok)
 static al_status parse_spec(const char *spec, spec_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	char valid[160];
+	char valid[256];
 	list_kinds(valid, sizeof valid);
 	if (!spec)
 		return al_err(AL_EINVAL, "data spec is NULL; valid: %s", valid);
@@ -165,16 +247,26 @@ static al_status parse_spec(const char *spec, spec_opts *o)
 		return al_err(AL_EINVAL, "%s: data spec too long", kname);
 	char *p = rest;
 	if (kinds[o->kind].needs_dir) {
+		/* The path ends at the first comma; "DIR:key=v,..." is accepted too
+		 * (the options start at the last colon that is followed by a key=). */
 		char *comma = strchr(p, ',');
 		if (comma)
 			*comma = 0;
+		char *opt = NULL, *c2 = strrchr(p, ':');
+		if (c2 && strchr(c2, '=')) {
+			*c2 = 0;
+			opt = c2 + 1;
+			if (comma)
+				*comma = ',';
+		}
+		const char *what = kinds[o->kind].needs_dir == 2 ? "file" : "directory";
 		if (*p == 0 || strchr(p, '='))
-			return al_err(AL_EINVAL, "%s: missing directory; usage: %s", kname,
+			return al_err(AL_EINVAL, "%s: missing %s; usage: %s", kname, what,
 				      kinds[o->kind].usage);
 		if (strlen(p) >= sizeof o->dir)
-			return al_err(AL_EINVAL, "%s: directory name too long", kname);
+			return al_err(AL_EINVAL, "%s: %s name too long", kname, what);
 		memcpy(o->dir, p, strlen(p) + 1);
-		p = comma ? comma + 1 : p + strlen(p);
+		p = opt ? opt : comma ? comma + 1 : p + strlen(p);
 	}
 	while (*p) {
 		char *comma = strchr(p, ',');
@@ -227,21 +319,26 @@ static al_status keep_first(al_dataset *d, long long lim, const char *kname, con
 	if (lim > d->n)
 		return al_err(AL_ERANGE, "%s: %s=%lld but the %s part has only %d samples", kname,
 			      part, lim, part, d->n);
-	size_t chw = (size_t)d->c * d->h * d->w;
-	uint8_t *img = al_malloc((size_t)lim * chw);
-	int32_t *lab = al_malloc((size_t)lim * sizeof *lab);
-	if (!img || !lab) {
-		al_free(img);
-		al_free(lab);
+	int32_t *idx = al_malloc((size_t)lim * sizeof *idx);
+	if (!idx)
 		return al_err(AL_ENOMEM, "%s: cannot allocate %lld %s samples", kname, lim, part);
-	}
-	memcpy(img, d->images, (size_t)lim * chw);
-	memcpy(lab, d->labels, (size_t)lim * sizeof *lab);
-	al_free(d->images);
-	al_free(d->labels);
-	d->images = img;
-	d->labels = lab;
-	d->n = (int)lim;
+	for (long long i = 0; i < lim; i++)
+		idx[i] = (int32_t)i;
+	al_dataset sub;
+	al_status st = al_dataset_subset(d, idx, (int)lim, "", &sub);
+	al_free(idx);
+	if (st != AL_OK)
+		return st;
+	/* a data set's own validation split keeps the indices below lim */
+	int nv = 0;
+	for (int i = 0; i < d->nval; i++)
+		if (d->val_idx[i] < lim)
+			d->val_idx[nv++] = d->val_idx[i];
+	sub.val_idx = d->val_idx;
+	sub.nval = nv;
+	d->val_idx = NULL;
+	al_dataset_free(d);
+	*d = sub;
 	return AL_OK;
 }
 
@@ -395,6 +492,13 @@ static al_status load_synth(const spec_opts *o, al_dataset *train, al_dataset *t
 /* ---- entry point ------------------------------------------------------- */
 al_status al_data_load(const char *spec, al_dataset *train, al_dataset *test)
 {
+	return al_data_load_with(spec, NULL, train, test);
+}
+
+al_status al_data_load_with(const char *spec, const al_data_opts *opts, al_dataset *train,
+			    al_dataset *test)
+{
+	(void)opts; /* used by the folder loader */
 	if (!train || !test)
 		return al_err(AL_EINVAL, "al_data_load: NULL dataset");
 	memset(train, 0, sizeof *train);
@@ -408,6 +512,14 @@ al_status al_data_load(const char *spec, al_dataset *train, al_dataset *test)
 		case KIND_CIFAR10:
 		case KIND_CIFAR100: st = load_cifar(o, train, test); break;
 		case KIND_SYNTH: st = load_synth(o, train, test); break;
+		case KIND_CSV: {
+			data_csv_params cp = {o->has[KEY_LABEL] ? o->str : NULL,
+					      o->has[KEY_HEADER] ? (int)o->val[KEY_HEADER] : -1,
+					      o->has[KEY_HOLDOUT] ? o->frac : 0.2,
+					      o->has[KEY_SEED] ? o->seed : 1};
+			st = data_csv_load(o->dir, &cp, train, test);
+			break;
+		}
 		default: st = load_idx(o, train, test); break;
 		}
 	}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "actlab/data.h"
+#include "data/internal.h"
 
 #define NORM_MAXC 4 /* al_norm holds up to 4 channels */
 
@@ -32,6 +33,7 @@ void al_norm_compute(const al_dataset *d, al_norm *out)
 {
 	*out = al_norm_none(d->c);
 	const int c = out->c;
+	/* tabular features are standardised when loaded */
 	if (d->n <= 0 || c <= 0 || !d->images)
 		return;
 	const size_t hw = (size_t)d->h * d->w, chw = (size_t)d->c * hw;
@@ -211,5 +213,82 @@ done:
 	al_free(in_test);
 	al_free(tr);
 	al_free(te);
+	return st;
+}
+
+al_status data_split_parts(const int32_t *labels, int n, int classes, double ftest, double fval,
+			   uint64_t seed, uint8_t *part)
+{
+	if (!(ftest >= 0.0 && fval >= 0.0 && ftest + fval < 1.0))
+		return al_err(AL_EINVAL, "split: test %g + validation %g must be in [0, 1)", ftest,
+			      fval);
+	int *start = al_calloc((size_t)classes + 1, sizeof *start);
+	int *fill = al_calloc((size_t)classes, sizeof *fill);
+	int32_t *order = al_malloc((size_t)(n ? n : 1) * sizeof *order);
+	if (!start || !fill || !order) {
+		al_free(start);
+		al_free(fill);
+		al_free(order);
+		return al_err(AL_ENOMEM, "split: out of memory");
+	}
+	for (int i = 0; i < n; i++)
+		start[labels[i] + 1]++;
+	for (int c = 0; c < classes; c++)
+		start[c + 1] += start[c];
+	for (int i = 0; i < n; i++)
+		order[start[labels[i]] + fill[labels[i]]++] = i;
+	al_rng base;
+	al_rng_seed(&base, seed);
+	memset(part, 0, (size_t)n);
+	for (int c = 0; c < classes; c++) {
+		int cnt = start[c + 1] - start[c];
+		int nt = (int)floor(ftest * cnt + 0.5), nv = (int)floor(fval * cnt + 0.5);
+		if (nt + nv > cnt)
+			nv = cnt - nt;
+		al_rng r = al_rng_derive(&base, (uint64_t)c);
+		al_rng_shuffle(&r, order + start[c], (size_t)cnt);
+		for (int j = 0; j < nt + nv; j++)
+			part[order[start[c] + j]] = j < nt ? 2 : 1;
+	}
+	al_free(start);
+	al_free(fill);
+	al_free(order);
+	return AL_OK;
+}
+
+al_status data_apply_parts(al_dataset *d, const uint8_t *part, al_dataset *train,
+			   al_dataset *test)
+{
+	int32_t *tr = al_malloc((size_t)(d->n ? d->n : 1) * sizeof *tr);
+	int32_t *te = al_malloc((size_t)(d->n ? d->n : 1) * sizeof *te);
+	int32_t *va = al_malloc((size_t)(d->n ? d->n : 1) * sizeof *va);
+	al_status st = AL_OK;
+	if (!tr || !te || !va) {
+		st = al_err(AL_ENOMEM, "%s: out of memory splitting %d samples", d->name, d->n);
+		goto done;
+	}
+	int ntr = 0, nte = 0, nva = 0;
+	for (int i = 0; i < d->n; i++) {
+		if (part[i] == 2) {
+			te[nte++] = i;
+		} else {
+			if (part[i] == 1)
+				va[nva++] = ntr;
+			tr[ntr++] = i;
+		}
+	}
+	st = al_dataset_subset(d, tr, ntr, "", train);
+	if (st == AL_OK)
+		st = al_dataset_subset(d, te, nte, "", test);
+	if (st == AL_OK && nva) {
+		train->val_idx = va;
+		train->nval = nva;
+		va = NULL;
+	}
+done:
+	al_free(tr);
+	al_free(te);
+	al_free(va);
+	al_dataset_free(d);
 	return st;
 }

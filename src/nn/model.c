@@ -797,3 +797,50 @@ void al_model_summary(const al_model *m, FILE *f)
 	}
 	fprintf(f, "parameters: %zu (weights %zu, activation %zu)\n", m->np, m->nw, m->np - m->nw);
 }
+
+/* The input a model description declares in its [net] section (channels,
+ * height, width; 0 for each one it leaves out), read without building it. */
+al_status al_model_declared_input(const char *desc, const al_model_opts *opts, int *c, int *h,
+				  int *w)
+{
+	*c = *h = *w = 0;
+	if (!desc || !*desc)
+		return al_err(AL_EINVAL, "model: empty description");
+	al_model_opts o = opts ? *opts : al_model_opts_default();
+	char *text = NULL;
+	const char *zoo = al_zoo_cfg(desc);
+	if (!zoo) {
+		FILE *f = fopen(desc, "rb");
+		if (!f) /* al_model_create reports this with the zoo names */
+			return AL_OK;
+		fseek(f, 0, SEEK_END);
+		long sz = ftell(f);
+		fseek(f, 0, SEEK_SET);
+		text = sz >= 0 && sz <= (1 << 22) ? malloc((size_t)sz + 1) : NULL;
+		if (!text) {
+			fclose(f);
+			return al_err(AL_EFORMAT, "%s: cfg file too large or unreadable", desc);
+		}
+		size_t got = fread(text, 1, (size_t)sz, f);
+		fclose(f);
+		text[got] = 0;
+	}
+	char *sub = NULL;
+	al_status st = substitute(zoo ? zoo : text, &o, desc, &sub);
+	free(text);
+	if (st != AL_OK)
+		return st;
+	al_cfg *cfg = malloc(sizeof *cfg);
+	st = cfg ? al_cfg_parse(sub, desc, cfg) : al_err(AL_ENOMEM, "%s: out of memory", desc);
+	if (st == AL_OK && cfg->nsec > 0 && strcmp(cfg->sec[0].type, "net") == 0) {
+		al_cfg_section *s = &cfg->sec[0];
+		st = al_cfg_int(s, "channels", 0, 0, 1 << 16, c);
+		if (st == AL_OK)
+			st = al_cfg_int(s, "height", 0, 0, 1 << 16, h);
+		if (st == AL_OK)
+			st = al_cfg_int(s, "width", 0, 0, 1 << 16, w);
+	}
+	free(cfg);
+	free(sub);
+	return st;
+}

@@ -25,13 +25,14 @@ al_train_config al_train_config_default(void)
 	c.loss = AL_LOSS_XENT;
 	c.opt = al_optim_opts_default();
 	c.eval_batch = 500;
+	c.kfold_seed = 1;
 	return c;
 }
 
 #define KEYS                                                                                  \
 	"model, act, act_sites, data, sched, norm, out, epochs, batch, threads, seed, val, crop, " \
 	"flip, loss, opt, lr, momentum, wd, nesterov, beta1, beta2, eps, act_lr, act_wd, "        \
-	"warmup, eval_batch"
+	"warmup, eval_batch, kfold, fold, kfold_seed, skip_bad"
 
 static al_status to_int(const char *key, const char *v, long lo, long hi, long *out)
 {
@@ -99,14 +100,24 @@ al_status al_train_config_set(al_train_config *c, const char *key, const char *v
 	INT("flip", augment_flip, 0, 1);
 	INT("eval_batch", eval_batch, 1, 1 << 20);
 	INT("nesterov", opt.nesterov, 0, 1);
+	INT("fold", fold, 0, 999);
+	INT("skip_bad", skip_bad, 0, 1);
+	if (strcmp(key, "kfold") == 0) {
+		AL_TRY(to_int(key, v, 0, 1000, &i));
+		if (i == 1)
+			return al_err(AL_ERANGE, "kfold: 1 fold leaves no training data; use 0 (off) "
+						 "or 2..1000");
+		c->kfold = (int)i;
+		return AL_OK;
+	}
 #undef INT
-	if (strcmp(key, "seed") == 0) {
+	if (strcmp(key, "seed") == 0 || strcmp(key, "kfold_seed") == 0) {
 		char *end;
 		errno = 0;
 		unsigned long long s = strtoull(v, &end, 10);
 		if (end == v || *end || errno || v[0] == '-')
-			return al_err(AL_EINVAL, "seed: '%s' is not a non-negative integer", v);
-		c->seed = s;
+			return al_err(AL_EINVAL, "%s: '%s' is not a non-negative integer", key, v);
+		*(key[0] == 's' ? &c->seed : &c->kfold_seed) = s;
 		return AL_OK;
 	}
 #define NUM(k, f, lo, hi)                                 \
@@ -147,13 +158,14 @@ void al_train_config_to_text(const al_train_config *c, char *buf, size_t cap)
 		 "epochs=%d\nbatch=%d\nthreads=%d\nseed=%llu\nval=%.17g\ncrop=%d\nflip=%d\n"
 		 "loss=%s\nopt=%s\nlr=%.17g\nmomentum=%.17g\nwd=%.17g\nnesterov=%d\n"
 		 "beta1=%.17g\nbeta2=%.17g\neps=%.17g\nact_lr=%.17g\nact_wd=%.17g\n"
-		 "warmup=%.17g\neval_batch=%d\n",
+		 "warmup=%.17g\neval_batch=%d\nkfold=%d\nfold=%d\nkfold_seed=%llu\nskip_bad=%d\n",
 		 c->model, c->act, c->act_sites, c->data, c->sched, c->norm, c->out, c->epochs,
 		 c->batch, c->threads, (unsigned long long)c->seed, c->val, c->augment_crop,
 		 c->augment_flip, c->loss == AL_LOSS_MSE ? "mse" : "xent",
 		 al_optim_kind_name(c->opt.kind), c->opt.lr, c->opt.momentum, c->opt.wd,
 		 c->opt.nesterov, c->opt.beta1, c->opt.beta2, c->opt.eps, c->opt.act_lr,
-		 c->opt.act_wd, c->warmup, c->eval_batch);
+		 c->opt.act_wd, c->warmup, c->eval_batch, c->kfold, c->fold,
+		 (unsigned long long)c->kfold_seed, c->skip_bad);
 }
 
 al_status al_train_config_from_text(const char *text, al_train_config *c)

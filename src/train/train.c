@@ -162,6 +162,91 @@ static void log_act_params(FILE *f, al_model *m, int epoch)
 	fflush(f);
 }
 
+static void warn_stderr(void *user, const char *msg)
+{
+	(void)user;
+	fprintf(stderr, "warning: %s\n", msg);
+}
+
+/* Loads c->data, adapts it to the input the model declares (with a note
+ * on stderr) and applies --kfold/--fold. */
+static al_status prepare_data(const al_train_config *c, al_dataset *train, al_dataset *test)
+{
+	al_data_opts dopt = al_data_opts_default();
+	dopt.skip_bad = c->skip_bad;
+	dopt.warn = warn_stderr;
+	AL_TRY(al_data_load_with(c->data, &dopt, train, test));
+	if (train->features && (c->augment_crop > 0 || c->augment_flip))
+		return al_err(AL_EINVAL, "%s: --crop and --flip augment images; this data is tabular",
+			      c->data);
+	al_model_opts mo = al_model_opts_default();
+	mo.classes = train->classes;
+	int mc, mh, mw;
+	AL_TRY(al_model_declared_input(c->model, &mo, &mc, &mh, &mw));
+	if (mc || mh || mw) {
+		mc = mc ? mc : train->c;
+		mh = mh ? mh : train->h;
+		mw = mw ? mw : train->w;
+		char what[320];
+		al_status st = al_dataset_adapt(train, mc, mh, mw, what, sizeof what);
+		if (st == AL_OK)
+			st = al_dataset_adapt(test, mc, mh, mw, NULL, 0);
+		if (st != AL_OK)
+			return al_err_ctx(st, "model %s", c->model);
+		if (what[0])
+			fprintf(stderr, "note: %s (model %s)\n", what, c->model);
+	}
+	if (c->kfold) {
+		if (c->fold >= c->kfold)
+			return al_err(AL_ERANGE, "fold %d outside [0, %d) for kfold=%d", c->fold, c->kfold,
+				      c->kfold);
+		int32_t *tr = NULL, *te = NULL;
+		int ntr = 0, nte = 0;
+		AL_TRY(al_kfold_split(train->labels, train->n, train->classes, c->kfold, c->fold,
+				      c->kfold_seed, &tr, &ntr, &te, &nte));
+		al_dataset ftr = {0}, fte = {0};
+		char sfx[48];
+		snprintf(sfx, sizeof sfx, "[fold %d/%d]", c->fold, c->kfold);
+		al_status st = al_dataset_subset(train, tr, ntr, sfx, &ftr);
+		if (st == AL_OK)
+			st = al_dataset_subset(train, te, nte, sfx, &fte);
+		al_free(tr);
+		al_free(te);
+		if (st != AL_OK) {
+			al_dataset_free(&ftr);
+			return st;
+		}
+		al_dataset_free(train);
+		al_dataset_free(test);
+		*train = ftr;
+		*test = fte;
+	}
+	return AL_OK;
+}
+
+/* Train/validation indices from the data set's own validation list. */
+static al_status own_split(const al_dataset *d, int32_t **tr, int *ntr, int32_t **va, int *nva)
+{
+	*tr = al_malloc((size_t)d->n * sizeof **tr);
+	*va = al_malloc((size_t)d->nval * sizeof **va);
+	uint8_t *is_val = al_calloc((size_t)d->n, 1);
+	if (!*tr || !*va || !is_val) {
+		al_free(is_val);
+		return al_err(AL_ENOMEM, "split of '%s': out of memory", d->name);
+	}
+	for (int i = 0; i < d->nval; i++)
+		is_val[d->val_idx[i]] = 1;
+	*ntr = *nva = 0;
+	for (int i = 0; i < d->n; i++) {
+		if (is_val[i])
+			(*va)[(*nva)++] = i;
+		else
+			(*tr)[(*ntr)++] = i;
+	}
+	al_free(is_val);
+	return AL_OK;
+}
+
 al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 		       al_train_result *out)
 {
@@ -182,21 +267,27 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 	float *x = NULL, *dz = NULL;
 	FILE *log = NULL, *plog = NULL;
 	al_checkpoint ck = {0};
-	al_status st = al_data_load(c.data, &train, &test);
+	al_norm norm;
+	int ntr = 0, nva = 0;
+	al_model_opts mo = al_model_opts_default();
+	al_status st = prepare_data(&c, &train, &test);
 	if (st != AL_OK)
-		return st;
-	al_norm norm = strcmp(c.norm, "none") == 0 ? al_norm_none(train.c) : (al_norm){0};
+		goto done;
+	norm = strcmp(c.norm, "none") == 0 ? al_norm_none(train.c) : (al_norm){0};
 	if (strcmp(c.norm, "standard") == 0)
 		al_norm_compute(&train, &norm);
-	int ntr = 0, nva = 0;
-	st = al_data_split(&train, c.val, c.seed, &tr_idx, &ntr, &va_idx, &nva);
+	if (c.val == 0 && train.nval > 0) {
+		/* the data set's own validation split (Caltech-101's 15%) */
+		st = own_split(&train, &tr_idx, &ntr, &va_idx, &nva);
+	} else {
+		st = al_data_split(&train, c.val, c.seed, &tr_idx, &ntr, &va_idx, &nva);
+	}
 	if (st != AL_OK)
 		goto done;
 	if (ntr == 0) {
 		st = al_err(AL_EINVAL, "no training samples");
 		goto done;
 	}
-	al_model_opts mo = al_model_opts_default();
 	mo.act = c.act;
 	mo.act_sites = c.act_sites;
 	mo.in_c = train.c;

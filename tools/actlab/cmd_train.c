@@ -18,8 +18,13 @@ static void train_help(FILE *f)
 		"  --act SPEC             activation at $ACT sites (default %s; `actlab act list`)\n"
 		"  --act-sites S          all | first | none | 1,3,... (default %s)\n"
 		"  --data SPEC            fashion-mnist | mnist:DIR | idx:DIR | cifar10:DIR |\n"
-		"                         cifar100:DIR | synthetic[:...]; options :train=N,test=N\n"
-		"                         (default %s)\n"
+		"                         cifar100:DIR | csv:FILE | synthetic[:...];\n"
+		"                         options :train=N,test=N (default %s; docs/formats.md)\n"
+		"                         images are adapted to the input a model's [net] declares\n"
+		"  --kfold K --fold I     K-fold cross-validation of the training part: fold I\n"
+		"                         (0-based) is the test set (--kfold-seed N: fold assignment,\n"
+		"                         default 1)\n"
+		"  --skip-bad             skip unreadable or corrupt images with a warning\n"
 		"  --epochs N             (default %d)\n"
 		"  --batch N              (default %d)\n"
 		"  --opt sgd|adam|adamw   (default %s)\n"
@@ -108,7 +113,8 @@ int cmd_train(int argc, char **argv)
 			hk.resume = a.value;
 			continue;
 		}
-		if (!strcmp(a.name, "nesterov") || !strcmp(a.name, "flip")) {
+		if (!strcmp(a.name, "nesterov") || !strcmp(a.name, "flip") ||
+		    !strcmp(a.name, "skip_bad")) {
 			if (a.value && strcmp(a.value, "0") && strcmp(a.value, "1")) {
 				/* a bare flag followed by a positional: put it back */
 				return cli_usage_error("--%s is a flag (or give 0/1)", a.name);
@@ -190,9 +196,16 @@ int cmd_eval(int argc, char **argv)
 	st = al_checkpoint_model(&ck, &m);
 	if (st == AL_OK)
 		st = al_data_load(data ? data : ck.config.data, &tr, &te);
-	if (st == AL_OK && (te.c != ck.in_c || te.h != ck.in_h || te.w != ck.in_w))
-		st = al_err(AL_EINVAL, "data %dx%dx%d does not match the checkpoint's %dx%dx%d", te.c,
-			    te.h, te.w, ck.in_c, ck.in_h, ck.in_w);
+	if (st == AL_OK && (te.c != ck.in_c || te.h != ck.in_h || te.w != ck.in_w)) {
+		/* the same adaptation training applied (padding, channels) */
+		char what[320];
+		st = al_dataset_adapt(&te, ck.in_c, ck.in_h, ck.in_w, what, sizeof what);
+		if (st != AL_OK)
+			st = al_err_ctx(st, "data does not match the checkpoint's %dx%dx%d input",
+					ck.in_c, ck.in_h, ck.in_w);
+		else
+			fprintf(stderr, "note: %s\n", what);
+	}
 	if (st == AL_OK)
 		st = al_evaluate(m, &te, NULL, te.n, &ck.norm, batch, ck.config.loss, &ev);
 	if (st == AL_OK) {
