@@ -701,8 +701,8 @@ TEST(layers_errors)
 		  "kernel 5x5 larger than padded input 4x4");
 	CHECK_ERR("[conv]\nfilters = 2\nsize = 3\ndilation = 3\n[gap]\n", 1, 6, 6, 2,
 		  "dilation 3", "7x7", "6x6");
-	CHECK_ERR("[conv]\nfilters = 2\nsize = 4\npad = same\n[gap]\n", 1, 8, 8, 2,
-		  "pad = same needs an odd kernel");
+	CHECK_ERR("[conv]\nfilters = 2\nsize = 3\nstride = 2\npad = same\n[gap]\n", 1, 8, 8, 2,
+		  "pad = same needs stride 1");
 	CHECK_ERR("[conv]\nfilters = 2\nsize = 3\npad = wide\n[gap]\n", 1, 8, 8, 2, "pad = 'wide'",
 		  "same");
 	CHECK_ERR("[conv]\nsize = 3\n[gap]\n", 1, 8, 8, 2, "filters");
@@ -832,4 +832,62 @@ TEST(layers_adaptive_pool_windows)
 	CHECK(gx[0] == 1 && gx[1] == 0, "adaptive max ties: first element must win");
 	CHECK(strstr(build_error("[adaptive_avgpool]\n[flatten]\n", 1, 4, 4, 16), "out = N"),
 	      "missing out accepted");
+}
+
+/* ---- conv pad = same with even kernels, lrn, scale ------------------------------- */
+
+TEST(layers_conv_same_even_kernel)
+{
+	/* PyTorch's padding='same': total k-1 = 3, one row/column more at the end */
+	gradcheck("conv 4x4 pad same",
+		  "[conv]\nfilters = 2\nsize = 4\npad = same\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 2, .h = 5, .w = 6, .classes = 2, .n = 2});
+	al_model *m = build("same even", "[conv]\nfilters = 1\nsize = 2\npad = same\nbias = 0\n"
+			    "[flatten]\n", 1, 3, 3, 9);
+	REQUIRE(m, "model");
+	float *w = al_model_params(m);
+	w[0] = 1, w[1] = 0, w[2] = 0, w[3] = 0; /* picks the window's top-left: y = x */
+	const float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+	const float *y;
+	REQUIRE_OK(al_model_forward(m, x, 1, 0, &y));
+	CHECK(memcmp(y, x, sizeof x) == 0, "2x2 same conv must start at the top-left pixel");
+	w[0] = 0, w[3] = 1; /* bottom-right: shifted, zero past the end */
+	REQUIRE_OK(al_model_forward(m, x, 1, 0, &y));
+	CHECK(y[0] == 5 && y[2] == 0 && y[4] == 9 && y[8] == 0, "2x2 same conv: %g %g %g %g",
+	      (double)y[0], (double)y[2], (double)y[4], (double)y[8]);
+	al_model_free(m);
+}
+
+TEST(layers_lrn_grad)
+{
+	gradcheck("lrn size 3",
+		  "[lrn]\nsize = 3\nalpha = 0.5\nbeta = 0.75\nk = 1\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 5, .h = 3, .w = 2, .classes = 2, .n = 2});
+	/* even window (asymmetric: two channels before, one after), k = 2 */
+	gradcheck("lrn size 4 k 2",
+		  "[lrn]\nsize = 4\nalpha = 1.0\nbeta = 0.6\nk = 2\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 6, .h = 2, .w = 2, .classes = 2, .n = 2});
+	/* window wider than the channels */
+	gradcheck("lrn size 11 on 3 channels",
+		  "[conv]\nfilters = 3\nsize = 1\n[lrn]\nsize = 11\nalpha = 0.3\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 2, .h = 2, .w = 3, .classes = 2, .n = 2});
+	CHECK(strstr(build_error("[lrn]\n[flatten]\n", 2, 2, 2, 8), "size = N"), "lrn without size");
+	CHECK(strstr(build_error("[lrn]\nsize = 3\nk = 0\n[flatten]\n", 2, 2, 2, 8), "k > 0"),
+	      "lrn with k = 0");
+}
+
+TEST(layers_scale_squeeze_excitation)
+{
+	/* squeeze-excitation: x * sigmoid(conv1x1(silu(conv1x1(gap(x))))) */
+	const char *se = "[conv]\nname = map\nfilters = 4\nsize = 3\npad = 1\n"
+			 "[gap]\n[conv]\nfilters = 2\nsize = 1\nact = silu\n"
+			 "[conv]\nfilters = 4\nsize = 1\nact = sigmoid\n"
+			 "[scale]\ninputs = map, -1\n[dense]\nout = $CLASSES\n";
+	gradcheck("squeeze-excitation", se,
+		  (gc_opts){.c = 3, .h = 4, .w = 3, .classes = 2, .n = 2});
+	CHECK(strstr(build_error("[gap]\n[scale]\ninputs = -1, input\n[flatten]\n", 2, 2, 2, 8),
+		     "expected 2x1x1"),
+	      "scale with a map as gate accepted");
+	CHECK(strstr(build_error("[scale]\n[flatten]\n", 2, 2, 2, 8), "two inputs"),
+	      "scale with one input accepted");
 }

@@ -215,6 +215,14 @@ TEST(model_act_sites)
 	al_model *m;
 	CHECK(al_model_create("mlp", &o, &m) == AL_EINVAL && strstr(al_errmsg(), "act-sites"),
 	      "bad sites accepted: %s", al_errmsg());
+	/* the mlp has two sites: naming a third is an error, not a silent no-op */
+	o.act_sites = "1,3";
+	CHECK(al_model_create("mlp", &o, &m) == AL_EINVAL && strstr(al_errmsg(), "2 activation sites"),
+	      "site 3 of 2 accepted: %s", al_errmsg());
+	o.act_sites = "2";
+	REQUIRE_OK(al_model_create("mlp", &o, &m));
+	CHECK(al_model_act_sites(m) == 2, "mlp: %d sites", al_model_act_sites(m));
+	al_model_free(m);
 }
 
 TEST(model_losses_closed_form)

@@ -179,6 +179,25 @@ TEST(zoo_parity_adaptive_pool)
 	CHECK(ran >= 8, "expected the adaptive pooling cases in MANIFEST, ran %d", ran);
 }
 
+TEST(zoo_parity_lrn)
+{
+	int ran = run_layers("lrn_");
+	CHECK(ran >= 3, "expected the LRN cases in MANIFEST, ran %d", ran);
+}
+
+TEST(zoo_parity_squeeze_excitation)
+{
+	int ran = run_layers("se_");
+	CHECK(ran >= 1, "expected the squeeze-excitation case in MANIFEST, ran %d", ran);
+}
+
+/* pad = same with even kernels (PyTorch's padding='same'), depthwise convs */
+TEST(zoo_parity_conv)
+{
+	int ran = run_layers("conv_");
+	CHECK(ran >= 3, "expected the conv cases in MANIFEST, ran %d", ran);
+}
+
 /* Seed 000's ResNet-38 against its PyTorch twin (SPEC.md 1.13): wiring of
  * the residual modules, pooling and head. */
 TEST(zoo_parity_resnet38_window)
@@ -191,7 +210,7 @@ TEST(zoo_parity_resnet38_window)
 TEST(zoo_manifest_covered)
 {
 	REQUIRE(zoo_manifest() > 0, "empty MANIFEST");
-	static const char *prefixes[] = {"adaptive_", "net_resnet38_window"};
+	static const char *prefixes[] = {"adaptive_", "lrn_", "se_", "conv_", "net_"};
 	for (int i = 0; i < nzl; i++) {
 		if (strcmp(zl[i].kind, "layer") != 0)
 			continue;

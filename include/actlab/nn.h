@@ -94,6 +94,8 @@ void al_model_summary(const al_model *m, FILE *f);
 /* The canonical cfg text after substitution (recorded in checkpoints). */
 const char *al_model_cfg_text(const al_model *m);
 
+/* Number of `act = $ACT` sites (selected by --act-sites or not). */
+int al_model_act_sites(const al_model *m);
 /* Activation layers with trainable parameters, for logging learned values. */
 int al_model_act_layers(const al_model *m);
 /* i-th activation layer: its name, spec, parameters [G,P] and G. */

@@ -32,6 +32,7 @@ typedef struct {
 	int cin, ih, iw;             /* input per sample */
 	int cout, oh, ow;            /* output per sample */
 	int kh, kw, sh, sw, ph, pw, dh, dw;
+	int ph1, pw1;                /* padding after the input (bottom, right) */
 	int groups, cin_g, cout_g, bias;
 	int kg;                      /* cin_g*kh*kw: GEMM inner size */
 	int direct;                  /* 1x1, stride 1, pad 0: no im2col */
@@ -103,15 +104,19 @@ static al_status conv_setup1(al_layer *l, al_cfg_section *s)
 	c->sh = c->sw = stride;
 	c->dh = c->dw = dil;
 	if (same) {
-		if (c->kh % 2 == 0 || c->kw % 2 == 0 || stride != 1)
+		/* PyTorch's padding='same' (and TensorFlow's): total dil*(k-1), the
+		 * odd one at the bottom/right for even kernels */
+		if (stride != 1)
 			return al_err(AL_EINVAL,
-				      "conv: pad = same needs an odd kernel and stride 1 (kernel %dx%d, "
-				      "stride %d); give pad = N instead",
-				      c->kh, c->kw, stride);
+				      "conv: pad = same needs stride 1 (stride %d); give pad = N "
+				      "instead",
+				      stride);
 		c->ph = dil * (c->kh - 1) / 2;
 		c->pw = dil * (c->kw - 1) / 2;
+		c->ph1 = dil * (c->kh - 1) - c->ph;
+		c->pw1 = dil * (c->kw - 1) - c->pw;
 	} else {
-		c->ph = c->pw = pad;
+		c->ph = c->pw = c->ph1 = c->pw1 = pad;
 	}
 	c->cin = l->in_c[0];
 	c->ih = l->in_h[0];
@@ -123,7 +128,7 @@ static al_status conv_setup1(al_layer *l, al_cfg_section *s)
 		return al_err(AL_EINVAL, "conv: filters = %d is not divisible by groups = %d",
 			      c->cout, c->groups);
 	long ekh = (long)dil * (c->kh - 1) + 1, ekw = (long)dil * (c->kw - 1) + 1;
-	long pih = c->ih + 2L * c->ph, piw = c->iw + 2L * c->pw;
+	long pih = (long)c->ih + c->ph + c->ph1, piw = (long)c->iw + c->pw + c->pw1;
 	if (ekh > pih || ekw > piw) {
 		if (dil > 1)
 			return al_err(AL_EINVAL,
@@ -145,9 +150,9 @@ static al_status conv_setup1(al_layer *l, al_cfg_section *s)
 			      c->cin, c->cout, c->kh, c->kw, c->ih, c->iw);
 	c->kg = (int)kg;
 	c->direct = c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->ph == 0 &&
-		    c->pw == 0;
+		    c->pw == 0 && c->ph1 == 0 && c->pw1 == 0;
 	c->s1 = c->sh == 1 && c->sw == 1;
-	c->padcopy = c->s1 && (c->ph > 0 || c->pw > 0);
+	c->padcopy = c->s1 && (c->ph > 0 || c->pw > 0 || c->ph1 > 0 || c->pw1 > 0);
 	c->hp = (int)pih;
 	c->wp = (int)piw;
 	if ((long long)c->cin_g * c->hp * c->wp >= (1LL << 31))
@@ -575,7 +580,7 @@ static void conv_backward(al_layer *l, int n)
 const al_layer_ops al_layer_conv = {
 	.type = "conv",
 	.doc = "2-D convolution: filters = N, size = K (or size_h, size_w), stride = 1, "
-	       "pad = 0|N|same, dilation = 1, groups = 1, bias = 1|0, init; weights "
+	       "pad = 0|N|same (PyTorch's: the odd pixel of even kernels at the bottom/right), dilation = 1, groups = 1, bias = 1|0, init; weights "
 	       "(out, in/groups, kh, kw) then bias (out) as in PyTorch",
 	.setup = conv_setup,
 	.scratch = conv_scratch,

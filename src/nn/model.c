@@ -39,6 +39,7 @@ struct al_model {
 	int want_input_grad;
 	al_rng step_rng;
 	int nact; /* activation layers with parameters */
+	int nsites; /* $ACT sites */
 	int *act_idx;
 };
 
@@ -226,6 +227,27 @@ al_status al_model_defaults(const char *desc, int *c, int *h, int *w, int *class
 	free(cfg);
 	free(text);
 	return st;
+}
+
+/* A site list may only name sites the model has. */
+static al_status sites_in_range(const char *sites, int nsites, const char *where)
+{
+	if (!sites || !strcmp(sites, "all") || !strcmp(sites, "first") || !strcmp(sites, "none"))
+		return AL_OK;
+	for (const char *p = sites; *p;) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (end == p)
+			break; /* site_selected reported the syntax */
+		if (v > nsites)
+			return al_err(AL_EINVAL,
+				      "--act-sites '%s': %s has %d activation site%s ($ACT), no site %ld",
+				      sites, where, nsites, nsites == 1 ? "" : "s", v);
+		p = end;
+		while (*p == ',')
+			p++;
+	}
+	return AL_OK;
 }
 
 static const al_layer_ops *find_kind(const char *type)
@@ -466,6 +488,8 @@ static al_status build(al_model *m, al_cfg *cfg, const al_model_opts *o, const c
 	}
 	if (m->nl == 0)
 		return al_err(AL_EINVAL, "%s: no layers", where);
+	m->nsites = site;
+	AL_TRY(sites_in_range(o->act_sites, site, where));
 	al_layer *last = &m->layers[m->nl - 1];
 	if (last->out_h != 1 || last->out_w != 1 || last->out_c != m->classes)
 		return al_err(AL_EINVAL, "%s: last layer '%s' outputs %dx%dx%d, expected %d classes",
@@ -764,6 +788,7 @@ void al_model_project(al_model *m)
 }
 
 int al_model_act_layers(const al_model *m) { return m->nact; }
+int al_model_act_sites(const al_model *m) { return m->nsites; }
 
 void al_model_act_layer(const al_model *m, int i, const char **name, const al_act_spec **spec,
 			const float **params, size_t *groups)
