@@ -38,5 +38,6 @@ int cmd_models(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_act_plot(int argc, char **argv);
 int cmd_act_params(int argc, char **argv);
+int cmd_adact(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static void usage(FILE *f)
 	      "  act params learned activation parameters of a run, per layer\n"
 	      "  gradcheck  finite-difference checks of the catalog [--act SPEC | --all]\n"
 	      "  models     list the model zoo [--params]\n"
+	      "  adact      second-order MLP trainer of seed 003 (AdAct, MOLF, OWO-BP, CG, LM)\n"
 	      "  version    print the version\n",
 	      f);
 }
@@ -66,6 +67,8 @@ int main(int argc, char **argv)
 		return cmd_act(argc - 2, argv + 2);
 	if (!strcmp(cmd, "gradcheck"))
 		return cmd_gradcheck(argc - 2, argv + 2);
+	if (!strcmp(cmd, "adact"))
+		return cmd_adact(argc - 2, argv + 2);
 	if (!strcmp(cmd, "models"))
 		return cmd_models(argc - 2, argv + 2);
 	fprintf(stderr, "actlab: usage error: unknown command '%s'\n", cmd);

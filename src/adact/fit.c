@@ -1,0 +1,294 @@
+/* fit.c — evaluation of an AdAct network, training runs with per-iteration
+ * timing and validation, and whole experiments from a data spec (plain
+ * train/test or stratified k-fold cross-validation).
+ * Not for: the training algorithms themselves (adact.c, baselines.c).
+ */
+#include <cblas.h>
+#include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include <string.h>
+
+#include "internal.h"
+
+enum { EVAL_CHUNK = 512 };
+
+al_status al_adact_evaluate(const al_adact_net *net, const al_adact_data *d, double *mse,
+			    double *acc)
+{
+	if (!net || !d || d->ni != net->ni || d->no != net->no)
+		return al_err(AL_EINVAL, "adact evaluate: data has %d inputs and %d outputs, the "
+					 "network %d and %d",
+			      d ? d->ni : -1, d ? d->no : -1, net ? net->ni : -1,
+			      net ? net->no : -1);
+	const int n = d->n, ni = d->ni, nh = net->nh, no = net->no, nu = ni + nh;
+	const int nchunks = (n + EVAL_CHUNK - 1) / EVAL_CHUNK;
+	double *sse = al_calloc((size_t)nchunks, sizeof *sse);
+	long long *hits = al_calloc((size_t)nchunks, sizeof *hits);
+	int th = al_get_threads();
+	double *buf = al_malloc((size_t)th * EVAL_CHUNK * (2 * nh + no) * sizeof *buf);
+	if (!sse || !hits || !buf) {
+		al_free(sse);
+		al_free(hits);
+		al_free(buf);
+		return al_err(AL_ENOMEM, "adact evaluate: out of memory");
+	}
+#pragma omp parallel for schedule(static) num_threads(th)
+	for (int c = 0; c < nchunks; c++) {
+		int tid = 0;
+#ifdef _OPENMP
+		tid = omp_get_thread_num();
+#endif
+		double *N = buf + (size_t)tid * EVAL_CHUNK * (2 * nh + no);
+		double *O = N + (size_t)EVAL_CHUNK * nh, *Y = O + (size_t)EVAL_CHUNK * nh;
+		int p0 = c * EVAL_CHUNK, cs = n - p0 < EVAL_CHUNK ? n - p0 : EVAL_CHUNK;
+		const double *X = d->X + (size_t)p0 * ni;
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cs, nh, ni, 1.0, X, ni, net->W,
+			    ni, 0.0, N, nh);
+		for (int q = 0; q < cs; q++)
+			for (int k = 0; k < nh; k++)
+				O[(size_t)q * nh + k] = al_adact_pla(net, k, N[(size_t)q * nh + k], NULL);
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cs, no, ni, 1.0, X, ni, net->Wo,
+			    nu, 0.0, Y, no);
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cs, no, nh, 1.0, O, nh,
+			    net->Wo + ni, nu, 1.0, Y, no);
+		double s = 0;
+		long long h = 0;
+		for (int q = 0; q < cs; q++) {
+			const double *y = Y + (size_t)q * no, *tt = d->T + (size_t)(p0 + q) * no;
+			int best = 0;
+			for (int i = 0; i < no; i++) {
+				s += (tt[i] - y[i]) * (tt[i] - y[i]);
+				if (y[i] > y[best])
+					best = i;
+			}
+			h += best == d->labels[p0 + q];
+		}
+		sse[c] = s;
+		hits[c] = h;
+	}
+	double s = 0;
+	long long h = 0;
+	for (int c = 0; c < nchunks; c++) {
+		s += sse[c];
+		h += hits[c];
+	}
+	if (mse)
+		*mse = s / n;
+	if (acc)
+		*acc = (double)h / n;
+	al_free(sse);
+	al_free(hits);
+	al_free(buf);
+	return AL_OK;
+}
+
+void al_adact_fit_result_free(al_adact_fit_result *r)
+{
+	if (!r)
+		return;
+	al_free(r->mse);
+	al_free(r->val);
+	memset(r, 0, sizeof *r);
+}
+
+al_status al_adact_fit(const al_adact_opts *o, const al_adact_data *train,
+		       const al_adact_data *val, const al_adact_data *test,
+		       al_adact_progress cb, void *ctx, al_adact_fit_result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->val_acc = r->test_acc = r->test_mse = -1;
+	AL_TRY(al_adact_opts_check(o));
+	r->mse = al_malloc((size_t)(o->iters + 1) * sizeof *r->mse);
+	if (val)
+		r->val = al_malloc((size_t)(o->iters + 1) * sizeof *r->val);
+	if (!r->mse || (val && !r->val)) {
+		al_adact_fit_result_free(r);
+		return al_err(AL_ENOMEM, "adact fit: out of memory");
+	}
+	double t0 = al_now();
+	al_adact *t;
+	al_status s = al_adact_create(o, train, &t);
+	if (s != AL_OK) {
+		al_adact_fit_result_free(r);
+		return s;
+	}
+	r->seconds_init = al_now() - t0;
+	r->mse[0] = al_adact_mse(t);
+	if (val)
+		al_adact_evaluate(&t->net, val, NULL, &r->val[0]);
+	double busy = 0;
+	for (int it = 1; it <= o->iters; it++) {
+		al_adact_iter info;
+		double t1 = al_now();
+		s = al_adact_iterate(t, &info);
+		double dt = al_now() - t1;
+		busy += dt;
+		if (s != AL_OK)
+			break;
+		r->mse[it] = info.mse;
+		double va = -1;
+		if (val) {
+			al_adact_evaluate(&t->net, val, NULL, &va);
+			r->val[it] = va;
+		}
+		r->iters = it;
+		if (cb)
+			cb(ctx, it, &info, va, dt);
+	}
+	if (s != AL_OK) {
+		al_adact_free(t);
+		al_adact_fit_result_free(r);
+		return s;
+	}
+	r->seconds_per_iter = r->iters > 0 ? busy / r->iters : 0;
+	al_adact_evaluate(&t->net, train, &r->train_mse, &r->train_acc);
+	if (val)
+		r->val_acc = r->val[r->iters];
+	if (test)
+		s = al_adact_evaluate(&t->net, test, &r->test_mse, &r->test_acc);
+	al_adact_free(t);
+	if (s != AL_OK)
+		al_adact_fit_result_free(r);
+	return s;
+}
+
+/* ---- whole runs ---------------------------------------------------------- */
+al_adact_run_opts al_adact_run_opts_default(void)
+{
+	return (al_adact_run_opts){.data = "fashion-mnist", .kfold = 0, .fold = -1, .val = 0,
+				   .split_seed = 1};
+}
+
+void al_adact_report_free(al_adact_report *r)
+{
+	if (!r)
+		return;
+	for (int i = 0; i < r->nruns; i++)
+		al_adact_fit_result_free(&r->runs[i]);
+	al_free(r->runs);
+	al_free(r->fold);
+	memset(r, 0, sizeof *r);
+}
+
+typedef struct {
+	al_adact_run_progress cb;
+	void *ctx;
+	int fold;
+} fold_ctx;
+
+static void fold_cb(void *c, int iter, const al_adact_iter *info, double val_acc, double sec)
+{
+	fold_ctx *f = c;
+	f->cb(f->ctx, f->fold, iter, info, val_acc, sec);
+}
+
+/* Standardised sets from index lists (stats from the training list). */
+static al_status make_sets(const al_dataset *src, const int32_t *tr, int ntr,
+			   const al_dataset *tsrc, const int32_t *te, int nte, const int32_t *va,
+			   int nva, al_adact_data *dtr, al_adact_data *dte, al_adact_data *dva)
+{
+	size_t f = (size_t)src->c * src->h * src->w;
+	double *mean = al_malloc(f * sizeof *mean), *std = al_malloc(f * sizeof *std);
+	al_status s = mean && std ? AL_OK : al_err(AL_ENOMEM, "adact: out of memory");
+	if (s == AL_OK)
+		s = al_adact_input_stats(src, tr, ntr, mean, std);
+	if (s == AL_OK)
+		s = al_adact_data_make(src, tr, ntr, mean, std, dtr);
+	if (s == AL_OK && nte > 0)
+		s = al_adact_data_make(tsrc, te, nte, mean, std, dte);
+	if (s == AL_OK && nva > 0)
+		s = al_adact_data_make(src, va, nva, mean, std, dva);
+	al_free(mean);
+	al_free(std);
+	return s;
+}
+
+al_status al_adact_run(const al_adact_opts *o, const al_adact_run_opts *ro,
+		       al_adact_run_progress cb, void *ctx, al_adact_report *out)
+{
+	memset(out, 0, sizeof *out);
+	AL_TRY(al_adact_opts_check(o));
+	if (ro->kfold == 1 || ro->kfold < 0)
+		return al_err(AL_ERANGE, "adact: kfold = %d, expected 0 (off) or >= 2", ro->kfold);
+	if (ro->kfold && (ro->fold < -1 || ro->fold >= ro->kfold))
+		return al_err(AL_ERANGE, "adact: fold = %d, expected -1 (all) or 0..%d", ro->fold,
+			      ro->kfold - 1);
+	if (!(ro->val >= 0 && ro->val < 1))
+		return al_err(AL_ERANGE, "adact: validation fraction %g outside [0, 1)", ro->val);
+	if (ro->kfold && ro->val > 0)
+		return al_err(AL_EINVAL, "adact: a validation fraction cannot be combined with "
+					 "k-fold cross-validation");
+	al_dataset train = {0}, test = {0};
+	AL_TRY(al_data_load(ro->data, &train, &test));
+	int nruns = ro->kfold == 0 ? 1 : ro->fold >= 0 ? 1 : ro->kfold;
+	out->runs = al_calloc((size_t)nruns, sizeof *out->runs);
+	out->fold = al_calloc((size_t)nruns, sizeof *out->fold);
+	al_status s = out->runs && out->fold ? AL_OK : al_err(AL_ENOMEM, "adact: out of memory");
+	for (int r = 0; s == AL_OK && r < nruns; r++) {
+		int fold = ro->kfold == 0 ? -1 : ro->fold >= 0 ? ro->fold : r;
+		int32_t *tr = NULL, *te = NULL;
+		int ntr = 0, nte = 0, nva = 0;
+		int32_t *va = NULL;
+		const al_dataset *tsrc = &train;
+		if (ro->kfold) {
+			s = al_kfold_split(train.labels, train.n, train.classes, ro->kfold, fold,
+					   ro->split_seed, &tr, &ntr, &te, &nte);
+		} else if (ro->val > 0) {
+			s = al_data_split(&train, ro->val, ro->split_seed, &tr, &ntr, &va, &nva);
+			tsrc = &test;
+			nte = test.n;
+		} else {
+			tsrc = &test;
+			ntr = train.n;
+			nte = test.n;
+		}
+		al_adact_data dtr = {0}, dte = {0}, dva = {0};
+		if (s == AL_OK)
+			s = make_sets(&train, tr, ntr, tsrc, te, nte, va, nva, &dtr, &dte, &dva);
+		if (s == AL_OK) {
+			fold_ctx fc = {cb, ctx, fold};
+			s = al_adact_fit(o, &dtr, nva ? &dva : NULL, nte ? &dte : NULL,
+					 cb ? fold_cb : NULL, &fc, &out->runs[r]);
+			if (s == AL_OK) {
+				out->nruns = r + 1;
+				out->fold[r] = fold;
+				if (r == 0) {
+					out->n_train = ntr;
+					out->n_val = nva;
+					out->n_test = nte;
+				}
+			} else if (ro->kfold) {
+				al_err_ctx(s, "fold %d of %d", fold, ro->kfold);
+			}
+		}
+		al_adact_data_free(&dtr);
+		al_adact_data_free(&dte);
+		al_adact_data_free(&dva);
+		al_free(tr);
+		al_free(te);
+		al_free(va);
+	}
+	al_dataset_free(&train);
+	al_dataset_free(&test);
+	if (s != AL_OK) {
+		al_adact_report_free(out);
+		return s;
+	}
+	double sa = 0, sm = 0, st = 0;
+	for (int r = 0; r < out->nruns; r++) {
+		sa += out->runs[r].test_acc;
+		sm += out->runs[r].train_mse;
+		st += out->runs[r].seconds_per_iter;
+	}
+	out->test_acc_mean = sa / out->nruns;
+	out->train_mse_mean = sm / out->nruns;
+	out->seconds_per_iter_mean = st / out->nruns;
+	double v = 0;
+	for (int r = 0; r < out->nruns; r++)
+		v += (out->runs[r].test_acc - out->test_acc_mean) *
+		     (out->runs[r].test_acc - out->test_acc_mean);
+	out->test_acc_std = out->nruns > 1 ? sqrt(v / (out->nruns - 1)) : 0;
+	return AL_OK;
+}
