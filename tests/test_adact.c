@@ -57,6 +57,7 @@ static al_adact_opts small_opts(al_adact_algo algo, int nh)
 	o.lo = -3;
 	o.hi = 3;
 	o.seed = 5;
+	o.precision = AL_ADACT_DOUBLE; /* finite differences need double throughout */
 	return o;
 }
 
@@ -538,6 +539,27 @@ TEST(adact_threads_give_same_result)
 	}
 	al_set_threads(saved);
 	CHECK_NEAR(mse[0], mse[1], 1e-10 * mse[0]);
+	al_adact_data_free(&d);
+}
+
+TEST(adact_mixed_precision_follows_double)
+{
+	al_adact_data d;
+	REQUIRE(make_problem(2100, 20, 4, 31, &d) == 0, "alloc");
+	const al_adact_algo algos[] = {AL_ADACT_ADACT, AL_ADACT_OWOBP, AL_ADACT_CG};
+	for (size_t a = 0; a < sizeof algos / sizeof *algos; a++) {
+		al_adact_opts o = small_opts(algos[a], 12);
+		o.iters = 5;
+		al_adact_fit_result r[2];
+		for (int p = 0; p < 2; p++) {
+			o.precision = p ? AL_ADACT_MIXED : AL_ADACT_DOUBLE;
+			REQUIRE_OK(al_adact_fit(&o, &d, NULL, NULL, NULL, NULL, &r[p]));
+		}
+		for (int it = 0; it <= o.iters; it++)
+			CHECK_NEAR(r[1].mse[it], r[0].mse[it], 1e-4 * r[0].mse[it]);
+		al_adact_fit_result_free(&r[0]);
+		al_adact_fit_result_free(&r[1]);
+	}
 	al_adact_data_free(&d);
 }
 

@@ -16,9 +16,9 @@
  * networks); sgd / adam = mini-batch back-prop of the same network (hidden
  * weights, output weights and hinge values).
  *
- * Everything is double precision; correlations are BLAS GEMMs split over
- * the OpenMP threads by output blocks (no reductions across threads), so 1
- * and 2 threads give identical results. Functions return al_status and set
+ * Everything is double precision except, by default, the products with the
+ * input matrix (al_adact_precision). Correlations are BLAS GEMMs split over
+ * the OpenMP threads by output blocks (no reductions across threads). Functions return al_status and set
  * the thread-local message on failure; nothing here prints.
  */
 #ifndef ACTLAB_ADACT_H
@@ -108,8 +108,15 @@ typedef enum {
 al_status al_adact_parse_algo(const char *name, al_adact_algo *out);
 const char *al_adact_algo_name(al_adact_algo a);
 
+/* Precision of the products with the input matrix X (the bulk of the work):
+ * double, or mixed = sgemm on a float copy of X with sums over samples
+ * accumulated in double per chunk of 1024 samples (about 2x faster; every
+ * other quantity stays double). */
+typedef enum { AL_ADACT_DOUBLE, AL_ADACT_MIXED } al_adact_precision;
+
 typedef struct {
 	al_adact_algo algo;
+	al_adact_precision precision; /* default mixed */
 	int hidden;          /* N_h (default 100) */
 	int hinges;          /* N_s (default 9) */
 	double lo, hi;       /* hinge range (default -4, 4) */

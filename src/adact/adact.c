@@ -24,10 +24,17 @@ static int nparts(int n)
 	return n < th ? (n > 0 ? n : 1) : th;
 }
 
+/* Parts for a product of `flops` multiply-adds: one below 2^18, where
+ * waking a second thread costs more than it saves on a shared machine. */
+static int nparts_work(int n, double flops)
+{
+	return flops < 262144.0 ? 1 : nparts(n);
+}
+
 void al__gemm_rows(int n, int k, int m, const double *A, int lda, const double *B, int ldb,
 		   double beta, double *C, int ldc)
 {
-	int parts = nparts(n);
+	int parts = nparts_work(n, (double)n * k * m);
 #pragma omp parallel for schedule(static) num_threads(parts)
 	for (int p = 0; p < parts; p++) {
 		int r0, r1;
@@ -42,7 +49,7 @@ void al__gemm_rows(int n, int k, int m, const double *A, int lda, const double *
 void al__gemm_nn(int n, int k, int m, const double *A, int lda, const double *B, int ldb,
 		 double *C, int ldc)
 {
-	int parts = nparts(n);
+	int parts = nparts_work(n, (double)n * k * m);
 #pragma omp parallel for schedule(static) num_threads(parts)
 	for (int p = 0; p < parts; p++) {
 		int r0, r1;
@@ -58,7 +65,7 @@ void al__gemm_tn(int n, int a, int b, double alpha, const double *A, int lda, co
 		 int ldb, double *C, int ldc)
 {
 	if (a >= b) {
-		int parts = nparts(a);
+		int parts = nparts_work(a, (double)n * a * b);
 #pragma omp parallel for schedule(static) num_threads(parts)
 		for (int p = 0; p < parts; p++) {
 			int c0, c1;
@@ -69,7 +76,7 @@ void al__gemm_tn(int n, int a, int b, double alpha, const double *A, int lda, co
 					    ldc);
 		}
 	} else {
-		int parts = nparts(b);
+		int parts = nparts_work(b, (double)n * a * b);
 #pragma omp parallel for schedule(static) num_threads(parts)
 		for (int p = 0; p < parts; p++) {
 			int c0, c1;
@@ -79,6 +86,98 @@ void al__gemm_tn(int n, int a, int b, double alpha, const double *A, int lda, co
 					    alpha, A, lda, B + c0, ldb, 0.0, C + c0, ldc);
 		}
 	}
+}
+
+
+/* ---- products with the input matrix X (double, or mixed precision) ------ */
+/* In mixed precision the three large products of an iteration (X B^T and
+ * A^T X with B, A of N_h rows or columns) run as sgemm on a float copy of X;
+ * A^T X sums over samples in chunks of XCHUNK whose float partial results
+ * are accumulated in double, so the rounding error does not grow with the
+ * number of samples. */
+enum { XCHUNK = 1024 };
+
+/* C (n x m, ldc) = X B^T, B: m x ni (ldb). */
+void al__xbt(struct al_adact *t, int m, const double *B, int ldb, double *C, int ldc)
+{
+	const al_adact_data *d = t->d;
+	const int n = d->n, ni = d->ni;
+	if (!t->Xf) {
+		al__gemm_rows(n, ni, m, d->X, ni, B, ldb, 0.0, C, ldc);
+		return;
+	}
+	float *Bf = t->Bf;
+	for (int i = 0; i < m; i++)
+		for (int j = 0; j < ni; j++)
+			Bf[(size_t)i * ni + j] = (float)B[(size_t)i * ldb + j];
+	int parts = nparts_work(n, (double)n * ni * m);
+#pragma omp parallel for schedule(static) num_threads(parts)
+	for (int p = 0; p < parts; p++) {
+		int r0, r1;
+		part_range(n, parts, p, &r0, &r1);
+		for (int c0 = r0; c0 < r1; c0 += XCHUNK) {
+			int cs = r1 - c0 < XCHUNK ? r1 - c0 : XCHUNK;
+			float *Cf = t->Cf + (size_t)c0 * m;
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cs, m, ni, 1.0f,
+				    t->Xf + (size_t)c0 * ni, ni, Bf, ni, 0.0f, Cf, m);
+			for (int q = 0; q < cs; q++)
+				for (int j = 0; j < m; j++)
+					C[(size_t)(c0 + q) * ldc + j] = Cf[(size_t)q * m + j];
+		}
+	}
+}
+
+/* C (a x ni, ldc) = alpha A^T X, A: n x a (lda); A may be X itself. */
+void al__atx(struct al_adact *t, int a, double alpha, const double *A, int lda, double *C,
+	     int ldc)
+{
+	const al_adact_data *d = t->d;
+	const int n = d->n, ni = d->ni;
+	if (!t->Xf) {
+		al__gemm_tn(n, a, ni, alpha, A, lda, d->X, ni, C, ldc);
+		return;
+	}
+	const int is_x = A == d->X;
+	int parts = nparts_work(ni, (double)n * a * ni);
+	size_t per = (size_t)XCHUNK * a + (size_t)a * ni;
+	float *buf = al_malloc((size_t)parts * per * sizeof *buf);
+	if (!buf) { /* fall back to double */
+		al__gemm_tn(n, a, ni, alpha, A, lda, d->X, ni, C, ldc);
+		return;
+	}
+#pragma omp parallel for schedule(static) num_threads(parts)
+	for (int p = 0; p < parts; p++) {
+		int j0, j1;
+		part_range(ni, parts, p, &j0, &j1);
+		const int w = j1 - j0;
+		float *Af = buf + (size_t)p * per, *Pf = Af + (size_t)XCHUNK * a;
+		for (int i = 0; i < a; i++)
+			for (int j = j0; j < j1; j++)
+				C[(size_t)i * ldc + j] = 0;
+		if (w <= 0)
+			continue;
+		for (int c0 = 0; c0 < n; c0 += XCHUNK) {
+			int cs = n - c0 < XCHUNK ? n - c0 : XCHUNK;
+			const float *Ac = t->Xf + (size_t)c0 * ni;
+			int ldac = ni;
+			if (!is_x) {
+				for (int q = 0; q < cs; q++)
+					for (int i = 0; i < a; i++)
+						Af[(size_t)q * a + i] = (float)A[(size_t)(c0 + q) * lda + i];
+				Ac = Af;
+				ldac = a;
+			}
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, a, w, cs, 1.0f, Ac, ldac,
+				    t->Xf + (size_t)c0 * ni + j0, ni, 0.0f, Pf, w);
+			for (int i = 0; i < a; i++)
+				for (int j = 0; j < w; j++)
+					C[(size_t)i * ldc + j0 + j] += (double)Pf[(size_t)i * w + j];
+		}
+		for (int i = 0; i < a; i++)
+			for (int j = j0; j < j1; j++)
+				C[(size_t)i * ldc + j] *= alpha;
+	}
+	al_free(buf);
 }
 
 /* ---- data ---------------------------------------------------------------- */
@@ -199,6 +298,7 @@ al_adact_opts al_adact_opts_default(void)
 	o.net_mean = 0;
 	o.net_std = 1;
 	o.seed = 1;
+	o.precision = AL_ADACT_MIXED;
 	o.lr = 0; /* algorithm default */
 	o.momentum = 0.9;
 	o.beta1 = 0.9;
@@ -236,6 +336,8 @@ al_status al_adact_opts_check(const al_adact_opts *o)
 		return al_err(AL_ERANGE, "adact: back-prop constants out of range (lr=%g "
 					 "momentum=%g beta1=%g beta2=%g eps=%g)",
 			      o->lr, o->momentum, o->beta1, o->beta2, o->eps);
+	if (o->precision != AL_ADACT_DOUBLE && o->precision != AL_ADACT_MIXED)
+		return al_err(AL_EINVAL, "adact: unknown precision %d", (int)o->precision);
 	if (o->batch < 1)
 		return al_err(AL_ERANGE, "adact: batch = %d must be >= 1", o->batch);
 	if (!(o->lm_mu > 0) || o->lm_max_weights < 1)
@@ -260,7 +362,7 @@ void al__act_forward(const al_adact_net *net, int n, const double *N, double *O,
 {
 	const int nh = net->nh, ns = net->ns;
 	const double lo = net->lo, inv = 1.0 / net->delta;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)n * nh > 65536)
 	for (int p = 0; p < n; p++) {
 		for (int k = 0; k < nh; k++) {
 			size_t i = (size_t)p * nh + k;
@@ -302,9 +404,9 @@ double al__forward(struct al_adact *t)
 {
 	const al_adact_data *d = t->d;
 	const int n = d->n, ni = d->ni, nh = t->net.nh;
-	al__gemm_rows(n, ni, nh, d->X, ni, t->net.W, ni, 0.0, t->Net, nh);
+	al__xbt(t, nh, t->net.W, ni, t->Net, nh);
 	al__act_forward(&t->net, n, t->Net, t->O, t->Fp);
-	al__gemm_rows(n, ni, d->no, d->X, ni, t->net.Wo, t->nu, 0.0, t->XWoi, d->no);
+	al__xbt(t, d->no, t->net.Wo, t->nu, t->XWoi, d->no);
 	t->mse = al__outputs(t, t->XWoi, t->O, t->net.Wo, t->Y, t->E);
 	return t->mse;
 }
@@ -345,11 +447,11 @@ al_status al_adact_owo(al_adact *t)
 	const double inv = 1.0 / n;
 	/* R = [X O]^T [X O] / n, C = T^T [X O] / n; the input blocks are fixed */
 	if (!t->inputs_factored) {
-		al__gemm_tn(n, ni, ni, inv, d->X, ni, d->X, ni, t->R, nu);
-		al__gemm_tn(n, no, ni, inv, d->T, no, d->X, ni, t->C, nu);
+		al__atx(t, ni, inv, d->X, ni, t->R, nu);
+		al__atx(t, no, inv, d->T, no, t->C, nu);
 	}
 	/* hidden rows: R[ni+k][0:ni] = O^T X / n, written straight into R */
-	al__gemm_tn(n, nh, ni, inv, t->O, nh, d->X, ni, t->R + (size_t)ni * nu, nu);
+	al__atx(t, nh, inv, t->O, nh, t->R + (size_t)ni * nu, nu);
 	al__gemm_tn(n, nh, nh, inv, t->O, nh, t->O, nh, t->R + (size_t)ni * nu + ni, nu);
 	al__gemm_tn(n, no, nh, inv, d->T, no, t->O, nh, t->C + ni, nu);
 	for (int k = 0; k < nh; k++)
@@ -365,14 +467,14 @@ al_status al_adact_owo(al_adact *t)
 	double before = t->mse;
 	memcpy(t->Wo_old, t->net.Wo, (size_t)no * nu * sizeof(double));
 	al_ols_apply(nu, t->L, nu, t->kept, no, t->C, nu, t->net.Wo, nu);
-	al__gemm_rows(n, ni, no, d->X, ni, t->net.Wo, nu, 0.0, t->XWoi, no);
+	al__xbt(t, no, t->net.Wo, nu, t->XWoi, no);
 	t->mse = al__outputs(t, t->XWoi, t->O, t->net.Wo, t->Y, t->E);
 	/* OWO is the minimiser over the kept basis; a dropped (dependent)
 	 * function can still cost a rounding-level increase: keep the old
 	 * weights then, so E never increases. */
 	if (isfinite(before) && !(t->mse <= before)) {
 		memcpy(t->net.Wo, t->Wo_old, (size_t)no * nu * sizeof(double));
-		al__gemm_rows(n, ni, no, d->X, ni, t->net.Wo, nu, 0.0, t->XWoi, no);
+		al__xbt(t, no, t->net.Wo, nu, t->XWoi, no);
 		t->mse = al__outputs(t, t->XWoi, t->O, t->net.Wo, t->Y, t->E);
 	}
 	return AL_OK;
@@ -392,7 +494,7 @@ static void molf_hg(struct al_adact *t, const double *Q, const double *P, double
 				s += Woh[(size_t)i * nu + k] * Woh[(size_t)i * nu + j];
 			H[(size_t)k * nh + j] *= s;
 		}
-	int parts = nparts(nh);
+	int parts = nparts_work(nh, (double)n * nh);
 #pragma omp parallel for schedule(static) num_threads(parts)
 	for (int q = 0; q < parts; q++) {
 		int k0, k1;
@@ -416,8 +518,8 @@ static void molf_system(struct al_adact *t, double *G, double *H, double *g)
 	/* delta_p(k) = 2 f'(n_pk) P(p,k) into Q (scratch) */
 	for (size_t i = 0; i < (size_t)n * nh; i++)
 		t->Q[i] = 2.0 * t->Fp[i] * t->P[i];
-	al__gemm_tn(n, nh, ni, 1.0 / n, t->Q, nh, d->X, ni, G, ni);
-	al__gemm_rows(n, ni, nh, d->X, ni, G, ni, 0.0, t->D, nh);
+	al__atx(t, nh, 1.0 / n, t->Q, nh, G, ni);
+	al__xbt(t, nh, G, ni, t->D, nh);
 	for (size_t i = 0; i < (size_t)n * nh; i++)
 		t->Q[i] = t->Fp[i] * t->D[i];
 	molf_hg(t, t->Q, t->P, H, g);
@@ -440,7 +542,7 @@ double al_adact_molf_error(al_adact *t, const double *G, const double *z)
 {
 	const al_adact_data *d = t->d;
 	const int n = d->n, ni = d->ni, nh = t->net.nh;
-	al__gemm_rows(n, ni, nh, d->X, ni, G, ni, 0.0, t->D, nh);
+	al__xbt(t, nh, G, ni, t->D, nh);
 	for (int p = 0; p < n; p++)
 		for (int k = 0; k < nh; k++) {
 			size_t i = (size_t)p * nh + k;
@@ -532,7 +634,7 @@ static void hinge_gradient(struct al_adact *t, double *Ga, double *U)
 	const int n = d->n, nh = t->net.nh, ns = t->net.ns, no = d->no;
 	const double lo = t->net.lo, inv = 1.0 / t->net.delta;
 	al__gemm_nn(n, no, nh, t->E, no, t->net.Wo + t->net.ni, t->nu, t->P, nh);
-	int parts = nparts(nh);
+	int parts = nparts_work(nh, 8.0 * n * nh);
 #pragma omp parallel for schedule(static) num_threads(parts)
 	for (int q = 0; q < parts; q++) {
 		int k0, k1;
@@ -550,7 +652,7 @@ static void hinge_gradient(struct al_adact *t, double *Ga, double *U)
 		for (size_t i = (size_t)k0 * ns; i < (size_t)k1 * ns; i++)
 			Ga[i] *= 2.0 / n;
 	}
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)n * nh > 65536)
 	for (int p = 0; p < n; p++)
 		for (int k = 0; k < nh; k++) {
 			size_t i = (size_t)p * nh + k;
@@ -669,6 +771,9 @@ void al_adact_free(al_adact *t)
 		al_free(*bufs[i]);
 	al_free(t->kept);
 	al_free(t->keptH);
+	al_free(t->Xf);
+	al_free(t->Bf);
+	al_free(t->Cf);
 	al__baselines_free(t);
 	al_free(t);
 }
@@ -732,6 +837,18 @@ al_status al_adact_create(const al_adact_opts *o, const al_adact_data *d, al_ada
 				      n, nh);
 		}
 	}
+	if (o->precision == AL_ADACT_MIXED) {
+		int mw = nh > no ? nh : no;
+		t->Xf = al_malloc((size_t)n * ni * sizeof(float));
+		t->Bf = al_malloc((size_t)mw * ni * sizeof(float));
+		t->Cf = al_malloc((size_t)n * mw * sizeof(float));
+		if (!t->Xf || !t->Bf || !t->Cf) {
+			al_adact_free(t);
+			return al_err(AL_ENOMEM, "adact: cannot allocate the single-precision inputs");
+		}
+		for (size_t i = 0; i < (size_t)n * ni; i++)
+			t->Xf[i] = (float)d->X[i];
+	}
 	t->kept = al_malloc((size_t)nu);
 	t->keptH = al_malloc((size_t)nh);
 	if (!t->kept || !t->keptH) {
@@ -751,7 +868,7 @@ al_status al_adact_create(const al_adact_opts *o, const al_adact_data *d, al_ada
 		t->net.W[i] = al_rng_normal(&t->rng);
 	for (int k = 0; k < nh; k++)
 		t->net.W[(size_t)k * ni + ni - 1] = 0;
-	al__gemm_rows(n, ni, nh, d->X, ni, t->net.W, ni, 0.0, t->Net, nh);
+	al__xbt(t, nh, t->net.W, ni, t->Net, nh);
 	for (int k = 0; k < nh; k++) {
 		double s1 = 0, s2 = 0;
 		for (int p = 0; p < n; p++) {

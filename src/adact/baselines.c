@@ -165,8 +165,8 @@ al_status al__cg_iterate(struct al_adact *t, al_adact_iter *info)
 	 * dY = X pWoi^T + O pWoh^T + (Fp o X pW^T) Wo_h^T */
 	const double *pW = p, *pWo = p + nW;
 	double *XP = t->XWoit, *DY = t->DY;
-	al__gemm_rows(n, ni, nh, d->X, ni, pW, ni, 0.0, t->D, nh);
-	al__gemm_rows(n, ni, no, d->X, ni, pWo, nu, 0.0, XP, no);
+	al__xbt(t, nh, pW, ni, t->D, nh);
+	al__xbt(t, no, pWo, nu, XP, no);
 	memcpy(DY, XP, (size_t)n * no * sizeof *DY);
 	al__gemm_rows(n, nh, no, t->O, nh, pWo + ni, nu, 1.0, DY, no);
 	for (size_t i = 0; i < (size_t)n * nh; i++)
@@ -265,9 +265,9 @@ al_status al__lm_iterate(struct al_adact *t, al_adact_iter *info)
 				Wtry[i] = t->net.W[i] + t->lm_delta[i];
 			for (int i = 0; i < no * nu; i++)
 				Wotry[i] = t->net.Wo[i] + t->lm_delta[nW + i];
-			al__gemm_rows(n, ni, nh, d->X, ni, Wtry, ni, 0.0, t->Nt, nh);
+			al__xbt(t, nh, Wtry, ni, t->Nt, nh);
 			al__act_forward(&t->net, n, t->Nt, t->Ot, t->Fpt);
-			al__gemm_rows(n, ni, no, d->X, ni, Wotry, nu, 0.0, t->XWoit, no);
+			al__xbt(t, no, Wotry, nu, t->XWoit, no);
 			double e1 = al__outputs(t, t->XWoit, t->Ot, Wotry, t->Yt, t->Et);
 			if (e1 < e0) {
 				memcpy(t->net.W, Wtry, (size_t)nW * sizeof *Wtry);

@@ -26,7 +26,7 @@ al_status al_adact_evaluate(const al_adact_net *net, const al_adact_data *d, dou
 	const int nchunks = (n + EVAL_CHUNK - 1) / EVAL_CHUNK;
 	double *sse = al_calloc((size_t)nchunks, sizeof *sse);
 	long long *hits = al_calloc((size_t)nchunks, sizeof *hits);
-	int th = al_get_threads();
+	int th = (double)n * nu * nh < 262144.0 ? 1 : al_get_threads();
 	double *buf = al_malloc((size_t)th * EVAL_CHUNK * (2 * nh + no) * sizeof *buf);
 	if (!sse || !hits || !buf) {
 		al_free(sse);

@@ -14,6 +14,8 @@ struct al_adact {
 	const al_adact_data *d;
 	al_adact_net net;
 	int nu; /* ni + nh */
+	/* mixed precision: float copy of X, float scratch for B and X B^T */
+	float *Xf, *Bf, *Cf;
 
 	/* forward state of the current network on d (n x nh / n x no) */
 	double *Net, *O, *Fp;
@@ -78,6 +80,12 @@ void al__gemm_tn(int n, int a, int b, double alpha, const double *A, int lda, co
 /* C (n x m) = A (n x k) B (k x m), row-partitioned. */
 void al__gemm_nn(int n, int k, int m, const double *A, int lda, const double *B, int ldb,
 		 double *C, int ldc);
+
+/* Products with the training inputs: C = X B^T (n x m) and C = alpha A^T X
+ * (a x ni), in double or mixed precision per the options. */
+void al__xbt(struct al_adact *t, int m, const double *B, int ldb, double *C, int ldc);
+void al__atx(struct al_adact *t, int a, double alpha, const double *A, int lda, double *C,
+	     int ldc);
 
 /* Activations O and slopes Fp (either may be NULL) of nets N (n x nh). */
 void al__act_forward(const al_adact_net *net, int n, const double *N, double *O, double *Fp);

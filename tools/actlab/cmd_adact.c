@@ -40,6 +40,8 @@ static void adact_help(FILE *f)
 		"  --momentum X         sgd momentum (default %g)\n"
 		"  --batch N            sgd/adam batch (default %d)\n"
 		"  --lm-mu X            initial Levenberg-Marquardt damping (default %g)\n"
+		"  --precision P        double | mixed: products with the inputs by sgemm with\n"
+		"                       double accumulation per 1024 samples (default mixed)\n"
 		"  --threads N          OpenMP threads (default 2)\n"
 		"  --json               end with one JSON object on stdout\n"
 		"  --quiet              no per-iteration lines on stderr\n",
@@ -108,6 +110,7 @@ static void print_json(const al_adact_opts *o, const al_adact_run_opts *ro, int 
 	json_string(stdout, ro->data);
 	printf(", \"hidden\": %d, \"hinges\": %d, \"range\": [%g, %g], \"init\": \"%s\"", o->hidden,
 	       o->hinges, o->lo, o->hi, o->init_leaky ? "leaky_relu" : "relu");
+	printf(", \"precision\": \"%s\"", o->precision == AL_ADACT_MIXED ? "mixed" : "double");
 	printf(", \"per_unit\": %d, \"safeguard\": %d, \"seed\": %llu, \"split_seed\": %llu",
 	       o->per_unit, o->safeguard, (unsigned long long)o->seed,
 	       (unsigned long long)ro->split_seed);
@@ -194,6 +197,14 @@ int cmd_adact(int argc, char **argv)
 				o.init_leaky = 1;
 			else
 				return cli_usage_error("--init: unknown '%s' (valid: relu, leaky_relu)",
+						       v);
+		} else if (!strcmp(n, "precision")) {
+			if (!strcmp(v, "double"))
+				o.precision = AL_ADACT_DOUBLE;
+			else if (!strcmp(v, "mixed"))
+				o.precision = AL_ADACT_MIXED;
+			else
+				return cli_usage_error("--precision: unknown '%s' (valid: double, mixed)",
 						       v);
 		} else if (!strcmp(n, "iters"))
 			rc = parse_int(n, v, 0, 1000000, &o.iters);
