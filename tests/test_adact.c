@@ -605,6 +605,42 @@ TEST(adact_kfold_runs_partition_the_training_part)
 	CHECK(al_adact_run(&o, &ro, NULL, NULL, &r) == AL_EINVAL, "val with kfold");
 }
 
+TEST(adact_csv_data)
+{
+	/* two informative features, one constant, labels by name */
+	char path[512], cmd[1024], out[16384];
+	snprintf(path, sizeof path, "%s/adact.csv", test_tmpdir());
+	FILE *f = fopen(path, "w");
+	REQUIRE(f, "cannot write %s", path);
+	fprintf(f, "a,b,c,kind\n");
+	al_rng r;
+	al_rng_seed(&r, 40);
+	const char *names[3] = {"low", "mid", "high"};
+	for (int i = 0; i < 240; i++) {
+		double a = 3 * al_rng_normal(&r), b = al_rng_normal(&r);
+		int k = a + b < -1.5 ? 0 : a + b < 1.5 ? 1 : 2;
+		fprintf(f, "%.6f,%.6f,7,%s\n", a, b, names[k]);
+	}
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "%s adact --data csv:%s,holdout=0.25 --hidden 6 --iters 8 --json --quiet",
+		 actlab_bin(), path);
+	int rc = run_cmd(cmd, out, sizeof out);
+	REQUIRE(rc == 0, "exit %d: %s", rc, out);
+	const char *p = strstr(out, "], \"test_acc\": ");
+	REQUIRE(p, "no test_acc in %s", out);
+	double acc = atof(p + 15);
+	CHECK(acc > 0.85, "csv test accuracy %g", acc);
+	const char *q = strstr(out, "\"n_train\": "), *q2 = strstr(out, "\"n_test\": ");
+	REQUIRE(q && q2, "%s", out);
+	CHECK(atoi(q + 11) + atoi(q2 + 10) == 240, "%s", out);
+	snprintf(cmd, sizeof cmd,
+		 "%s adact --data csv:%s,holdout=0 --hidden 6 --iters 4 --kfold 4 --json --quiet",
+		 actlab_bin(), path);
+	rc = run_cmd(cmd, out, sizeof out);
+	CHECK(rc == 0 && strstr(out, "\"fold\": 3") && strstr(out, "\"n_test\": 60"),
+	      "exit %d: %s", rc, out);
+}
+
 TEST(adact_option_errors)
 {
 	al_adact_opts o = al_adact_opts_default();

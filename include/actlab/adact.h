@@ -67,8 +67,9 @@ typedef struct {
 	int32_t *labels; /* (n) */
 } al_adact_data;
 
-/* Per-feature mean and std of pixels/255 over the samples idx[0..n) of d
- * (idx NULL: all). Features with zero variance get std 1. mean, std: c*h*w. */
+/* Per-feature mean and std over the samples idx[0..n) of d (idx NULL: all):
+ * of pixels/255 for image data, of the features for tabular data (csv).
+ * Features with zero variance get std 1. mean, std: c*h*w values. */
 al_status al_adact_input_stats(const al_dataset *d, const int32_t *idx, int n, double *mean,
 			       double *std);
 /* Builds standardised, augmented inputs and one-hot targets from samples

@@ -214,20 +214,39 @@ al_status al_adact_input_stats(const al_dataset *d, const int32_t *idx, int n, d
 {
 	if (!d || !mean || !std || n < 1)
 		return al_err(AL_EINVAL, "adact input stats: no samples");
+	if (!d->images && !d->features)
+		return al_err(AL_EINVAL, "adact input stats: %s holds no samples", d->name);
 	size_t f = (size_t)d->c * d->h * d->w;
-	/* pixels are bytes: exact integer sums */
 	for (size_t j = 0; j < f; j++) {
-		unsigned long long s = 0, s2 = 0;
-		for (int i = 0; i < n; i++) {
-			size_t r = idx ? (size_t)idx[i] : (size_t)i;
-			unsigned v = d->images[r * f + j];
-			s += v;
-			s2 += (unsigned long long)v * v;
+		double m, var;
+		if (d->images) { /* pixels are bytes: exact integer sums, in [0,1] units */
+			unsigned long long s = 0, s2 = 0;
+			for (int i = 0; i < n; i++) {
+				size_t r = idx ? (size_t)idx[i] : (size_t)i;
+				unsigned v = d->images[r * f + j];
+				s += v;
+				s2 += (unsigned long long)v * v;
+			}
+			m = (double)s / n;
+			var = (double)s2 / n - m * m;
+			m /= 255.0;
+			var /= 255.0 * 255.0;
+		} else { /* two passes in double */
+			double s = 0, s2 = 0;
+			for (int i = 0; i < n; i++) {
+				size_t r = idx ? (size_t)idx[i] : (size_t)i;
+				s += (double)d->features[r * f + j];
+			}
+			m = s / n;
+			for (int i = 0; i < n; i++) {
+				size_t r = idx ? (size_t)idx[i] : (size_t)i;
+				double v = (double)d->features[r * f + j] - m;
+				s2 += v * v;
+			}
+			var = s2 / n;
 		}
-		double m = (double)s / n;
-		double var = (double)s2 / n - m * m;
-		mean[j] = m / 255.0;
-		std[j] = var > 1e-12 ? sqrt(var) / 255.0 : 1.0;
+		mean[j] = m;
+		std[j] = var > 1e-18 * (1 + m * m) ? sqrt(var) : 1.0;
 	}
 	return AL_OK;
 }
@@ -237,16 +256,24 @@ al_status al_adact_data_make(const al_dataset *d, const int32_t *idx, int n, con
 {
 	if (!d || !out)
 		return al_err(AL_EINVAL, "adact data: NULL argument");
+	if (!d->images && !d->features)
+		return al_err(AL_EINVAL, "adact data: %s holds no samples", d->name);
 	size_t f = (size_t)d->c * d->h * d->w;
 	if (f + 1 > (size_t)1 << 24)
 		return al_err(AL_ERANGE, "adact data: %zu features per sample is too many", f);
 	AL_TRY(al_adact_data_alloc(n, (int)f + 1, d->classes, out));
 	for (int i = 0; i < n; i++) {
 		size_t r = idx ? (size_t)idx[i] : (size_t)i;
-		const uint8_t *img = d->images + r * f;
 		double *x = out->X + (size_t)i * out->ni;
-		for (size_t j = 0; j < f; j++)
-			x[j] = (img[j] / 255.0 - mean[j]) / std[j];
+		if (d->images) {
+			const uint8_t *img = d->images + r * f;
+			for (size_t j = 0; j < f; j++)
+				x[j] = (img[j] / 255.0 - mean[j]) / std[j];
+		} else {
+			const float *ft = d->features + r * f;
+			for (size_t j = 0; j < f; j++)
+				x[j] = ((double)ft[j] - mean[j]) / std[j];
+		}
 		x[f] = 1.0;
 		int32_t y = d->labels[r];
 		if (y < 0 || y >= d->classes) {
