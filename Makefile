@@ -1,7 +1,7 @@
 # actlab — plain GNU Makefile.
 #   make              build ./actlab and build/$(MODE)/libactlab.a
 #   make check        install missing Debian packages, build, run all tests
-#   make demo         install, build, train LeNet-5 on Fashion-MNIST
+#   make demo         install, build, a short Fashion-MNIST activation comparison
 #   make bench        side-by-side benchmarks against PyTorch (bench/)
 #   make docs         regenerate docs/activations.md from the catalog
 # Knobs: MODE=release|debug  SAN=1 (ASan+UBSan)  OMP=0  ARCH=native|x86-64-v3|...
@@ -83,10 +83,13 @@ check: deps
 test: actlab $(TESTBIN)
 	@ACTLAB_BIN=./actlab $(TESTBIN) $(T)
 
+# A short Fashion-MNIST comparison (experiments/demo-fmnist.ini) into
+# results/demo.db, ending with its report table (HTML report next to it).
 demo: deps
 	@$(MAKE) --no-print-directory actlab
-	./actlab train --model lenet5 --act relu --data fashion-mnist --epochs 10 \
-		--opt sgd --lr 0.01 --momentum 0.9 --batch 64
+	./actlab sweep experiments/demo-fmnist.ini -j 2 --store results/demo.db
+	./actlab report --store results/demo.db --format html --out results/demo.html
+	./actlab report --store results/demo.db --format md
 
 bench: deps actlab
 	bench/run_core.sh

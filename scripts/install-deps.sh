@@ -9,7 +9,9 @@ BUILD="build-essential libopenblas-dev liblapacke-dev zlib1g-dev libsqlite3-dev 
 DATA="dataset-fashion-mnist"
 # python3-torchvision: the zoo's parameter-count fixtures come from its
 # reference networks (tests/fixtures/gen_zoo.py); tests only read the counts.
-TEST="python3-torch python3-numpy python3-torchvision gnuplot-nox"
+# chromium: the test that renders `actlab report --format html` headless and
+# checks it loads without console errors and shows its tables and plots.
+TEST="python3-torch python3-numpy python3-torchvision gnuplot-nox chromium"
 
 want="$BUILD $DATA"
 [ "${1:-}" = "--min" ] || want="$want $TEST"

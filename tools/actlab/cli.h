@@ -39,5 +39,7 @@ int cmd_gradcheck(int argc, char **argv);
 int cmd_act_plot(int argc, char **argv);
 int cmd_act_params(int argc, char **argv);
 int cmd_adact(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -22,6 +22,8 @@ static void usage(FILE *f)
 	      "  gradcheck  finite-difference checks of the catalog [--act SPEC | --all]\n"
 	      "  models     list the model zoo [--params]\n"
 	      "  adact      second-order MLP trainer of seed 003 (AdAct, MOLF, OWO-BP, CG, LM)\n"
+	      "  sweep      run or resume an experiment file (activation x model x data x seed)\n"
+	      "  report     tables, statistics and plots of finished sweeps (md|csv|tex|html)\n"
 	      "  version    print the version\n",
 	      f);
 }
@@ -69,6 +71,10 @@ int main(int argc, char **argv)
 		return cmd_gradcheck(argc - 2, argv + 2);
 	if (!strcmp(cmd, "adact"))
 		return cmd_adact(argc - 2, argv + 2);
+	if (!strcmp(cmd, "sweep"))
+		return cmd_sweep(argc - 2, argv + 2);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 2, argv + 2);
 	if (!strcmp(cmd, "models"))
 		return cmd_models(argc - 2, argv + 2);
 	fprintf(stderr, "actlab: usage error: unknown command '%s'\n", cmd);

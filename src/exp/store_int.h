@@ -1,0 +1,48 @@
+/* store_int.h — internals of the results store shared by the exp/ module
+ * (sweep runner, report). Not a public header. */
+#ifndef ACTLAB_EXP_STORE_INT_H
+#define ACTLAB_EXP_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "actlab/exp.h"
+
+struct al_store {
+	sqlite3 *db;
+	char path[1024];
+};
+
+/* Prepares sql; on failure sets the error message naming the store. */
+al_status st_prepare(al_store *s, const char *sql, sqlite3_stmt **out);
+/* Runs a statement without results. */
+al_status st_exec(al_store *s, const char *sql);
+al_status st_fail(al_store *s, const char *what);
+
+/* Transactions: BEGIN IMMEDIATE (waits for the busy timeout), COMMIT,
+ * ROLLBACK (never fails visibly). */
+al_status st_begin(al_store *s);
+al_status st_commit(al_store *s);
+void st_rollback(al_store *s);
+
+/* "host:pid" of this process. */
+void st_owner(char *buf, size_t cap);
+/* Whether the owner string names a live process (on this host) or one
+ * whose heartbeat is recent (another host). */
+int st_owner_alive(const char *owner, double heartbeat);
+
+/* Claims a run for this process: 1 claimed, 0 not (done, or owned by a
+ * live process). Records a start or resume event. */
+al_status st_claim(al_store *s, int64_t run, int retry_failed, int resuming, int *claimed);
+/* Per-epoch row and heartbeat while running. */
+al_status st_epoch(al_store *s, int64_t run, const al_epoch_stats *e);
+/* Ingests the run folder (log.csv, act_params.csv, ckpt.bin) and marks the
+ * run done, in one transaction, if this process still owns it. */
+al_status st_finish(al_store *s, int64_t run, const char *dir, size_t params);
+/* Marks the run failed with a message. */
+al_status st_failed(al_store *s, int64_t run, const char *msg);
+
+/* Reads a run's stored configuration text and folder key. */
+al_status st_run_info(al_store *s, int64_t run, char **config, char *sweep, size_t scap,
+		      char *key, size_t kcap, char *status, size_t stcap);
+
+#endif

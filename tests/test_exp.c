@@ -1,0 +1,718 @@
+/* test_exp.c — the experiment harness: experiment-file expansion (lists,
+ * braces, ranges, groups, overrides) and its errors with file and line;
+ * the store's contents after a real sweep; resume after killing a sweep
+ * mid-run (every run finishes exactly once, no epoch lost or doubled);
+ * several processes (-j 2); statistics against scipy (fixtures from
+ * tests/fixtures/gen_stats.py); every report format; the HTML report in
+ * headless Chromium. Tiny synthetic data and mlp:16-sized models keep
+ * each test to a few seconds.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actlab/exp.h"
+#include "test.h"
+
+#define OUTCAP 262144
+
+static const char *tp(const char *name)
+{
+	static char buf[16][512];
+	static int slot;
+	char *p = buf[slot++ % 16];
+	snprintf(p, 512, "%s/exp_%s", test_tmpdir(), name);
+	return p;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return 0;
+	fputs(text, f);
+	return fclose(f) == 0;
+}
+
+static int cli(char *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int cli(char *out, const char *fmt, ...)
+{
+	char args[4096], cmd[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof args, fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof cmd, "%s %s", actlab_bin(), args);
+	return run_cmd(cmd, out, OUTCAP);
+}
+
+/* one integer from a query on the store file */
+static long long q1(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	long long v = -1;
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(h);
+		return -1;
+	}
+	sqlite3_busy_timeout(h, 5000);
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW)
+			v = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(h);
+	return v;
+}
+
+/* all rows of a query, fields separated by '|', rows by newlines */
+static void dump(const char *db, const char *sql, char *out, size_t cap)
+{
+	sqlite3 *h;
+	out[0] = 0;
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(h);
+		return;
+	}
+	sqlite3_stmt *q;
+	size_t len = 0;
+	if (sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK) {
+		while (sqlite3_step(q) == SQLITE_ROW)
+			for (int i = 0; i < sqlite3_column_count(q) && len + 1 < cap; i++) {
+				const char *t = (const char *)sqlite3_column_text(q, i);
+				len += (size_t)snprintf(out + len, cap - len, "%s%s", t ? t : "",
+							i + 1 < sqlite3_column_count(q) ? "|" : "\n");
+			}
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(h);
+}
+
+static int contains(const char *hay, const char *needle) { return strstr(hay, needle) != NULL; }
+
+#define TINY_DATA "synthetic:n=300,test=150,classes=4,h=6,w=6"
+
+/* ---- expansion ----------------------------------------------------------------- */
+TEST(sweep_expand_lists_braces_ranges)
+{
+	const char *text = "; comment\n"
+			   "[sweep]\n"
+			   "name = ex1      ; inline comment\n"
+			   "model = mlp:16\n"
+			   "data = " TINY_DATA "\n"
+			   "act = relu | pnelu:k={2,3} | elu:alpha={0.5,1}\n"
+			   "seed = 1..3\n"
+			   "lr = 1e-3 | 1e-2\n"
+			   "epochs = 1\n";
+	al_sweep *sw;
+	REQUIRE_OK(al_sweep_parse(text, "ex1.ini", NULL, 0, &sw));
+	CHECK(!strcmp(sw->name, "ex1"), "name %s", sw->name);
+	CHECK(sw->nruns == 5 * 3 * 2, "runs %d, expected 30", sw->nruns);
+	/* seeds vary slowest; act labels as written after brace expansion */
+	CHECK(sw->runs[0].config.seed == 1 && sw->runs[29].config.seed == 3, "seed order");
+	CHECK(!strcmp(sw->runs[0].act, "relu"), "first act %s", sw->runs[0].act);
+	int pnelu3 = 0, lr2 = 0;
+	for (int i = 0; i < sw->nruns; i++) {
+		pnelu3 += !strcmp(sw->runs[i].act, "pnelu:k=3");
+		lr2 += sw->runs[i].config.opt.lr == 1e-2;
+		CHECK(sw->runs[i].config.epochs == 1, "epochs");
+		for (int j = 0; j < i; j++)
+			CHECK(strcmp(sw->runs[i].key, sw->runs[j].key), "duplicate key %d %d", i, j);
+		/* a cell is the run without its seed */
+		CHECK(!strstr(sw->runs[i].cell, "seed="), "cell has the seed");
+	}
+	CHECK(pnelu3 == 6, "pnelu:k=3 runs %d", pnelu3);
+	CHECK(lr2 == 15, "lr 1e-2 runs %d", lr2);
+	/* keys are stable: the same file gives the same keys */
+	al_sweep *again;
+	REQUIRE_OK(al_sweep_parse(text, "ex1.ini", NULL, 0, &again));
+	for (int i = 0; i < sw->nruns; i++)
+		CHECK(!strcmp(sw->runs[i].key, again->runs[i].key), "key %d changed", i);
+	al_sweep_free(again);
+	al_sweep_free(sw);
+}
+
+TEST(sweep_expand_groups_and_overrides)
+{
+	const char *text = "[sweep]\n"
+			   "model = mlp:16\n"
+			   "data = " TINY_DATA "\n"
+			   "act = relu\n"
+			   "seed = 1 | 2\n"
+			   "epochs = 2\n"
+			   "[fixed]\n"
+			   "act = relu | tanh\n"
+			   "[trainable]\n"
+			   "act = prelu\n"
+			   "act_lr = 1e-4\n";
+	al_sweep *sw;
+	REQUIRE_OK(al_sweep_parse(text, "dir/ex2.ini", NULL, 0, &sw));
+	CHECK(!strcmp(sw->name, "ex2"), "default name from the file: %s", sw->name);
+	CHECK(sw->nruns == 2 * 2 + 2, "runs %d, expected 6 (groups replace the bare sweep)",
+	      sw->nruns);
+	int tr = 0;
+	for (int i = 0; i < sw->nruns; i++)
+		if (!strcmp(sw->runs[i].group, "trainable")) {
+			tr++;
+			CHECK(sw->runs[i].config.opt.act_lr == 1e-4, "group setting");
+			CHECK(!strcmp(sw->runs[i].act, "prelu"), "group act %s", sw->runs[i].act);
+		} else {
+			CHECK(sw->runs[i].config.opt.act_lr < 0, "fixed group kept the default act_lr");
+		}
+	CHECK(tr == 2, "trainable runs %d", tr);
+	al_sweep_free(sw);
+	/* overrides replace the key everywhere */
+	const char *ov[] = {"epochs=1", "seed=7..9", "act=elu"};
+	REQUIRE_OK(al_sweep_parse(text, "ex2.ini", ov, 3, &sw));
+	CHECK(sw->nruns == 2 * 3, "runs with overrides %d, expected 6", sw->nruns);
+	for (int i = 0; i < sw->nruns; i++) {
+		CHECK(sw->runs[i].config.epochs == 1, "override epochs");
+		CHECK(!strcmp(sw->runs[i].act, "elu"), "override act in group: %s", sw->runs[i].act);
+		CHECK(sw->runs[i].config.seed >= 7 && sw->runs[i].config.seed <= 9, "override seed");
+	}
+	al_sweep_free(sw);
+}
+
+TEST(sweep_file_errors_name_file_line_key)
+{
+	struct {
+		const char *text, *want;
+	} bad[] = {
+		{"[sweep]\nmodel = mlp\nactt = relu\n", "ex.ini:3: unknown key 'actt'"},
+		{"[sweep]\nact = relu | nosuchact\n", "ex.ini:2: key 'act' value 'nosuchact'"},
+		{"[sweep]\nact = relu:k=2\n", "ex.ini:2"},
+		{"[sweep]\nepochs = ten\n", "ex.ini:2: key 'epochs'"},
+		{"[sweep]\nseed = 5..2\n", "bad range"},
+		{"[sweep]\nact = pnelu:k={2,3\n", "without '}'"},
+		{"[other]\nact = relu\n", "first section must be [sweep]"},
+		{"model = mlp\n", "outside a section"},
+		{"[sweep]\nact = relu\nact = elu\n", "set twice"},
+		{"[sweep]\nact = relu | | elu\n", "empty value"},
+		{"[sweep]\nopt = sgdd\n", "ex.ini:2"},
+		{"[sweep]\nkfold = 1\n", "fold count"},
+		{"[sweep]\n[g]\nname = x\n", "belongs in [sweep]"},
+		{"[sweep]\nact = relu\nact = relu\n", "set twice"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		al_sweep *sw = NULL;
+		al_status st = al_sweep_parse(bad[i].text, "ex.ini", NULL, 0, &sw);
+		CHECK(st != AL_OK, "case %zu accepted", i);
+		CHECK(contains(al_errmsg(), bad[i].want), "case %zu: message '%s' lacks '%s'", i,
+		      al_errmsg(), bad[i].want);
+		CHECK(sw == NULL, "case %zu: output set on error", i);
+		al_sweep_free(sw);
+	}
+	const char *ov[] = {"nokey=1"};
+	al_sweep *sw = NULL;
+	CHECK(al_sweep_parse("[sweep]\nact = relu\n", "ex.ini", ov, 1, &sw) != AL_OK &&
+		      contains(al_errmsg(), "nokey"),
+	      "bad override accepted: %s", al_errmsg());
+	CHECK(al_sweep_load(tp("missing.ini"), NULL, 0, &sw) == AL_EIO, "missing file");
+	/* CLI: usage error (exit 2) naming file and line */
+	char out[OUTCAP];
+	REQUIRE(write_file(tp("bad.ini"), "[sweep]\nact = relu\nepochs = -3\n"), "write");
+	int rc = cli(out, "sweep %s --store %s", tp("bad.ini"), tp("bad.db"));
+	CHECK(rc == 2, "exit %d, expected 2: %s", rc, out);
+	CHECK(contains(out, "bad.ini:3"), "message without file:line: %s", out);
+	CHECK(access(tp("bad.db"), F_OK) != 0, "store created for an invalid file");
+	rc = cli(out, "sweep %s --store %s -j 0", tp("bad.ini"), tp("bad.db"));
+	CHECK(rc == 2, "-j 0 exit %d", rc);
+	rc = cli(out, "report --store %s", tp("nonexistent.db"));
+	CHECK(rc == 1 && contains(out, "does not exist"), "report without store: %d %s", rc, out);
+}
+
+/* ---- store and sequential sweep ---------------------------------------------------- */
+static const char *small_ini =
+	"[sweep]\n"
+	"name = small\n"
+	"description = a small comparison\n"
+	"model = mlp:16\n"
+	"data = " TINY_DATA "\n"
+	"act = relu | prelu | elu\n"
+	"seed = 1..3\n"
+	"epochs = 2\n"
+	"opt = adam\n"
+	"lr = 1e-2\n";
+
+TEST(sweep_store_contents)
+{
+	char out[OUTCAP];
+	const char *db = tp("small.db");
+	REQUIRE(write_file(tp("small.ini"), small_ini), "write");
+	int rc = cli(out, "sweep %s --store %s", tp("small.ini"), db);
+	REQUIRE(rc == 0, "sweep failed (%d): %s", rc, out);
+	CHECK(q1(db, "PRAGMA user_version") == AL_STORE_SCHEMA, "schema version");
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE sweep='small' AND status='done'") == 9,
+	      "9 done runs");
+	CHECK(q1(db, "SELECT COUNT(*) FROM epochs") == 18, "18 epoch rows");
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE params IS NULL OR params <= 0") == 0,
+	      "parameter counts");
+	/* prelu has one more parameter per hidden unit group: per=layer default adds 1 */
+	CHECK(q1(db, "SELECT MAX(params) - MIN(params) FROM runs") > 0, "prelu's extra params");
+	CHECK(q1(db, "SELECT COUNT(*) FROM act_params a JOIN runs r ON r.id=a.run WHERE "
+		     "r.act='prelu' AND a.epoch=0") == 3,
+	      "prelu initial parameters per run");
+	CHECK(q1(db, "SELECT COUNT(DISTINCT epoch) FROM act_params") == 3, "epochs 0..2 of params");
+	CHECK(q1(db, "SELECT COUNT(DISTINCT run) FROM shapes") == 3, "shapes of the prelu runs");
+	CHECK(q1(db, "SELECT COUNT(*) FROM shapes s JOIN runs r ON r.id=s.run WHERE "
+		     "r.act='relu'") == 0,
+	      "no shapes for fixed activations");
+	/* shapes are the learned function: prelu(x) = x for x > 0 */
+	CHECK(q1(db, "SELECT COUNT(*) FROM shapes WHERE x > 0 AND abs(y - x) > 1e-6") == 0,
+	      "prelu shape for x > 0");
+	CHECK(q1(db, "SELECT COUNT(*) FROM events WHERE kind='finish'") == 9, "finish events");
+	CHECK(q1(db, "SELECT COUNT(*) FROM epochs e JOIN runs r ON r.id=e.run WHERE "
+		     "e.test_acc < 0 OR e.test_acc > 1 OR e.train_loss <= 0") == 0,
+	      "metric ranges");
+	/* the stored epochs equal the run folder's log.csv */
+	char dir[700];
+	snprintf(dir, sizeof dir, "%s/runs/small", test_tmpdir());
+	CHECK(access(dir, F_OK) == 0, "run folders next to the store (%s)", dir);
+	/* rerun: nothing to do */
+	rc = cli(out, "sweep %s --store %s", tp("small.ini"), db);
+	CHECK(rc == 0 && contains(out, "0 run now"), "rerun did work: %s", out);
+	CHECK(q1(db, "SELECT COUNT(*) FROM events WHERE kind='start'") == 9, "no new starts");
+	rc = cli(out, "sweep --status --store %s", db);
+	CHECK(rc == 0 && contains(out, "9/9"), "status: %s", out);
+	rc = cli(out, "sweep %s --status --store %s --epochs 3", tp("small.ini"), db);
+	CHECK(rc == 0 && contains(out, "0/9"), "status of an overridden expansion: %s", out);
+}
+
+/* ---- resume after a kill ------------------------------------------------------------ */
+static pid_t spawn_sweep(const char *ini, const char *db, const char *extra)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		setpgid(0, 0);
+		if (extra)
+			execl(actlab_bin(), actlab_bin(), "sweep", ini, "--store", db, extra, "2",
+			      (char *)NULL);
+		else
+			execl(actlab_bin(), actlab_bin(), "sweep", ini, "--store", db, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static const char *kill_ini =
+	"[sweep]\n"
+	"name = killed\n"
+	"model = mlp:32\n"
+	"data = synthetic:n=3000,test=300,classes=6,h=16,w=16\n"
+	"act = relu | prelu\n"
+	"seed = 1..2\n"
+	"epochs = 4\n"
+	"opt = adam\n"
+	"lr = 1e-3\n";
+
+static void check_exactly_once(const char *db, int runs, int epochs)
+{
+	char sql[512];
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE status='done'") == runs, "all runs done");
+	CHECK(q1(db, "SELECT COUNT(*) FROM events WHERE kind='finish'") == runs,
+	      "finish events %lld, expected %d", q1(db, "SELECT COUNT(*) FROM events WHERE kind='finish'"),
+	      runs);
+	CHECK(q1(db, "SELECT COUNT(*) FROM (SELECT run FROM events WHERE kind='finish' GROUP BY "
+		     "run HAVING COUNT(*) > 1)") == 0,
+	      "a run finished twice");
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM epochs");
+	CHECK(q1(db, sql) == (long long)runs * epochs, "epoch rows %lld, expected %d", q1(db, sql),
+	      runs * epochs);
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(*) FROM runs r WHERE (SELECT COUNT(*) FROM epochs e WHERE "
+		 "e.run=r.id) != %d OR (SELECT MAX(epoch) FROM epochs e WHERE e.run=r.id) != %d",
+		 epochs, epochs);
+	CHECK(q1(db, sql) == 0, "a run with missing or extra epochs");
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(*) FROM (SELECT run, epoch, layer, param FROM act_params GROUP BY "
+		 "run, epoch, layer, param HAVING COUNT(*) > 1)");
+	CHECK(q1(db, sql) == 0, "duplicated parameter rows");
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(*) FROM runs r WHERE r.act='prelu' AND (SELECT COUNT(DISTINCT epoch) "
+		 "FROM act_params a WHERE a.run=r.id) != %d",
+		 epochs + 1);
+	CHECK(q1(db, sql) == 0, "prelu parameter epochs");
+	/* every run folder's log.csv has epochs 1..E exactly once */
+	char cmd[1024], out[4096];
+	snprintf(cmd, sizeof cmd,
+		 "for f in $(dirname %s)/runs/*/*/log.csv; do tail -n +2 $f | cut -d, -f1 | tr "
+		 "'\\n' ' '; echo; done | sort | uniq -c",
+		 db);
+	run_cmd(cmd, out, sizeof out);
+	char want[128] = "";
+	for (int e = 1; e <= epochs; e++)
+		snprintf(want + strlen(want), sizeof want - strlen(want), "%d ", e);
+	CHECK(contains(out, want), "log.csv epochs: %s", out);
+	int lines = 0;
+	for (char *p = out; *p; p++)
+		lines += *p == '\n';
+	CHECK(lines == 1, "log.csv files differ: %s", out);
+}
+
+TEST(sweep_resume_after_kill)
+{
+	const char *db = tp("killed.db"), *ini = tp("killed.ini");
+	REQUIRE(mkdir(tp("k1"), 0755) == 0, "mkdir");
+	char dbp[600], inip[600];
+	snprintf(dbp, sizeof dbp, "%s/killed.db", tp("k1"));
+	snprintf(inip, sizeof inip, "%s", ini);
+	db = dbp;
+	REQUIRE(write_file(inip, kill_ini), "write");
+	/* kill it while a run is in its second epoch or later, after one run finished */
+	int killed_mid = 0;
+	for (int attempt = 0; attempt < 3 && !killed_mid; attempt++) {
+		pid_t pid = spawn_sweep(inip, db, NULL);
+		REQUIRE(pid > 0, "fork");
+		for (int t = 0; t < 4000; t++) {
+			sleep_ms(2);
+			long long mid = q1(db, "SELECT COUNT(*) FROM runs r WHERE r.status='running' AND "
+					       "(SELECT COUNT(*) FROM epochs e WHERE e.run=r.id) >= 1 AND "
+					       "(SELECT COUNT(*) FROM runs WHERE status='done') >= 1");
+			if (mid > 0) {
+				kill(pid, SIGKILL);
+				killed_mid = 1;
+				break;
+			}
+			int ws;
+			if (waitpid(pid, &ws, WNOHANG) == pid) {
+				pid = 0;
+				break;
+			}
+		}
+		if (pid > 0) {
+			int ws;
+			kill(pid, SIGKILL);
+			waitpid(pid, &ws, 0);
+		}
+		if (!killed_mid) {
+			/* it finished before we caught it: start over */
+			char cmd[1300];
+			snprintf(cmd, sizeof cmd, "rm -rf '%s'/*", tp("k1"));
+			run_cmd(cmd, NULL, 0);
+		}
+	}
+	REQUIRE(killed_mid, "never caught the sweep mid-run");
+	long long done_before = q1(db, "SELECT COUNT(*) FROM runs WHERE status='done'");
+	CHECK(done_before >= 1 && done_before < 4, "done before the rerun: %lld", done_before);
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE status='running'") == 1,
+	      "the killed run is left 'running'");
+	char out[OUTCAP];
+	int rc = cli(out, "sweep %s --store %s", inip, db);
+	REQUIRE(rc == 0, "rerun failed (%d): %s", rc, out);
+	CHECK(q1(db, "SELECT COUNT(*) FROM events WHERE kind='resume'") == 1,
+	      "the interrupted run resumed from its checkpoint");
+	check_exactly_once(db, 4, 4);
+	/* the resumed run matches an uninterrupted one: rerun everything fresh elsewhere */
+	char db2[600];
+	REQUIRE(mkdir(tp("k2"), 0755) == 0, "mkdir");
+	snprintf(db2, sizeof db2, "%s/fresh.db", tp("k2"));
+	rc = cli(out, "sweep %s --store %s", inip, db2);
+	REQUIRE(rc == 0, "fresh sweep failed: %s", out);
+	char a[8192], b[8192];
+	const char *sql = "SELECT r.act, r.seed, e.epoch, printf('%.9g', e.test_acc), "
+			  "printf('%.9g', e.train_loss) FROM epochs e JOIN runs r ON r.id=e.run "
+			  "ORDER BY r.act, r.seed, e.epoch";
+	dump(db, sql, a, sizeof a);
+	dump(db2, sql, b, sizeof b);
+	CHECK(strlen(a) > 100 && !strcmp(a, b), "resumed results differ from a fresh sweep:\n%s\n--\n%s",
+	      a, b);
+}
+
+TEST(sweep_parallel_processes)
+{
+	REQUIRE(mkdir(tp("j2"), 0755) == 0, "mkdir");
+	char db[600], ini[600], out[OUTCAP];
+	snprintf(db, sizeof db, "%s/j.db", tp("j2"));
+	snprintf(ini, sizeof ini, "%s/j.ini", tp("j2"));
+	REQUIRE(write_file(ini, small_ini), "write");
+	int rc = cli(out, "sweep %s --store %s -j 2", ini, db);
+	REQUIRE(rc == 0, "sweep -j 2 failed (%d): %s", rc, out);
+	CHECK(contains(out, "running in process"), "runs were not separate processes: %s", out);
+	check_exactly_once(db, 9, 2);
+	CHECK(q1(db, "SELECT COUNT(DISTINCT owner) FROM events WHERE kind='start'") == 9,
+	      "each run in its own process");
+	/* the same results as the sequential sweep (determinism per seed) */
+	char db1[600];
+	REQUIRE(mkdir(tp("j1"), 0755) == 0, "mkdir");
+	snprintf(db1, sizeof db1, "%s/s.db", tp("j1"));
+	rc = cli(out, "sweep %s --store %s --threads 1", ini, db1);
+	REQUIRE(rc == 0, "sequential sweep failed: %s", out);
+	char a[16384], b[16384];
+	const char *q = "SELECT r.act, r.seed, e.epoch, printf('%.9g', e.test_acc) FROM epochs e "
+			"JOIN runs r ON r.id=e.run ORDER BY r.act, r.seed, e.epoch";
+	dump(db, q, a, sizeof a);
+	dump(db1, q, b, sizeof b);
+	CHECK(strlen(a) > 100 && !strcmp(a, b), "-j 2 results differ from sequential");
+}
+
+/* ---- statistics against scipy --------------------------------------------------------- */
+static int read_doubles(char **p, double *out, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char *end;
+		out[i] = strtod(*p, &end);
+		if (end == *p)
+			return 0;
+		*p = end;
+	}
+	return 1;
+}
+
+static double relerr(double a, double b) { return fabs(a - b) / (1e-300 + fabs(b)); }
+
+TEST(stats_against_scipy)
+{
+	FILE *f = fopen("tests/fixtures/stats/cases.txt", "r");
+	REQUIRE(f, "tests/fixtures/stats/cases.txt missing (run from the repository root)");
+	char line[16384];
+	int nt = 0, nw = 0, nc = 0, nq = 0;
+	while (fgets(line, sizeof line, f)) {
+		char kind[16];
+		int off = 0;
+		if (line[0] == '#' || sscanf(line, "%15s%n", kind, &off) != 1)
+			continue;
+		char *p = line + off;
+		if (!strcmp(kind, "ttest") || !strcmp(kind, "wilcoxon")) {
+			int n = (int)strtol(p, &p, 10);
+			double a[128], b[128], r[4];
+			REQUIRE(n > 0 && n <= 128, "bad n");
+			REQUIRE(read_doubles(&p, a, n) && read_doubles(&p, b, n), "bad line");
+			if (kind[0] == 't') {
+				REQUIRE(read_doubles(&p, r, 4), "bad ttest line");
+				al_ttest t;
+				REQUIRE_OK(al_stats_ttest_paired(a, b, n, &t));
+				CHECK(relerr(t.t, r[0]) < 1e-9, "n=%d t %.17g vs scipy %.17g", n, t.t, r[0]);
+				CHECK(relerr(t.p, r[1]) < 1e-7, "n=%d p %.17g vs scipy %.17g", n, t.p, r[1]);
+				CHECK(relerr(t.ci_lo, r[2]) < 1e-9 && relerr(t.ci_hi, r[3]) < 1e-9,
+				      "n=%d CI [%.17g, %.17g] vs [%.17g, %.17g]", n, t.ci_lo, t.ci_hi, r[2],
+				      r[3]);
+				nt++;
+			} else {
+				REQUIRE(read_doubles(&p, r, 2), "bad wilcoxon line");
+				al_wilcoxon w;
+				REQUIRE_OK(al_stats_wilcoxon(a, b, n, &w));
+				CHECK(w.w == r[0], "n=%d W %.17g vs scipy %.17g", n, w.w, r[0]);
+				CHECK(relerr(w.p, r[1]) < 1e-7, "n=%d p %.17g vs scipy %.17g (exact %d)", n,
+				      w.p, r[1], w.exact);
+				nw++;
+			}
+		} else if (!strcmp(kind, "tcdf") || !strcmp(kind, "tppf")) {
+			double v[3];
+			REQUIRE(read_doubles(&p, v, 3), "bad line");
+			double got = kind[1] == 'c' ? al_stats_t_cdf(v[0], v[1])
+						    : al_stats_t_quantile(v[0], v[1]);
+			/* scipy's t.ppf is itself accurate to ~1e-9 only (its own cdf of
+			 * its ppf misses p by up to 4e-10); the quantile is also checked
+			 * as the inverse of the CDF */
+			double tol = kind[1] == 'c' ? 1e-10 : 1e-8;
+			CHECK(fabs(got - v[2]) <= tol * (1 + fabs(v[2])), "%s(%g, df %g) = %.17g, scipy %.17g",
+			      kind, v[0], v[1], got, v[2]);
+			if (kind[1] == 'p')
+				CHECK(fabs(al_stats_t_cdf(got, v[1]) - v[0]) < 1e-13,
+				      "cdf(quantile(%g)) = %.17g", v[0], al_stats_t_cdf(got, v[1]));
+			if (kind[1] == 'c')
+				nc++;
+			else
+				nq++;
+		}
+	}
+	fclose(f);
+	CHECK(nt >= 10 && nw >= 10 && nc >= 20 && nq >= 20, "too few cases read (%d %d %d %d)", nt,
+	      nw, nc, nq);
+	/* edge cases: undefined tests give NaN, not numbers */
+	double a[3] = {0.5, 0.6, 0.7}, b[3] = {0.5, 0.6, 0.7}, c[3] = {0.6, 0.7, 0.8};
+	al_ttest t;
+	al_wilcoxon w;
+	REQUIRE_OK(al_stats_ttest_paired(a, b, 3, &t));
+	CHECK(isnan(t.p) && t.mean_diff == 0, "identical samples: p %g", t.p);
+	REQUIRE_OK(al_stats_wilcoxon(a, b, 3, &w));
+	CHECK(w.n == 0 && isnan(w.p), "Wilcoxon without non-zero differences");
+	REQUIRE_OK(al_stats_ttest_paired(a, a, 1, &t));
+	CHECK(isnan(t.p) && isnan(t.ci_lo), "one pair");
+	REQUIRE_OK(al_stats_ttest_paired(c, a, 3, &t));
+	CHECK(fabs(t.mean_diff - 0.1) < 1e-12, "constant shift mean");
+	CHECK(al_stats_ttest_paired(a, b, 0, &t) != AL_OK, "no pairs accepted");
+	double loss[4] = {2, 1, 0.5, 0.5};
+	CHECK_NEAR(al_stats_aulc(loss, 4), 1.5 + 0.75 + 0.5, 1e-12);
+	CHECK_NEAR(al_stats_std(loss, 4), sqrt(0.5), 1e-12);
+}
+
+/* ---- reports ------------------------------------------------------------------------- */
+/* A store with a sweep whose numbers are known: epochs inserted by hand
+ * through a finished sweep's rows would be circular, so the report is
+ * checked against statistics recomputed here from the stored epochs. */
+TEST(report_formats)
+{
+	char out[OUTCAP];
+	REQUIRE(mkdir(tp("rep"), 0755) == 0, "mkdir");
+	char db[600], ini[600];
+	snprintf(db, sizeof db, "%s/r.db", tp("rep"));
+	snprintf(ini, sizeof ini, "%s/r.ini", tp("rep"));
+	REQUIRE(write_file(ini, "[sweep]\nname = rep\nmodel = mlp:8\n"
+				"data = synthetic:n=200,test=100,classes=5,h=5,w=5\n"
+				"act = relu | prelu | tanh\nseed = 1..3\nepochs = 3\nopt = sgd\n"
+				"lr = 0.05\n"),
+		"write");
+	int rc = cli(out, "sweep %s --store %s", ini, db);
+	REQUIRE(rc == 0, "sweep: %s", out);
+	/* markdown */
+	rc = cli(out, "report --store %s --format md", db);
+	REQUIRE(rc == 0, "md: %s", out);
+	CHECK(contains(out, "## rep") && contains(out, "| activation |") &&
+		      contains(out, "| prelu |") && contains(out, "| tanh |") &&
+		      contains(out, "baseline") && contains(out, "Learned activation parameters"),
+	      "md table: %s", out);
+	/* CSV: numbers equal to statistics recomputed from the store */
+	rc = cli(out, "report --store %s --format csv 2>/dev/null", db);
+	REQUIRE(rc == 0, "csv: %s", out);
+	char *line = strstr(out, "\nrep,sweep,tanh,");
+	REQUIRE(line, "no tanh row: %s", out);
+	double v[8];
+	REQUIRE(sscanf(line + 1, "rep,sweep,tanh,,%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2], &v[3]) == 4,
+		"tanh row: %s", line);
+	CHECK(v[0] == 3, "n = %g", v[0]);
+	sqlite3 *h;
+	REQUIRE(sqlite3_open(db, &h) == SQLITE_OK, "open");
+	sqlite3_stmt *q;
+	REQUIRE(sqlite3_prepare_v2(h,
+				   "SELECT r.seed, e.test_acc FROM epochs e JOIN runs r ON r.id=e.run "
+				   "WHERE r.act=? AND e.epoch=3 ORDER BY r.seed",
+				   -1, &q, NULL) == SQLITE_OK,
+		"prepare");
+	double acc[2][3];
+	const char *acts[2] = {"tanh", "relu"};
+	for (int k = 0; k < 2; k++) {
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, acts[k], -1, SQLITE_STATIC);
+		for (int i = 0; i < 3; i++) {
+			REQUIRE(sqlite3_step(q) == SQLITE_ROW, "rows");
+			acc[k][i] = sqlite3_column_double(q, 1);
+		}
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	double m = (acc[0][0] + acc[0][1] + acc[0][2]) / 3;
+	double sd = sqrt(((acc[0][0] - m) * (acc[0][0] - m) + (acc[0][1] - m) * (acc[0][1] - m) +
+			  (acc[0][2] - m) * (acc[0][2] - m)) /
+			 2);
+	CHECK(fabs(v[2] - m) < 1e-8, "final acc mean %.9g, recomputed %.9g", v[2], m);
+	CHECK(fabs(v[3] - sd) < 1e-8, "final acc std %.9g, recomputed %.9g", v[3], sd);
+	/* the paired difference against relu */
+	char *f = line + 1;
+	for (int k = 0; k < 21; k++)
+		f = strchr(f, ',') + 1;
+	double diff = strtod(f, NULL);
+	double want = (acc[0][0] - acc[1][0] + acc[0][1] - acc[1][1] + acc[0][2] - acc[1][2]) / 3;
+	CHECK(fabs(diff - want) < 1e-8, "diff %.9g, recomputed %.9g (%s)", diff, want, line);
+	/* LaTeX */
+	rc = cli(out, "report --store %s --format tex", db);
+	CHECK(rc == 0 && contains(out, "\\begin{tabular}") && contains(out, "\\bottomrule") &&
+		      contains(out, "$\\pm$"),
+	      "tex: %s", out);
+	/* baseline choice and errors */
+	rc = cli(out, "report --store %s --baseline tanh", db);
+	CHECK(rc == 0 && contains(out, "| tanh | 3 |"), "baseline tanh: %s", out);
+	rc = cli(out, "report --store %s --baseline gelu", db);
+	CHECK(rc == 1 && contains(out, "gelu"), "unknown baseline: %d %s", rc, out);
+	rc = cli(out, "report --store %s --format pdf", db);
+	CHECK(rc == 2, "bad format exit %d", rc);
+	rc = cli(out, "report --store %s --sweep nosuch", db);
+	CHECK(rc == 1 && contains(out, "no finished runs"), "unknown sweep: %s", out);
+	/* md with plot files */
+	char plots[600];
+	snprintf(plots, sizeof plots, "%s/plots", tp("rep"));
+	rc = cli(out, "report --store %s --format md --plots %s", db, plots);
+	CHECK(rc == 0 && contains(out, "![Test accuracy per epoch"), "md plots: %s", out);
+	char svg[700];
+	snprintf(svg, sizeof svg, "%s/rep-accuracy.svg", plots);
+	CHECK(access(svg, F_OK) == 0, "%s missing", svg);
+}
+
+/* The HTML report renders in headless Chromium without console messages and
+ * shows its tables and plots (the page's own script counts them). */
+TEST(report_html_in_chromium)
+{
+	char out[OUTCAP];
+	REQUIRE(mkdir(tp("html"), 0755) == 0, "mkdir");
+	char db[600], ini[600], html[600];
+	snprintf(db, sizeof db, "%s/h.db", tp("html"));
+	snprintf(ini, sizeof ini, "%s/h.ini", tp("html"));
+	snprintf(html, sizeof html, "%s/report.html", tp("html"));
+	REQUIRE(write_file(ini, "[sweep]\nname = h\nmodel = mlp:8\n"
+				"data = synthetic:n=200,test=100,classes=5,h=5,w=5\n"
+				"act = relu | prelu\nseed = 1..2\nepochs = 2\nopt = sgd\nlr = 0.05\n"),
+		"write");
+	int rc = cli(out, "sweep %s --store %s", ini, db);
+	REQUIRE(rc == 0, "sweep: %s", out);
+	rc = cli(out, "report --store %s --format html --out %s", db, html);
+	REQUIRE(rc == 0, "html: %s", out);
+	char cmd[2000];
+	/* self-contained: no external resources */
+	snprintf(cmd, sizeof cmd, "grep -Eci '(src|href)=\"(https?:)?//|url\\(https?:|<link ' %s",
+		 html);
+	rc = run_cmd(cmd, out, sizeof out);
+	CHECK(atoi(out) == 0, "external references in the report: %s", out);
+	const char *chromium = NULL;
+	if (access("/usr/bin/chromium", X_OK) == 0)
+		chromium = "/usr/bin/chromium";
+	else if (access("/usr/bin/chromium-browser", X_OK) == 0)
+		chromium = "/usr/bin/chromium-browser";
+	if (!chromium) {
+		fprintf(stderr, "  [skip] report_html_in_chromium: chromium is not installed "
+				"(scripts/install-deps.sh installs Debian's chromium)\n");
+		return;
+	}
+	char prof[600], log[700], dom[700];
+	snprintf(prof, sizeof prof, "%s/profile", tp("html"));
+	snprintf(log, sizeof log, "%s/chromium.log", tp("html"));
+	snprintf(dom, sizeof dom, "%s/dom.html", tp("html"));
+	snprintf(cmd, sizeof cmd,
+		 "timeout 120 %s --headless=new --no-sandbox --disable-gpu --no-first-run "
+		 "--user-data-dir=%s --enable-logging=stderr --v=0 --dump-dom file://%s > %s 2> %s",
+		 chromium, prof, html, dom, log);
+	rc = run_cmd(cmd, out, sizeof out);
+	REQUIRE(rc == 0, "chromium failed (%d): %s", rc, out);
+	snprintf(cmd, sizeof cmd, "grep -c ':CONSOLE' %s", log);
+	run_cmd(cmd, out, sizeof out);
+	CHECK(atoi(out) == 0, "console messages while loading the report: see %s", log);
+	if (atoi(out)) {
+		snprintf(cmd, sizeof cmd, "grep ':CONSOLE' %s | head -5", log);
+		run_cmd(cmd, out, sizeof out);
+		fprintf(stderr, "%s", out);
+	}
+	FILE *f = fopen(dom, "r");
+	REQUIRE(f, "no DOM dump");
+	static char text[1 << 20];
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	text[n] = 0;
+	fclose(f);
+	CHECK(contains(text, "data-tables=\"1\""), "the page did not count its table");
+	int plots = 0;
+	char *p = strstr(text, "data-plots=\"");
+	if (p)
+		plots = atoi(p + strlen("data-plots=\""));
+	/* accuracy, loss, bars, prelu parameters, prelu shapes */
+	CHECK(plots == 5, "plots rendered: %d, expected 5", plots);
+	CHECK(contains(text, "<td>prelu</td>") && contains(text, "<path"),
+	      "table rows or plot paths missing");
+}
