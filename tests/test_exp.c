@@ -716,3 +716,29 @@ TEST(report_html_in_chromium)
 	CHECK(contains(text, "<td>prelu</td>") && contains(text, "<path"),
 	      "table rows or plot paths missing");
 }
+
+/* kfold = K repeats every run over K folds; tables pool seeds and folds */
+TEST(sweep_kfold_runs)
+{
+	char out[OUTCAP];
+	REQUIRE(mkdir(tp("kf"), 0755) == 0, "mkdir");
+	char db[600], ini[600];
+	snprintf(db, sizeof db, "%s/kf.db", tp("kf"));
+	snprintf(ini, sizeof ini, "%s/kf.ini", tp("kf"));
+	REQUIRE(write_file(ini, "[sweep]\nname = kf\nmodel = mlp:8\n"
+				"data = synthetic:n=300,test=100,classes=3,h=5,w=5\n"
+				"act = relu | tanh\nseed = 1\nkfold = 3\nepochs = 1\n"),
+		"write");
+	int rc = cli(out, "sweep %s --store %s", ini, db);
+	REQUIRE(rc == 0, "sweep: %s", out);
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE kfold=3") == 6, "6 runs");
+	CHECK(q1(db, "SELECT COUNT(DISTINCT fold) FROM runs") == 3, "3 folds");
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE config LIKE '%kfold=3%'") == 6,
+	      "the training configuration carries kfold");
+	rc = cli(out, "report --store %s --format md", db);
+	CHECK(rc == 0 && contains(out, "| tanh | 3 |"), "3 folds pooled per row: %s", out);
+	al_sweep *sw = NULL;
+	CHECK(al_sweep_parse("[sweep]\nfold = 2\n", "f.ini", NULL, 0, &sw) != AL_OK &&
+		      contains(al_errmsg(), "kfold"),
+	      "fold set by hand: %s", al_errmsg());
+}

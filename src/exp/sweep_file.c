@@ -195,6 +195,31 @@ static int is_config_key(const char *k)
 	return !unknown;
 }
 
+static void where_line(char *buf, size_t cap, const char *where, int line)
+{
+	if (line > 0)
+		snprintf(buf, cap, "%s:%d", where, line);
+	else
+		snprintf(buf, cap, "%s (command line)", where);
+}
+
+/* "unknown key" naming the sweep keys and the run settings (taken from the
+ * training configuration's own list, minus out and threads). */
+static al_status unknown_key(const char *where, int line, const char *k)
+{
+	al_train_config c = al_train_config_default();
+	al_train_config_set(&c, "\x01", "");
+	char valid[1024];
+	const char *v = strstr(al_errmsg(), "valid: ");
+	snprintf(valid, sizeof valid, "%s", v ? v + 7 : "");
+	char loc[600];
+	where_line(loc, sizeof loc, where, line);
+	return al_err(AL_EINVAL,
+		      "%s: unknown key '%s'; valid: name, description, kfold, match_params, and "
+		      "the run settings %s (out and threads are set per run)",
+		      loc, k, valid);
+}
+
 static entry *sec_find(section *s, const char *key)
 {
 	for (int i = 0; i < s->n; i++)
@@ -224,14 +249,6 @@ static void secs_free(section *secs, int n)
 	for (int i = 0; i < n; i++)
 		for (int k = 0; k < secs[i].n; k++)
 			free(secs[i].e[k].value);
-}
-
-static void where_line(char *buf, size_t cap, const char *where, int line)
-{
-	if (line > 0)
-		snprintf(buf, cap, "%s:%d", where, line);
-	else
-		snprintf(buf, cap, "%s (command line)", where);
 }
 
 static al_status read_ini(const char *text, const char *where, section *secs, int *nsec)
@@ -313,13 +330,11 @@ static al_status read_ini(const char *text, const char *where, section *secs, in
 								"at line %d)",
 						    where, lineno, k, cur->name, old->line);
 				else if (!is_sweep_key(k) && !is_config_key(k))
+					st = unknown_key(where, lineno, k);
+				else if (!strcmp(k, "fold"))
 					st = al_err(AL_EINVAL,
-						    "%s:%d: unknown key '%s'; valid: name, description, "
-						    "kfold, match_params, model, act, act_sites, data, "
-						    "sched, norm, epochs, batch, seed, val, crop, flip, "
-						    "loss, opt, lr, momentum, wd, nesterov, beta1, beta2, "
-						    "eps, act_lr, act_wd, warmup, eval_batch",
-						    where, lineno, k);
+						    "%s:%d: 'fold' is set per run by 'kfold = K' (folds 0..K-1)",
+						    where, lineno);
 				else if ((!strcmp(k, "name") || !strcmp(k, "description")) &&
 					 strcmp(cur->name, "sweep") != 0)
 					st = al_err(AL_EINVAL, "%s:%d: '%s' belongs in [sweep]", where,
@@ -601,7 +616,7 @@ al_status al_sweep_parse(const char *text, const char *where, const char *const 
 			if (*c == '-')
 				*c = '_';
 		if (!is_sweep_key(key) && !is_config_key(key)) {
-			st = al_err(AL_EINVAL, "override '%s': unknown key '%s'", overrides[i], key);
+			st = unknown_key(where, 0, key);
 			break;
 		}
 		if (!eq[1]) {
