@@ -128,7 +128,8 @@ TEST(sweep_expand_lists_braces_ranges)
 		for (int j = 0; j < i; j++)
 			CHECK(strcmp(sw->runs[i].key, sw->runs[j].key), "duplicate key %d %d", i, j);
 		/* a cell is the run without its seed */
-		CHECK(!strstr(sw->runs[i].cell, "seed="), "cell has the seed");
+		CHECK(!strstr(sw->runs[i].cell, "\nseed=") && strncmp(sw->runs[i].cell, "seed=", 5),
+		      "cell has the seed");
 	}
 	CHECK(pnelu3 == 6, "pnelu:k=3 runs %d", pnelu3);
 	CHECK(lr2 == 15, "lr 1e-2 runs %d", lr2);

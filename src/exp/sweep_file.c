@@ -188,9 +188,9 @@ static int is_config_key(const char *k)
 	if (!strcmp(k, "out") || !strcmp(k, "threads"))
 		return 0; /* set per run by the sweep */
 	al_train_config c = al_train_config_default();
-	al_train_config_set(&c, k, "");
-	const char *m = al_errmsg();
-	int unknown = strncmp(m, "unknown setting", 15) == 0;
+	al_err_clear();
+	al_status st = al_train_config_set(&c, k, "");
+	int unknown = st != AL_OK && strncmp(al_errmsg(), "unknown setting", 15) == 0;
 	al_err_clear();
 	return !unknown;
 }
