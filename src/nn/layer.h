@@ -42,8 +42,12 @@ typedef struct {
 	/* Parse keys, check input shapes, set out_*, nw (weights), nap (act
 	 * params), nstate. May allocate l->priv (freed by free). */
 	al_status (*setup)(al_layer *l, al_cfg_section *s);
-	/* Scratch floats needed for a batch of n (may be 0). */
+	/* Scratch floats needed for a batch of n (may be 0); kept from forward
+	 * to backward. */
 	size_t (*scratch)(const al_layer *l, int n);
+	/* Workspace floats needed for a batch of n (may be 0): valid only
+	 * during one forward or backward call, shared by all layers. */
+	size_t (*work)(const al_layer *l, int n);
 	/* Initialise weights/state (params arena is zeroed beforehand). */
 	void (*init)(al_layer *l, al_rng *r);
 	void (*forward)(al_layer *l, int n, int train);
@@ -73,6 +77,7 @@ struct al_layer {
 	float *state;    /* non-trained state (bn running stats) */
 	size_t nstate;
 	float *scratch;
+	float *work; /* shared workspace (see al_layer_ops.work) */
 	/* activation layers */
 	al_act_spec act;
 	int act_site; /* 1-based $ACT site number, 0 if concrete */

@@ -200,8 +200,9 @@ static size_t pad_floats(const conv_cfg *c)
 static size_t work_floats(const conv_cfg *c) { return col_floats(c) + pad_floats(c); }
 static size_t part_floats(const al_layer *l) { return round16(l->nw); }
 
-/* scratch: AL_NPART work buffers, then AL_NPART partial weight gradients */
-static size_t conv_scratch(const al_layer *l, int n)
+/* workspace: AL_NPART work buffers, then AL_NPART partial weight gradients
+ * (needed only within one forward or backward call, so shared by layers) */
+static size_t conv_work(const al_layer *l, int n)
 {
 	const conv_cfg *c = l->priv;
 	return AL_NPART * (work_floats(c) + part_floats(l));
@@ -484,7 +485,7 @@ static void conv_forward(al_layer *l, int n, int train)
 	for (int p = 0; p < AL_NPART; p++) {
 		int i0, i1;
 		part_images(n, p, &i0, &i1);
-		float *work = l->scratch + (size_t)p * work_floats(c);
+		float *work = l->work + (size_t)p * work_floats(c);
 		for (int i = i0; i < i1; i++) {
 			/* x: (cin, ih, iw), y: (cout, oh, ow) of image i */
 			const float *x = l->x[0] + (size_t)i * insz;
@@ -513,14 +514,14 @@ static void conv_backward(al_layer *l, int n)
 	const size_t P = (size_t)c->oh * (size_t)c->ow, insz = al_in_size(l, 0);
 	const size_t outsz = al_out_size(l), xg_sz = (size_t)c->cin_g * (size_t)c->ih * (size_t)c->iw;
 	const size_t workf = work_floats(c), partf = part_floats(l);
-	float *parts = l->scratch + AL_NPART * workf;
+	float *parts = l->work + AL_NPART * workf;
 	const float *W = l->w;
 	float *dxall = l->dx[0];
 #pragma omp parallel for schedule(static) if (par_worth(c, n))
 	for (int p = 0; p < AL_NPART; p++) {
 		int i0, i1;
 		part_images(n, p, &i0, &i1);
-		float *work = l->scratch + (size_t)p * workf;
+		float *work = l->work + (size_t)p * workf;
 		float *pdw = parts + (size_t)p * partf, *pdb = pdw + c->nwk;
 		memset(pdw, 0, l->nw * sizeof(float));
 		for (int i = i0; i < i1; i++) {
@@ -583,7 +584,7 @@ const al_layer_ops al_layer_conv = {
 	       "pad = 0|N|same (PyTorch's: the odd pixel of even kernels at the bottom/right), dilation = 1, groups = 1, bias = 1|0, init; weights "
 	       "(out, in/groups, kh, kw) then bias (out) as in PyTorch",
 	.setup = conv_setup,
-	.scratch = conv_scratch,
+	.work = conv_work,
 	.init = conv_init,
 	.forward = conv_forward,
 	.backward = conv_backward,

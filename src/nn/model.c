@@ -30,6 +30,7 @@ struct al_model {
 	/* activation arena */
 	int cap_n, cur_n, fwd_ready;
 	float *arena;
+	float *work; /* workspace shared by all layers */
 	float **ybuf, **dybuf, **sbuf;
 	float *tmp;          /* fan-out gradients: ntmp slots of tmp_floats */
 	size_t tmp_floats;
@@ -352,6 +353,7 @@ void al_model_free(al_model *m)
 	al_free(m->grads);
 	al_free(m->state);
 	al_free(m->arena);
+	al_free(m->work);
 	al_free(m->tmp);
 	al_free(m->input_grad);
 	free(m->ybuf);
@@ -625,9 +627,11 @@ al_status al_model_reserve(al_model *m, int n)
 	if (n <= 0)
 		return al_err(AL_EINVAL, "model: batch size %d", n);
 	al_free(m->arena);
+	al_free(m->work);
 	al_free(m->tmp);
 	al_free(m->input_grad);
 	m->arena = NULL;
+	m->work = NULL;
 	m->tmp = NULL;
 	m->input_grad = NULL;
 	free(m->ybuf);
@@ -638,12 +642,15 @@ al_status al_model_reserve(al_model *m, int n)
 	m->sbuf = calloc((size_t)m->nl, sizeof(float *));
 	if (!m->ybuf || !m->dybuf || !m->sbuf)
 		return al_err(AL_ENOMEM, "model: out of memory");
-	size_t total = 0, maxout = 0;
+	size_t total = 0, maxout = 0, maxwork = 0;
 	int maxtmp = 0;
 	for (int i = 0; i < m->nl; i++) {
 		al_layer *l = &m->layers[i];
 		size_t o = al_out_size(l) * (size_t)n;
 		size_t sc = l->ops->scratch ? l->ops->scratch(l, n) : 0;
+		size_t wk = l->ops->work ? l->ops->work(l, n) : 0;
+		if (wk > maxwork)
+			maxwork = wk;
 		total += 2 * ((o + 15) & ~(size_t)15) + ((sc + 15) & ~(size_t)15);
 		if (o > maxout)
 			maxout = o;
@@ -657,7 +664,8 @@ al_status al_model_reserve(al_model *m, int n)
 		maxout = in_floats0; /* a temporary may hold an input gradient */
 	m->tmp = al_malloc((size_t)maxtmp * maxout * sizeof(float) + 64);
 	m->input_grad = al_malloc(in_floats * sizeof(float) + 64);
-	if (!m->arena || !m->tmp || !m->input_grad)
+	m->work = al_malloc(maxwork * sizeof(float) + 64);
+	if (!m->arena || !m->tmp || !m->input_grad || !m->work)
 		return al_err(AL_ENOMEM, "model: cannot allocate activations for batch %d (%zu MB)",
 			      n, total * sizeof(float) >> 20);
 	m->ntmp = maxtmp;
@@ -676,6 +684,7 @@ al_status al_model_reserve(al_model *m, int n)
 		l->y = m->ybuf[i];
 		l->dy = m->dybuf[i];
 		l->scratch = m->sbuf[i];
+		l->work = m->work;
 	}
 	m->cap_n = n;
 	return AL_OK;
