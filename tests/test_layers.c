@@ -891,3 +891,20 @@ TEST(layers_scale_squeeze_excitation)
 	CHECK(strstr(build_error("[scale]\n[flatten]\n", 2, 2, 2, 8), "two inputs"),
 	      "scale with one input accepted");
 }
+
+TEST(layers_chanpad)
+{
+	/* option-A shortcut: subsample by 2, two zero channels each side */
+	gradcheck("chanpad stride 2",
+		  "[chanpad]\nbefore = 2\nafter = 1\nstride = 2\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 2, .h = 5, .w = 4, .classes = 2, .n = 2});
+	al_model *m = build("chanpad", "[chanpad]\nbefore = 1\nafter = 1\nstride = 2\n[flatten]\n", 1,
+			    3, 3, 12);
+	REQUIRE(m, "model");
+	const float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+	const float want[12] = {0, 0, 0, 0, 1, 3, 7, 9, 0, 0, 0, 0};
+	const float *y;
+	REQUIRE_OK(al_model_forward(m, x, 1, 0, &y));
+	CHECK(memcmp(y, want, sizeof want) == 0, "chanpad values");
+	al_model_free(m);
+}

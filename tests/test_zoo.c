@@ -206,6 +206,35 @@ TEST(zoo_parity_resnet38_window)
 	CHECK(ran == 1, "expected net_resnet38_window in MANIFEST, ran %d", ran);
 }
 
+/* Where torchvision has the network, the zoo's twin has exactly its
+ * parameter count, for every class count the fixtures list. */
+TEST(zoo_torchvision_param_counts)
+{
+	REQUIRE(zoo_manifest() > 0, "empty MANIFEST");
+	int ran = 0;
+	for (int i = 0; i < nzl; i++) {
+		if (strcmp(zl[i].kind, "count") != 0)
+			continue;
+		al_model_opts o = al_model_opts_default();
+		al_model *m;
+		if (al_model_defaults(zl[i].name, &o.in_c, &o.in_h, &o.in_w, &o.classes) != AL_OK) {
+			test_fail(__FILE__, __LINE__, "%s: %s", zl[i].name, al_errmsg());
+			continue;
+		}
+		o.classes = (int)kv_long(&zl[i], "classes");
+		if (al_model_create(zl[i].name, &o, &m) != AL_OK) {
+			test_fail(__FILE__, __LINE__, "%s: %s", zl[i].name, al_errmsg());
+			continue;
+		}
+		long want = kv_long(&zl[i], "params");
+		CHECK((long)al_model_nparams(m) == want, "%s, %d classes: %zu parameters, torchvision %ld",
+		      zl[i].name, o.classes, al_model_nparams(m), want);
+		al_model_free(m);
+		ran++;
+	}
+	CHECK(ran >= 12, "expected counts of resnet18, resnet50, vgg11, efficientnet-b0, ran %d", ran);
+}
+
 /* Every layer case belongs to one of the tests above. */
 TEST(zoo_manifest_covered)
 {
@@ -345,13 +374,29 @@ typedef struct {
 	const char *name;
 	int batch, steps;
 	double lr, want; /* want: final loss below this (0: below the first loss) */
-	int side;        /* overfit on side x side inputs (0: the default size) */
+	int side;        /* train on side x side inputs (0: the default size) */
+	int sgd;         /* plain SGD (no optimizer state) instead of Adam */
 } zoo_run;
 
 static const zoo_run zoo_runs[] = {
-	{"mlp", 8, 60, 1e-3, 0.05, 0},
-	{"lenet5", 8, 60, 1e-3, 0.05, 0},
-	{"resnet38-window", 4, 25, 1e-3, 0.05, 8},
+	{"mlp", 8, 60, 1e-3, 0.05, 0, 0},
+	{"lenet5", 8, 60, 1e-3, 0.05, 0, 0},
+	{"lenet-hu", 4, 25, 2e-3, 0.05, 0, 0},
+	{"alexnet-cifar", 4, 25, 1e-3, 0.05, 0, 0},
+	{"vgg1", 4, 25, 1e-3, 0.05, 0, 0},
+	{"vgg2", 4, 25, 1e-3, 0.05, 0, 0},
+	{"vgg3", 4, 25, 1e-3, 0.05, 0, 0},
+	{"sqrtnet", 4, 25, 1e-3, 0.05, 0, 0},
+	{"sqrtnet-bn", 4, 25, 1e-3, 0.05, 0, 0},
+	{"resnet20", 4, 25, 2e-3, 0.05, 0, 0},
+	{"resnet38-window", 4, 25, 1e-3, 0.05, 8, 0},
+	{"resnet56", 2, 2, 1e-3, 0, 16, 0},
+	{"densenet-bc", 2, 2, 1e-3, 0, 16, 0},
+	{"googlenet-cifar", 2, 2, 1e-3, 0, 16, 0},
+	{"resnet18", 2, 2, 1e-3, 0, 32, 0},
+	{"resnet50", 2, 1, 1e-3, 0, 32, 1},
+	{"vgg11", 2, 1, 1e-3, 0, 32, 1},
+	{"efficientnet-b0", 2, 2, 1e-3, 0, 32, 0},
 };
 
 static const zoo_run *zoo_run_of(const char *name)
@@ -365,7 +410,7 @@ static const zoo_run *zoo_run_of(const char *name)
 /* Runs `steps` Adam steps (0: one forward/backward) on a fixed random
  * batch; returns the first and last loss. */
 static int zoo_fit(const char *name, al_model *m, int n, int c, int h, int w, int k, int steps,
-		   double lr, double *first, double *last)
+		   double lr, int sgd, double *first, double *last)
 {
 	size_t nin = (size_t)n * (size_t)c * (size_t)h * (size_t)w;
 	float *x = malloc(nin * sizeof(float));
@@ -381,7 +426,7 @@ static int zoo_fit(const char *name, al_model *m, int n, int c, int h, int w, in
 		y[i] = (int32_t)((i * 7 + 3) % k);
 	al_model_set_rng(m, &g);
 	al_optim_opts oo = al_optim_opts_default();
-	oo.kind = AL_OPT_ADAM;
+	oo.kind = sgd ? AL_OPT_SGD : AL_OPT_ADAM;
 	oo.lr = lr;
 	if (al_optim_create(&oo, al_model_nparams(m), al_model_nweights(m), &opt) != AL_OK) {
 		test_fail(__FILE__, __LINE__, "%s: optimizer: %s", name, al_errmsg());
@@ -411,7 +456,9 @@ static int zoo_fit(const char *name, al_model *m, int n, int c, int h, int w, in
 				zero += gr[j] == 0.0f;
 			}
 			CHECK(bad == 0, "%s: %zu non-finite gradients", name, bad);
-			CHECK(zero < np / 2, "%s: %zu of %zu gradients are zero", name, zero, np);
+			/* ReLU zeroes about half the inputs of each dense layer on a tiny
+			 * batch; a disconnected branch shows as far more */
+			CHECK(zero < np / 10 * 9, "%s: %zu of %zu gradients are zero", name, zero, np);
 		}
 		if (s == steps)
 			break;
@@ -427,30 +474,37 @@ done:
 	return ok;
 }
 
+/* Fixed-size networks: one forward/backward at the default input size,
+ * then training on it; size-agnostic ones (side > 0) are built for side x
+ * side inputs (32x32 for the ImageNet layouts: their CIFAR use). */
 static void zoo_train(const zoo_run *r)
 {
 	int c, h, w, k;
 	double first = 0, loss = 0;
-	al_model *m = zoo_build(r->name, "relu", NULL, &c, &h, &w, &k);
-	if (!m)
-		return;
-	if (!zoo_fit(r->name, m, 2, c, h, w, k, 0, r->lr, &first, &loss) || !r->steps) {
-		al_model_free(m);
-		return;
-	}
-	if (r->side) {
-		al_model_free(m);
+	al_model *m = NULL;
+	if (!r->side) {
+		m = zoo_build(r->name, "relu", NULL, &c, &h, &w, &k);
+		if (!m || !zoo_fit(r->name, m, 2, c, h, w, k, 0, r->lr, r->sgd, &first, &loss)) {
+			al_model_free(m);
+			return;
+		}
+	} else {
 		al_model_opts o = al_model_opts_default();
-		o.in_c = c;
-		o.in_h = o.in_w = h = w = r->side;
-		o.classes = k;
+		if (al_model_defaults(r->name, &o.in_c, &o.in_h, &o.in_w, &o.classes) != AL_OK) {
+			test_fail(__FILE__, __LINE__, "%s: %s", r->name, al_errmsg());
+			return;
+		}
+		o.in_h = o.in_w = r->side;
 		o.seed = 3;
+		c = o.in_c;
+		h = w = r->side;
+		k = o.classes;
 		if (al_model_create(r->name, &o, &m) != AL_OK) {
 			test_fail(__FILE__, __LINE__, "%s at %dx%d: %s", r->name, h, w, al_errmsg());
 			return;
 		}
 	}
-	if (zoo_fit(r->name, m, r->batch, c, h, w, k, r->steps, r->lr, &first, &loss)) {
+	if (zoo_fit(r->name, m, r->batch, c, h, w, k, r->steps, r->lr, r->sgd, &first, &loss)) {
 		CHECK(isfinite(loss), "%s: loss %g", r->name, loss);
 		if (r->want > 0)
 			CHECK(loss < r->want, "%s: loss %.4g after %d steps (from %.4g), want < %g",
@@ -480,3 +534,28 @@ TEST(zoo_train_small)
 }
 
 TEST(zoo_train_resnet38_window) { zoo_train(zoo_run_of("resnet38-window")); }
+
+TEST(zoo_train_seed_nets)
+{
+	static const char *names[] = {"lenet-hu", "alexnet-cifar", "vgg1", "vgg2", "vgg3",
+				      "sqrtnet", "sqrtnet-bn"};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		zoo_train(zoo_run_of(names[i]));
+}
+
+TEST(zoo_train_resnet20) { zoo_train(zoo_run_of("resnet20")); }
+TEST(zoo_train_resnet56) { zoo_train(zoo_run_of("resnet56")); }
+TEST(zoo_train_densenet_bc) { zoo_train(zoo_run_of("densenet-bc")); }
+TEST(zoo_train_googlenet_cifar) { zoo_train(zoo_run_of("googlenet-cifar")); }
+TEST(zoo_train_resnet18) { zoo_train(zoo_run_of("resnet18")); }
+TEST(zoo_train_resnet50) { zoo_train(zoo_run_of("resnet50")); }
+TEST(zoo_train_vgg11) { zoo_train(zoo_run_of("vgg11")); }
+TEST(zoo_train_efficientnet_b0) { zoo_train(zoo_run_of("efficientnet-b0")); }
+
+/* Every training run belongs to a test: names of zoo_runs are zoo models. */
+TEST(zoo_runs_are_zoo_models)
+{
+	for (size_t i = 0; i < sizeof zoo_runs / sizeof *zoo_runs; i++)
+		CHECK(al_zoo_cfg(zoo_runs[i].name), "zoo_runs names %s, not a zoo model",
+		      zoo_runs[i].name);
+}

@@ -110,6 +110,9 @@ al_status al_cfg_parse(const char *text, const char *where, al_cfg *cfg)
 			snprintf(s->where, sizeof s->where, "%s", where);
 			o += (size_t)sprintf(pre + o, "[%s#%d]\n", s->type, cfg->nsec);
 			cfg->nsec++;
+		} else if (line[0] == '#' || line[0] == ';') {
+			/* comments are not inih's business (its lines end at 200 chars) */
+			pre[o++] = '\n';
 		} else {
 			memcpy(pre + o, line, strlen(line));
 			o += strlen(line);

@@ -7,7 +7,7 @@ extern const al_layer_ops al_layer_maxpool, al_layer_avgpool, al_layer_gap;
 extern const al_layer_ops al_layer_adaptive_avgpool, al_layer_adaptive_maxpool;
 extern const al_layer_ops al_layer_batchnorm, al_layer_dropout;
 extern const al_layer_ops al_layer_shortcut, al_layer_concat;
-extern const al_layer_ops al_layer_lrn, al_layer_scale;
+extern const al_layer_ops al_layer_lrn, al_layer_scale, al_layer_chanpad;
 
 const al_layer_ops *const al_layer_kinds[] = {
 	&al_layer_dense,
@@ -25,5 +25,6 @@ const al_layer_ops *const al_layer_kinds[] = {
 	&al_layer_concat,
 	&al_layer_lrn,
 	&al_layer_scale,
+	&al_layer_chanpad,
 	NULL,
 };

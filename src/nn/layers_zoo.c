@@ -210,3 +210,92 @@ const al_layer_ops al_layer_scale = {
 	.forward = scale_forward,
 	.backward = scale_backward,
 };
+
+/* ---- chanpad: zero channels before and after, optional spatial subsampling --
+ * The parameter-free "option A" shortcut of the CIFAR ResNets (He et al.
+ * 2016): y = pad_channels(x[:, :, ::stride, ::stride], before, after). */
+typedef struct {
+	int before, after, stride;
+} chanpad_cfg;
+
+static al_status chanpad_setup1(al_layer *l, al_cfg_section *s)
+{
+	chanpad_cfg *c = calloc(1, sizeof *c);
+	if (!c)
+		return al_err(AL_ENOMEM, "chanpad: out of memory");
+	l->priv = c;
+	if (l->nin != 1)
+		return al_err(AL_EINVAL, "chanpad takes one input, got %d", l->nin);
+	AL_TRY(al_cfg_int(s, "before", 0, 0, 1 << 16, &c->before));
+	AL_TRY(al_cfg_int(s, "after", 0, 0, 1 << 16, &c->after));
+	AL_TRY(al_cfg_int(s, "stride", 1, 1, 1 << 16, &c->stride));
+	l->out_c = l->in_c[0] + c->before + c->after;
+	l->out_h = (l->in_h[0] + c->stride - 1) / c->stride;
+	l->out_w = (l->in_w[0] + c->stride - 1) / c->stride;
+	return AL_OK;
+}
+
+static al_status chanpad_setup(al_layer *l, al_cfg_section *s)
+{
+	al_status st = chanpad_setup1(l, s);
+	if (st != AL_OK)
+		free_priv(l);
+	return st;
+}
+
+static void chanpad_forward(al_layer *l, int n, int train)
+{
+	const chanpad_cfg *c = l->priv;
+	const int ih = l->in_h[0], iw = l->in_w[0], oh = l->out_h, ow = l->out_w, s = c->stride;
+	const size_t opl = (size_t)oh * (size_t)ow, ipl = (size_t)ih * (size_t)iw;
+	const size_t out = al_out_size(l), in = al_in_size(l, 0);
+#pragma omp parallel for schedule(static) if ((size_t)n * out >= PAR_MIN)
+	for (int i = 0; i < n; i++) {
+		float *y = l->y + (size_t)i * out;
+		const float *x = l->x[0] + (size_t)i * in;
+		memset(y, 0, (size_t)c->before * opl * sizeof(float));
+		for (int ch = 0; ch < l->in_c[0]; ch++) {
+			float *yc = y + (size_t)(ch + c->before) * opl;
+			const float *xc = x + (size_t)ch * ipl;
+			for (int oy = 0; oy < oh; oy++)
+				for (int ox = 0; ox < ow; ox++)
+					yc[(size_t)oy * ow + ox] = xc[(size_t)oy * s * iw + (size_t)ox * s];
+		}
+		memset(y + (size_t)(c->before + l->in_c[0]) * opl, 0,
+		       (size_t)c->after * opl * sizeof(float));
+	}
+}
+
+static void chanpad_backward(al_layer *l, int n)
+{
+	const chanpad_cfg *c = l->priv;
+	if (!l->dx[0])
+		return;
+	const int ih = l->in_h[0], iw = l->in_w[0], oh = l->out_h, ow = l->out_w, s = c->stride;
+	const size_t opl = (size_t)oh * (size_t)ow, ipl = (size_t)ih * (size_t)iw;
+	const size_t out = al_out_size(l), in = al_in_size(l, 0);
+#pragma omp parallel for schedule(static) if ((size_t)n * out >= PAR_MIN)
+	for (int i = 0; i < n; i++) {
+		const float *dy = l->dy + (size_t)i * out;
+		float *dx = l->dx[0] + (size_t)i * in;
+		if (s > 1)
+			memset(dx, 0, in * sizeof(float));
+		for (int ch = 0; ch < l->in_c[0]; ch++) {
+			const float *dyc = dy + (size_t)(ch + c->before) * opl;
+			float *dxc = dx + (size_t)ch * ipl;
+			for (int oy = 0; oy < oh; oy++)
+				for (int ox = 0; ox < ow; ox++)
+					dxc[(size_t)oy * s * iw + (size_t)ox * s] = dyc[(size_t)oy * ow + ox];
+		}
+	}
+}
+
+const al_layer_ops al_layer_chanpad = {
+	.type = "chanpad",
+	.doc = "zero channels around the input: before = 0, after = 0, stride = 1 (keeps every "
+	       "stride-th row and column; the CIFAR ResNets' option-A shortcut)",
+	.setup = chanpad_setup,
+	.forward = chanpad_forward,
+	.backward = chanpad_backward,
+	.free = free_priv,
+};
