@@ -571,7 +571,7 @@ TEST(report_formats)
 	snprintf(ini, sizeof ini, "%s/r.ini", tp("rep"));
 	REQUIRE(write_file(ini, "[sweep]\nname = rep\nmodel = mlp:8\n"
 				"data = synthetic:n=200,test=100,classes=5,h=5,w=5\n"
-				"act = relu | prelu | tanh\nseed = 1..3\nepochs = 3\nopt = sgd\n"
+				"act = relu | prelu | tanh | method2\nseed = 1..3\nepochs = 3\nopt = sgd\n"
 				"lr = 0.05\n"),
 		"write");
 	int rc = cli(out, "sweep %s --store %s", ini, db);
@@ -583,6 +583,18 @@ TEST(report_formats)
 		      contains(out, "| prelu |") && contains(out, "| tanh |") &&
 		      contains(out, "baseline") && contains(out, "Learned activation parameters"),
 	      "md table: %s", out);
+	/* method2's blend weights per layer (seed 002's Tables 3-4) sum to one */
+	double xyz = 0;
+	int nxyz = 0;
+	for (const char *p = strstr(out, "| method2 | dense1_act | X"); p && nxyz < 3;
+	     p = strstr(p + 1, "| method2 | dense1_act | ")) {
+		const char *v = strstr(p, "theta) | ");
+		if (!v)
+			break;
+		xyz += strtod(v + strlen("theta) | "), NULL);
+		nxyz++;
+	}
+	CHECK(nxyz == 3 && fabs(xyz - 1) < 2e-4, "X + Y + Z = %g over %d rows: %s", xyz, nxyz, out);
 	/* CSV: numbers equal to statistics recomputed from the store */
 	rc = cli(out, "report --store %s --format csv 2>/dev/null", db);
 	REQUIRE(rc == 0, "csv: %s", out);
@@ -742,4 +754,30 @@ TEST(sweep_kfold_runs)
 	CHECK(al_sweep_parse("[sweep]\nfold = 2\n", "f.ini", NULL, 0, &sw) != AL_OK &&
 		      contains(al_errmsg(), "kfold"),
 	      "fold set by hand: %s", al_errmsg());
+}
+
+/* Every shipped experiment file expands and validates (nothing is run). */
+TEST(experiment_files_validate)
+{
+	char out[OUTCAP];
+	int rc = run_cmd("ls experiments/*.ini", out, sizeof out);
+	REQUIRE(rc == 0, "no experiment files (run from the repository root): %s", out);
+	int n = 0;
+	char *save = NULL;
+	for (char *f = strtok_r(out, "\n", &save); f; f = strtok_r(NULL, "\n", &save)) {
+		al_sweep *sw = NULL;
+		al_status st = al_sweep_load(f, NULL, 0, &sw);
+		CHECK(st == AL_OK, "%s: %s", f, al_errmsg());
+		if (st == AL_OK) {
+			CHECK(sw->nruns > 0, "%s: no runs", f);
+			for (int i = 0; i < sw->nruns; i++) {
+				const char *m = sw->runs[i].config.model;
+				if (strchr(m, '/'))
+					CHECK(access(m, R_OK) == 0, "%s: model file %s missing", f, m);
+			}
+		}
+		al_sweep_free(sw);
+		n++;
+	}
+	CHECK(n >= 5, "only %d experiment files", n);
 }

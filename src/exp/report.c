@@ -681,7 +681,7 @@ static al_status write_params(al_store *s, FILE *f, al_report_format fmt, const 
 		return AL_OK;
 	sqlite3_stmt *q;
 	AL_TRY(st_prepare(s,
-			  "SELECT layer, param, mean FROM act_params WHERE run=?1 AND epoch="
+			  "SELECT layer, param, mean, groups FROM act_params WHERE run=?1 AND epoch="
 			  "(SELECT MAX(epoch) FROM act_params WHERE run=?1) ORDER BY rowid",
 			  &q));
 	if (fmt == AL_REPORT_MD)
@@ -706,7 +706,7 @@ static al_status write_params(al_store *s, FILE *f, al_report_format fmt, const 
 		char (*names)[2][64] = calloc(MAXR, sizeof *names);
 		double *vals = calloc((size_t)MAXR * (size_t)c->n, sizeof *vals);
 		int *cnt = calloc(MAXR, sizeof *cnt);
-		int nr = 0;
+		int nr = 0, shared = 1;
 		if (!names || !vals || !cnt) {
 			free(names);
 			free(vals);
@@ -732,6 +732,52 @@ static al_status write_params(al_store *s, FILE *f, al_report_format fmt, const 
 				if (r >= 0)
 					vals[(size_t)r * (size_t)c->n + (size_t)cnt[r]++] =
 						sqlite3_column_double(q, 2);
+				if (r >= 0 && sqlite3_column_int(q, 3) != 1)
+					shared = 0;
+			}
+		}
+		/* method1/method2 with one theta per layer: the blend weights X, Y, Z
+		 * of seed 002's Tables 3-4, per run, from theta1..3 */
+		int blend = !strncmp(c->act_canon, "method1", 7) || !strncmp(c->act_canon, "method2", 7);
+		int ratio = strstr(c->act_canon, "mode=ratio") != NULL;
+		if (blend && shared && !strstr(c->act_canon, "mode=fixed")) {
+			int base_nr = nr;
+			for (int r1 = 0; r1 < base_nr; r1++) {
+				if (strcmp(names[r1][1], "theta1"))
+					continue;
+				int r2 = -1, r3 = -1;
+				for (int j = 0; j < base_nr; j++)
+					if (!strcmp(names[j][0], names[r1][0])) {
+						if (!strcmp(names[j][1], "theta2"))
+							r2 = j;
+						if (!strcmp(names[j][1], "theta3"))
+							r3 = j;
+					}
+				if (r2 < 0 || r3 < 0 || nr + 3 > MAXR || cnt[r1] != cnt[r2] ||
+				    cnt[r1] != cnt[r3])
+					continue;
+				static const char *const xyz[3] = {"X", "Y", "Z"};
+				for (int w = 0; w < 3; w++) {
+					snprintf(names[nr + w][0], 64, "%s", names[r1][0]);
+					snprintf(names[nr + w][1], 64, "%s (%s)", xyz[w],
+						 ratio ? "theta/sum" : "softmax of theta");
+					cnt[nr + w] = cnt[r1];
+				}
+				for (int k = 0; k < cnt[r1]; k++) {
+					double t[3] = {vals[(size_t)r1 * (size_t)c->n + (size_t)k],
+						       vals[(size_t)r2 * (size_t)c->n + (size_t)k],
+						       vals[(size_t)r3 * (size_t)c->n + (size_t)k]};
+					double m = t[0] > t[1] ? t[0] : t[1], sum = 0;
+					m = m > t[2] ? m : t[2];
+					double e[3];
+					for (int w = 0; w < 3; w++) {
+						e[w] = ratio ? t[w] : exp(t[w] - m);
+						sum += e[w];
+					}
+					for (int w = 0; w < 3; w++)
+						vals[(size_t)(nr + w) * (size_t)c->n + (size_t)k] = e[w] / sum;
+				}
+				nr += 3;
 			}
 		}
 		for (int r = 0; r < nr; r++) {
