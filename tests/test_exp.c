@@ -200,6 +200,7 @@ TEST(sweep_file_errors_name_file_line_key)
 		{"[sweep]\nact = relu | | elu\n", "empty value"},
 		{"[sweep]\nopt = sgdd\n", "ex.ini:2"},
 		{"[sweep]\nkfold = 1\n", "fold count"},
+		{"[sweep]\nmatch_params = 1\n", "not implemented"},
 		{"[sweep]\n[g]\nname = x\n", "belongs in [sweep]"},
 		{"[sweep]\nact = relu\nact = relu\n", "set twice"},
 	};

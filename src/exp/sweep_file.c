@@ -420,6 +420,10 @@ static al_status validate_item(const char *key, const char *v)
 	if (!strcmp(key, "match_params")) {
 		if (strcmp(v, "0") && strcmp(v, "1"))
 			return al_err(AL_EINVAL, "'%s': use 0 or 1", v);
+		if (!strcmp(v, "1"))
+			return al_err(AL_EUNSUPPORTED,
+				      "parameter-matched widths are not implemented yet (tables "
+				      "show every run's parameter count); use match_params = 0");
 		return AL_OK;
 	}
 	return al_train_config_set(&c, key, v);
