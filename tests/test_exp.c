@@ -782,3 +782,79 @@ TEST(experiment_files_validate)
 	}
 	CHECK(n >= 5, "only %d experiment files", n);
 }
+
+static void exec_sql(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	if (sqlite3_open(db, &h) == SQLITE_OK) {
+		sqlite3_busy_timeout(h, 5000);
+		sqlite3_exec(h, sql, NULL, NULL, NULL);
+	}
+	sqlite3_close(h);
+}
+
+/* A run that fails is marked failed with its message and the sweep goes on
+ * (exit 1); --retry-failed reruns it. A run owned by a live process is left
+ * alone; one whose owner pid now names another process (start time differs)
+ * is taken over. */
+TEST(sweep_failures_and_owners)
+{
+	char out[OUTCAP];
+	REQUIRE(mkdir(tp("own"), 0755) == 0, "mkdir");
+	char db[600], ini[600];
+	snprintf(db, sizeof db, "%s/o.db", tp("own"));
+	snprintf(ini, sizeof ini, "%s/o.ini", tp("own"));
+	REQUIRE(write_file(ini, "[sweep]\nname = own\nmodel = nosuchmodel\n"
+				"data = synthetic:n=200,test=100,classes=3,h=5,w=5\n"
+				"act = relu | tanh\nseed = 1..2\nepochs = 1\n"),
+		"write");
+	int rc = cli(out, "sweep %s --store %s", ini, db);
+	CHECK(rc == 1, "failing sweep exit %d: %s", rc, out);
+	CHECK(contains(out, "failed") && contains(out, "nosuchmodel"), "message: %s", out);
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE status='failed' AND error LIKE "
+		     "'%nosuchmodel%'") == 4,
+	      "failed runs with their message");
+	rc = cli(out, "sweep %s --store %s", ini, db);
+	CHECK(rc == 1 && q1(db, "SELECT COUNT(*) FROM events WHERE kind='start'") == 4,
+	      "failed runs rerun without --retry-failed");
+	rc = cli(out, "sweep %s --store %s --retry-failed", ini, db);
+	CHECK(rc == 1 && q1(db, "SELECT COUNT(*) FROM events WHERE kind='start'") == 8,
+	      "--retry-failed did not rerun: %s", out);
+	/* owners */
+	REQUIRE(write_file(ini, "[sweep]\nname = own2\nmodel = mlp:8\n"
+				"data = synthetic:n=200,test=100,classes=3,h=5,w=5\n"
+				"act = relu | tanh\nseed = 1\nepochs = 1\n"),
+		"write");
+	rc = cli(out, "sweep %s --store %s", ini, db);
+	REQUIRE(rc == 0, "sweep own2: %s", out);
+	char host[128] = "localhost", sql[1024];
+	gethostname(host, sizeof host - 1);
+	/* this test process is alive: its runs must not be taken */
+	FILE *f = fopen("/proc/self/stat", "r");
+	REQUIRE(f, "/proc/self/stat");
+	char st[1024];
+	size_t n = fread(st, 1, sizeof st - 1, f);
+	st[n] = 0;
+	fclose(f);
+	char *p = strrchr(st, ')');
+	unsigned long long start = 0;
+	int field = 2;
+	for (char *t = p + 1; *t && field < 22; t++)
+		if (*t == ' ' && ++field == 22)
+			start = strtoull(t + 1, NULL, 10);
+	snprintf(sql, sizeof sql,
+		 "UPDATE runs SET status='running', owner='%s:%ld:%llu' WHERE sweep='own2' AND "
+		 "act='relu'; UPDATE runs SET status='running', owner='%s:%ld:%llu' WHERE "
+		 "sweep='own2' AND act='tanh'",
+		 host, (long)getpid(), start, host, (long)getpid(), start + 12345);
+	exec_sql(db, sql);
+	rc = cli(out, "sweep %s --store %s", ini, db);
+	CHECK(rc == 1, "sweep with a live owner exit %d: %s", rc, out);
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE sweep='own2' AND act='relu' AND "
+		     "status='running'") == 1,
+	      "a run owned by a live process was taken");
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE sweep='own2' AND act='tanh' AND "
+		     "status='done'") == 1,
+	      "a run whose owner pid was reused was not taken over: %s", out);
+	CHECK(contains(out, "another live process"), "skip message: %s", out);
+}

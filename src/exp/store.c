@@ -68,12 +68,40 @@ void st_rollback(al_store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* Start time of a process in clock ticks since boot (/proc/PID/stat field
+ * 22), or 0 when unknown: with the pid it names a process uniquely, so a
+ * reused pid is not mistaken for the owner of an interrupted run. */
+static unsigned long long proc_start(long pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *p = strrchr(buf, ')'); /* the command name may contain spaces */
+	if (!p)
+		return 0;
+	unsigned long long v = 0;
+	int field = 2;
+	for (char *t = p + 1; *t && field < 22; t++)
+		if (*t == ' ') {
+			field++;
+			if (field == 22)
+				v = strtoull(t + 1, NULL, 10);
+		}
+	return v;
+}
+
 void st_owner(char *buf, size_t cap)
 {
 	char host[128] = "localhost";
 	gethostname(host, sizeof host - 1);
 	host[sizeof host - 1] = 0;
-	snprintf(buf, cap, "%s:%ld", host, (long)getpid());
+	long pid = (long)getpid();
+	snprintf(buf, cap, "%s:%ld:%llu", host, pid, proc_start(pid));
 }
 
 int st_owner_alive(const char *owner, double heartbeat)
@@ -82,15 +110,25 @@ int st_owner_alive(const char *owner, double heartbeat)
 		return 0;
 	char me[160];
 	st_owner(me, sizeof me);
-	const char *colon = strrchr(owner, ':'), *mycolon = strrchr(me, ':');
-	if (!colon)
+	/* owner = host:pid:start */
+	const char *c2 = strrchr(owner, ':');
+	if (!c2 || c2 == owner)
 		return 0;
-	if ((size_t)(colon - owner) == (size_t)(mycolon - me) &&
-	    !strncmp(owner, me, (size_t)(colon - owner))) {
-		long pid = strtol(colon + 1, NULL, 10);
+	const char *c1 = c2 - 1;
+	while (c1 > owner && *c1 != ':')
+		c1--;
+	if (*c1 != ':')
+		return 0;
+	size_t hl = (size_t)(c1 - owner);
+	const char *m1 = strchr(me, ':');
+	if ((size_t)(m1 - me) == hl && !strncmp(owner, me, hl)) {
+		long pid = strtol(c1 + 1, NULL, 10);
+		unsigned long long start = strtoull(c2 + 1, NULL, 10);
 		if (pid <= 0)
 			return 0;
-		return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+		if (!(kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			return 0;
+		return start == 0 || proc_start(pid) == start;
 	}
 	return wall_now() - heartbeat < STALE_SECONDS;
 }
