@@ -69,10 +69,12 @@ typedef struct {
 
 /* Starts gnuplot writing svg to path (its messages to errlog); returns
  * the pipe. */
+static char gp_log[300]; /* gnuplot's messages, in the scratch folder */
+
 static FILE *gp_open(const char *svg, int w, int h)
 {
 	char cmd[700];
-	snprintf(cmd, sizeof cmd, "gnuplot 2>'%s.log'", svg);
+	snprintf(cmd, sizeof cmd, "gnuplot 2>'%s'", gp_log);
 	FILE *g = popen(cmd, "w");
 	if (!g)
 		return NULL;
@@ -87,8 +89,8 @@ static FILE *gp_open(const char *svg, int w, int h)
 static al_status gp_close(plotctx *p, FILE *g, const char *svg, const char *caption)
 {
 	int rc = pclose(g);
-	char logp[700], msg[400] = "";
-	snprintf(logp, sizeof logp, "%s.log", svg);
+	char msg[400] = "";
+	const char *logp = gp_log;
 	FILE *lf = fopen(logp, "r");
 	if (lf) {
 		size_t k = fread(msg, 1, sizeof msg - 1, lf);
@@ -176,6 +178,11 @@ static al_status plot_curves(plotctx *p, rep_data *d, int from, int to, int whic
 	FILE *g = gp_open(svg, 820, 440);
 	if (!g)
 		return al_err(AL_EIO, "cannot run gnuplot (install gnuplot-nox)");
+	int maxe = 1;
+	for (int i = from; i < to; i++)
+		maxe = d->c[i].E > maxe ? d->c[i].E : maxe;
+	if (maxe <= 20)
+		fprintf(g, "set xtics 1\n");
 	fprintf(g, "set xlabel 'epoch'\nset ylabel '%s'\n",
 		which ? "training loss (epoch mean)" : "test accuracy");
 	fprintf(g, "set title 'convergence: mean over seeds, band = ±1 std'\n");
@@ -272,6 +279,8 @@ static al_status plot_params(al_store *s, plotctx *p, rep_cell *c, int idx)
 	FILE *g = gp_open(svg, 820, 440);
 	if (!g)
 		return al_err(AL_EIO, "cannot run gnuplot (install gnuplot-nox)");
+	if (c->E <= 20)
+		fprintf(g, "set xtics 1\n");
 	fprintf(g, "set xlabel 'epoch (0 = initial value)'\nset ylabel 'value (mean over the "
 		   "layer, then over seeds)'\nset title ");
 	char title[900];
@@ -376,6 +385,7 @@ al_status rep_plots(al_store *s, rep_data *d, int from, int to, const char *dir,
 	snprintf(p.tmp, sizeof p.tmp, "/tmp/actlab-plot-XXXXXX");
 	if (!mkdtemp(p.tmp))
 		return al_err(AL_EIO, "cannot create a temporary folder for plots");
+	snprintf(gp_log, sizeof gp_log, "%s/gnuplot.log", p.tmp);
 	if (dir && mkdir(dir, 0755) != 0) {
 		struct stat sb;
 		if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
