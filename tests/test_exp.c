@@ -200,7 +200,9 @@ TEST(sweep_file_errors_name_file_line_key)
 		{"[sweep]\nact = relu | | elu\n", "empty value"},
 		{"[sweep]\nopt = sgdd\n", "ex.ini:2"},
 		{"[sweep]\nkfold = 1\n", "fold count"},
-		{"[sweep]\nmatch_params = 1\n", "not implemented"},
+		{"[sweep]\nmatch_params = 1\nmodel = lenet5\ndata = " TINY_DATA "\n",
+		 "no width to adjust"},
+		{"[sweep]\nmatch_params = 1\nmatch_baseline = nosuch\n", "nosuch"},
 		{"[sweep]\n[g]\nname = x\n", "belongs in [sweep]"},
 		{"[sweep]\nact = relu\nact = relu\n", "set twice"},
 	};
@@ -857,4 +859,42 @@ TEST(sweep_failures_and_owners)
 		     "status='done'") == 1,
 	      "a run whose owner pid was reused was not taken over: %s", out);
 	CHECK(contains(out, "another live process"), "skip message: %s", out);
+}
+
+/* match_params = 1 scales the MLP widths of activations with extra
+ * parameters to the baseline's count; rows and pairing stay per activation */
+TEST(sweep_match_params)
+{
+	const char *text = "[sweep]\nname = mp\nmodel = mlp:32,32\n"
+			   "data = synthetic:n=300,test=100,classes=4,h=6,w=6\n"
+			   "act = relu | prelu:per=neuron | tanh\nmatch_params = 1\nseed = 1..2\n"
+			   "epochs = 1\n";
+	al_sweep *sw;
+	REQUIRE_OK(al_sweep_parse(text, "mp.ini", NULL, 0, &sw));
+	/* relu: 36*32+32 + 32*32+32 + 32*4+4 = 2372; prelu per neuron adds 64 at
+	 * width 32 (2436); at width 31 it has 2329: the closest to 2372 */
+	for (int i = 0; i < sw->nruns; i++) {
+		const al_sweep_run *r = &sw->runs[i];
+		if (!strcmp(r->act, "prelu:per=neuron"))
+			CHECK(!strcmp(r->config.model, "mlp:31,31"), "matched model %s", r->config.model);
+		else
+			CHECK(!strcmp(r->config.model, "mlp:32,32"), "unmatched model %s",
+			      r->config.model);
+		CHECK(strstr(r->cell, "model=mlp:32,32\n") != NULL, "cell keeps the requested model");
+	}
+	al_sweep_free(sw);
+	char out[OUTCAP];
+	REQUIRE(mkdir(tp("mp"), 0755) == 0, "mkdir");
+	char db[600], ini[600];
+	snprintf(db, sizeof db, "%s/mp.db", tp("mp"));
+	snprintf(ini, sizeof ini, "%s/mp.ini", tp("mp"));
+	REQUIRE(write_file(ini, text), "write");
+	int rc = cli(out, "sweep %s --store %s", ini, db);
+	REQUIRE(rc == 0, "sweep: %s", out);
+	CHECK(q1(db, "SELECT params FROM runs WHERE act='prelu:per=neuron' LIMIT 1") == 2329,
+	      "stored parameter count %lld", q1(db, "SELECT params FROM runs WHERE act='prelu:per=neuron' LIMIT 1"));
+	rc = cli(out, "report --store %s --format csv", db);
+	CHECK(rc == 0 && contains(out, "mp,sweep,prelu:per=neuron,,2,2329,"),
+	      "matched row in the table: %s", out);
+	CHECK(contains(out, ",relu,2,"), "paired with relu: %s", out);
 }

@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
 #include "actlab/act.h"
+#include "actlab/data.h"
+#include "actlab/nn.h"
 #include "actlab/exp.h"
 #include "actlab/optim.h"
 
@@ -172,7 +176,8 @@ static al_status expand_value(const char *value, list *out)
 }
 
 /* ---- INI reading ----------------------------------------------------------- */
-static const char *const sweep_keys[] = {"name", "description", "kfold", "match_params"};
+static const char *const sweep_keys[] = {"name", "description", "kfold", "match_params",
+					 "match_baseline"};
 
 static int is_sweep_key(const char *k)
 {
@@ -215,7 +220,8 @@ static al_status unknown_key(const char *where, int line, const char *k)
 	char loc[600];
 	where_line(loc, sizeof loc, where, line);
 	return al_err(AL_EINVAL,
-		      "%s: unknown key '%s'; valid: name, description, kfold, match_params, and "
+		      "%s: unknown key '%s'; valid: name, description, kfold, match_params, "
+		      "match_baseline, and "
 		      "the run settings %s (out and threads are set per run)",
 		      loc, k, valid);
 }
@@ -420,13 +426,45 @@ static al_status validate_item(const char *key, const char *v)
 	if (!strcmp(key, "match_params")) {
 		if (strcmp(v, "0") && strcmp(v, "1"))
 			return al_err(AL_EINVAL, "'%s': use 0 or 1", v);
-		if (!strcmp(v, "1"))
-			return al_err(AL_EUNSUPPORTED,
-				      "parameter-matched widths are not implemented yet (tables "
-				      "show every run's parameter count); use match_params = 0");
 		return AL_OK;
 	}
+	if (!strcmp(key, "match_baseline")) {
+		al_act_spec sp;
+		return al_act_parse(v, &sp);
+	}
 	return al_train_config_set(&c, key, v);
+}
+
+/* The run's identity (config text without out/threads, plus group and
+ * fold) and key; with cell != 0 also its cell (identity without seed and
+ * fold). */
+static al_status run_identity(al_sweep_run *r, int cell)
+{
+	char text[8192];
+	al_train_config_to_text(&r->config, text, sizeof text);
+	static const char *const drop_run[] = {"out=", "threads="};
+	char *base = drop_lines(text, drop_run, 2);
+	if (!base)
+		return al_err(AL_ENOMEM, "out of memory");
+	size_t need = strlen(base) + strlen(r->group) + 64;
+	free(r->ident);
+	r->ident = malloc(need);
+	if (!r->ident) {
+		free(base);
+		return al_err(AL_ENOMEM, "out of memory");
+	}
+	snprintf(r->ident, need, "group=%s\n%skfold=%d\nfold=%d\n", r->group, base, r->kfold,
+		 r->fold);
+	free(base);
+	if (cell) {
+		static const char *const drop_cell[] = {"seed=", "fold="};
+		free(r->cell);
+		r->cell = drop_lines(r->ident, drop_cell, 2);
+		if (!r->cell)
+			return al_err(AL_ENOMEM, "out of memory");
+	}
+	snprintf(r->key, sizeof r->key, "%016llx", (unsigned long long)fnv1a(r->ident));
+	return AL_OK;
 }
 
 static al_status add_run(al_sweep *sw, int *cap, const char *group, axis *ax, int nax,
@@ -449,7 +487,8 @@ static al_status add_run(al_sweep *sw, int *cap, const char *group, axis *ax, in
 	r->fold = kfold ? fold : 0;
 	for (int a = 0; a < nax; a++) {
 		const char *v = ax[a].vals.item[pick[a]];
-		if (!strcmp(ax[a].key, "kfold") || !strcmp(ax[a].key, "match_params"))
+		if (!strcmp(ax[a].key, "kfold") || !strcmp(ax[a].key, "match_params") ||
+		    !strcmp(ax[a].key, "match_baseline"))
 			continue;
 		al_status st = al_train_config_set(&r->config, ax[a].key, v);
 		if (st != AL_OK) {
@@ -471,25 +510,7 @@ static al_status add_run(al_sweep *sw, int *cap, const char *group, axis *ax, in
 				      "setting in this build (%s)",
 				      where, kfold, al_errmsg());
 	}
-	char text[8192];
-	al_train_config_to_text(&r->config, text, sizeof text);
-	static const char *const drop_run[] = {"out=", "threads="};
-	char *base = drop_lines(text, drop_run, 2);
-	if (!base)
-		return al_err(AL_ENOMEM, "out of memory");
-	size_t need = strlen(base) + strlen(group) + 64;
-	r->ident = malloc(need);
-	if (!r->ident) {
-		free(base);
-		return al_err(AL_ENOMEM, "out of memory");
-	}
-	snprintf(r->ident, need, "group=%s\n%skfold=%d\nfold=%d\n", group, base, kfold, r->fold);
-	free(base);
-	static const char *const drop_cell[] = {"seed=", "fold="};
-	r->cell = drop_lines(r->ident, drop_cell, 2);
-	if (!r->cell)
-		return al_err(AL_ENOMEM, "out of memory");
-	snprintf(r->key, sizeof r->key, "%016llx", (unsigned long long)fnv1a(r->ident));
+	AL_TRY(run_identity(r, 1));
 	sw->nruns++;
 	return AL_OK;
 }
@@ -546,6 +567,13 @@ static al_status expand_group(al_sweep *sw, int *cap, section *base, section *gr
 				else
 					sw->match_params |= atoi(a->vals.item[0]);
 			}
+			if (!strcmp(e->key, "match_baseline")) {
+				if (a->vals.n != 1)
+					st = al_err(AL_EINVAL, "%s: key 'match_baseline' takes one value", w);
+				else
+					snprintf(sw->match_baseline, sizeof sw->match_baseline, "%s",
+						 a->vals.item[0]);
+			}
 			if (!strcmp(e->key, "seed"))
 				seed_axis = nax - 1;
 		}
@@ -581,6 +609,137 @@ static al_status expand_group(al_sweep *sw, int *cap, section *base, section *gr
 	for (int i = 0; i < nax; i++)
 		list_free(&ax[i].vals);
 	return st;
+}
+
+/* ---- parameter matching ------------------------------------------------------------ */
+/* Input shape and classes of a data spec, loaded once per spec. */
+typedef struct {
+	char data[512];
+	int c, h, w, classes;
+} shape_cache;
+
+static al_status data_shape(const char *spec, shape_cache *cache, int *ncache, int cap,
+			    shape_cache **out)
+{
+	for (int i = 0; i < *ncache; i++)
+		if (!strcmp(cache[i].data, spec)) {
+			*out = &cache[i];
+			return AL_OK;
+		}
+	if (*ncache >= cap)
+		return al_err(AL_ERANGE, "match_params: more than %d data specs", cap);
+	al_dataset tr = {0}, te = {0};
+	AL_TRY(al_data_load(spec, &tr, &te));
+	shape_cache *e = &cache[(*ncache)++];
+	snprintf(e->data, sizeof e->data, "%s", spec);
+	e->c = tr.c;
+	e->h = tr.h;
+	e->w = tr.w;
+	e->classes = tr.classes;
+	al_dataset_free(&tr);
+	al_dataset_free(&te);
+	*out = e;
+	return AL_OK;
+}
+
+/* Hidden widths of an "mlp" or "mlp:W1,W2,..." model (0: another model). */
+static int mlp_widths(const char *model, long *w, int cap)
+{
+	if (!strcmp(model, "mlp")) {
+		w[0] = w[1] = 256;
+		return 2;
+	}
+	if (strncmp(model, "mlp:", 4) != 0)
+		return 0;
+	int n = 0;
+	for (const char *p = model + 4; *p && n < cap;) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (end == p || v < 1)
+			return 0;
+		w[n++] = v;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+static al_status count_params(const char *model, const char *act, const char *sites,
+			      const shape_cache *sh, size_t *out)
+{
+	al_model_opts mo = al_model_opts_default();
+	mo.act = act;
+	mo.act_sites = sites;
+	mo.in_c = sh->c;
+	mo.in_h = sh->h;
+	mo.in_w = sh->w;
+	mo.classes = sh->classes;
+	al_model *m = NULL;
+	AL_TRY(al_model_create(model, &mo, &m));
+	*out = al_model_nparams(m);
+	al_model_free(m);
+	return AL_OK;
+}
+
+static void scaled_model(const long *w, int n, double f, char *buf, size_t cap)
+{
+	size_t l = (size_t)snprintf(buf, cap, "mlp:");
+	for (int i = 0; i < n; i++) {
+		long v = (long)(w[i] * f + 0.5);
+		l += (size_t)snprintf(buf + l, cap > l ? cap - l : 0, "%s%ld", i ? "," : "",
+				      v < 1 ? 1 : v);
+	}
+}
+
+/* Scales the hidden widths of each run's MLP so that its total parameter
+ * count is the closest to the baseline activation's on the unscaled
+ * model. The run's cell stays the unscaled one (its table row and its
+ * pairing with the baseline), its identity and key are the scaled run. */
+static al_status match_params(al_sweep *sw, const char *where)
+{
+	const char *base = sw->match_baseline[0] ? sw->match_baseline : "relu";
+	shape_cache cache[16];
+	int ncache = 0;
+	for (int i = 0; i < sw->nruns; i++) {
+		al_sweep_run *r = &sw->runs[i];
+		long w[64];
+		int n = mlp_widths(r->config.model, w, 64);
+		if (!n)
+			return al_err(AL_EINVAL,
+				      "%s: match_params: model '%s' has no width to adjust (supported: "
+				      "mlp and mlp:W1,W2,...)",
+				      where, r->config.model);
+		shape_cache *sh = NULL;
+		AL_TRY(data_shape(r->config.data, cache, &ncache, 16, &sh));
+		size_t target, cur;
+		AL_TRY(count_params(r->config.model, base, r->config.act_sites, sh, &target));
+		AL_TRY(count_params(r->config.model, r->config.act, r->config.act_sites, sh, &cur));
+		if (cur == target)
+			continue;
+		/* parameters grow with the scale: bisect, then take the closest of
+		 * the two neighbouring width vectors */
+		double lo = 1.0 / 64, hi = 64;
+		char model[256], best[256];
+		size_t p;
+		snprintf(best, sizeof best, "%s", r->config.model);
+		size_t bestd = cur > target ? cur - target : target - cur;
+		for (int it = 0; it < 60; it++) {
+			double mid = sqrt(lo * hi);
+			scaled_model(w, n, mid, model, sizeof model);
+			AL_TRY(count_params(model, r->config.act, r->config.act_sites, sh, &p));
+			size_t d = p > target ? p - target : target - p;
+			if (d < bestd) {
+				bestd = d;
+				snprintf(best, sizeof best, "%s", model);
+			}
+			if (p > target)
+				hi = mid;
+			else
+				lo = mid;
+		}
+		snprintf(r->config.model, sizeof r->config.model, "%s", best);
+		AL_TRY(run_identity(r, 0));
+	}
+	return AL_OK;
 }
 
 void al_sweep_free(al_sweep *s)
@@ -659,6 +818,8 @@ al_status al_sweep_parse(const char *text, const char *where, const char *const 
 	}
 	if (st == AL_OK && sw->nruns == 0)
 		st = al_err(AL_EINVAL, "%s: the sweep has no runs", where);
+	if (st == AL_OK && sw->match_params)
+		st = match_params(sw, where);
 	/* two cells that expand to the same run are one run */
 	for (int i = 0; st == AL_OK && i < sw->nruns; i++)
 		for (int j = 0; j < i; j++)
