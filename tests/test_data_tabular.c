@@ -381,9 +381,19 @@ TEST(cli_train_kfold_csv_and_adapt)
 		     "--quiet --json",
 		     p);
 	CHECK(rc == 0 && has(out, "\"test_acc\": 1.0"), "rc %d: %s", rc, out);
-	rc = cli(out, "train --model mlp:8 --data csv:%s,holdout=0 --kfold 5 --fold 4 --epochs 1 "
-		      "--quiet --json", p);
-	CHECK(rc == 0 && has(out, "test_acc"), "kfold: rc %d: %s", rc, out);
+	/* a k-fold run: eval of its checkpoint tests on the same fold */
+	char run[600];
+	snprintf(run, sizeof run, "%s/kfold-run", test_tmpdir());
+	rc = cli(out, "train --model mlp:8 --data csv:%s,holdout=0 --kfold 5 --fold 4 --epochs 2 "
+		      "--quiet --json --out %s 2>/dev/null", p, run);
+	const char *acc = strstr(out, "\"test_acc\": ");
+	CHECK(rc == 0 && acc, "kfold: rc %d: %s", rc, out);
+	double train_acc = acc ? atof(acc + 12) : -1;
+	rc = cli(out, "eval --ckpt %s/ckpt.bin --json 2>/dev/null", run);
+	acc = strstr(out, "\"test_acc\": ");
+	CHECK(rc == 0 && acc && fabs(atof(acc + 12) - train_acc) < 1e-6 &&
+		      has(out, "\"samples\": 30"),
+	      "eval of the fold: rc %d: %s (train reported %g)", rc, out, train_acc);
 	rc = cli(out, "train --model mlp:8 --data csv:%s --kfold 5 --fold 5 --epochs 1 --quiet", p);
 	CHECK(rc == 1 && has(out, "fold 5 outside [0, 5)"), "fold range: rc %d: %s", rc, out);
 	rc = cli(out, "train --model mlp:8 --data csv:%s --crop 2 --epochs 1 --quiet", p);

@@ -69,7 +69,7 @@ al_status al_dataset_subset(const al_dataset *d, const int32_t *idx, int n, cons
  * needs that input: channels 1 -> c are replicated, 3 -> 1 become luma
  * (ITU-R BT.601), 4 -> 3 drop alpha; when the target is larger on both
  * sides by at most a quarter of the source the image is zero-padded,
- * centred (28 -> 32), otherwise resampled with stb_image_resize.
+ * centred (28 -> 32), otherwise resampled bilinearly (stb_image_resize).
  * what (cap bytes) receives a one-line description of what was done
  * ("" when nothing). Tabular data and other channel counts are errors. */
 al_status al_dataset_adapt(al_dataset *d, int c, int h, int w, char *what, size_t cap);

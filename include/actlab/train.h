@@ -88,6 +88,12 @@ typedef struct {
 	void *user;
 } al_train_hooks;
 
+/* The data a run of c trains and tests on: c->data loaded (skip_bad
+ * warnings on stderr), images adapted to the input c->model's [net]
+ * declares (a note on stderr says what was done), and with c->kfold the
+ * training part split into fold c->fold (test) and the rest (train). */
+al_status al_train_load_data(const al_train_config *c, al_dataset *train, al_dataset *test);
+
 /* Runs the whole training described by c. */
 al_status al_train_run(const al_train_config *c, const al_train_hooks *hooks,
 		       al_train_result *out);

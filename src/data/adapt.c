@@ -6,9 +6,9 @@
  * the size: when the target is larger on both sides by at most a quarter
  * of the source (28 -> 32, 32 -> 40) the image is zero-padded, centred
  * (the extra pixel of an odd difference goes to the bottom/right);
- * otherwise it is resampled with stb_image_resize (its default filters:
- * Mitchell when shrinking, Catmull-Rom when enlarging). Tabular data
- * cannot be adapted. Not for: augmentation (batch.c).
+ * otherwise it is resampled with stb_image_resize's triangle filter
+ * (bilinear, antialiased when shrinking, like torchvision's Resize).
+ * Tabular data cannot be adapted. Not for: augmentation (batch.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +81,10 @@ al_status al_dataset_adapt(al_dataset *d, int c, int h, int w, char *what, size_
 				for (int y = 0; y < sh; y++)
 					memcpy(op + (size_t)(y + top) * w + left, tp + (size_t)y * sw,
 					       (size_t)sw);
-			} else if (!stbir_resize_uint8(tp, sw, sh, 0, op, w, h, 0, 1)) {
+			} else if (!stbir_resize_uint8_generic(tp, sw, sh, 0, op, w, h, 0, 1,
+							       STBIR_ALPHA_CHANNEL_NONE, 0,
+							       STBIR_EDGE_CLAMP, STBIR_FILTER_TRIANGLE,
+							       STBIR_COLORSPACE_LINEAR, NULL)) {
 				bad |= 1;
 			}
 		}

@@ -87,7 +87,7 @@ al_status al_dataset_subset(const al_dataset *d, const int32_t *idx, int n, cons
 
 /* ---- spec parsing ---------------------------------------------------- */
 enum {
-	KIND_FASHION, KIND_MNIST, KIND_IDX, KIND_CIFAR10, KIND_CIFAR100, KIND_CSV,
+	KIND_FASHION, KIND_MNIST, KIND_IDX, KIND_CIFAR10, KIND_CIFAR100, KIND_FOLDER, KIND_CSV,
 	KIND_SYNTH, NKINDS
 };
 enum {
@@ -114,6 +114,9 @@ static const struct {
 	[KIND_IDX] = {"idx", 1, KEYS_LIMITS, "idx:DIR[,train=N,test=N]"},
 	[KIND_CIFAR10] = {"cifar10", 1, KEYS_LIMITS, "cifar10:DIR[,train=N,test=N]"},
 	[KIND_CIFAR100] = {"cifar100", 1, KEYS_LIMITS, "cifar100:DIR[,train=N,test=N]"},
+	[KIND_FOLDER] = {"folder", 1, KEYS_FOLDER,
+			 "folder:DIR[,size=S,crop=C,c=1|3,holdout=F,seed=S,cache=0|1,train=N,"
+			 "test=N]"},
 	[KIND_CSV] = {"csv", 2, KEYS_CSV,
 		      "csv:FILE[,label=NAME,header=0|1,holdout=F,seed=S,train=N,test=N]"},
 	[KIND_SYNTH] = {"synthetic", 0, KEYS_SYNTH,
@@ -498,7 +501,7 @@ al_status al_data_load(const char *spec, al_dataset *train, al_dataset *test)
 al_status al_data_load_with(const char *spec, const al_data_opts *opts, al_dataset *train,
 			    al_dataset *test)
 {
-	(void)opts; /* used by the folder loader */
+	al_data_opts dopts = opts ? *opts : al_data_opts_default();
 	if (!train || !test)
 		return al_err(AL_EINVAL, "al_data_load: NULL dataset");
 	memset(train, 0, sizeof *train);
@@ -518,6 +521,16 @@ al_status al_data_load_with(const char *spec, const al_data_opts *opts, al_datas
 					      o->has[KEY_HOLDOUT] ? o->frac : 0.2,
 					      o->has[KEY_SEED] ? o->seed : 1};
 			st = data_csv_load(o->dir, &cp, train, test);
+			break;
+		}
+		case KIND_FOLDER: {
+			data_folder_params fp = {o->has[KEY_SIZE] ? (int)o->val[KEY_SIZE] : 0,
+						 o->has[KEY_CROP] ? (int)o->val[KEY_CROP] : 0,
+						 o->has[KEY_C] ? (int)o->val[KEY_C] : 3,
+						 o->has[KEY_HOLDOUT] ? o->frac : -1.0,
+						 o->has[KEY_SEED] ? o->seed : 1,
+						 o->has[KEY_CACHE] ? (int)o->val[KEY_CACHE] : 1};
+			st = data_folder_load(o->dir, &fp, &dopts, train, test);
 			break;
 		}
 		default: st = load_idx(o, train, test); break;

@@ -162,20 +162,31 @@ static void log_act_params(FILE *f, al_model *m, int epoch)
 	fflush(f);
 }
 
+static al_status prepare_loaded(const al_train_config *c, al_dataset *train, al_dataset *test);
+
 static void warn_stderr(void *user, const char *msg)
 {
 	(void)user;
 	fprintf(stderr, "warning: %s\n", msg);
 }
 
-/* Loads c->data, adapts it to the input the model declares (with a note
- * on stderr) and applies --kfold/--fold. */
-static al_status prepare_data(const al_train_config *c, al_dataset *train, al_dataset *test)
+al_status al_train_load_data(const al_train_config *c, al_dataset *train, al_dataset *test)
 {
 	al_data_opts dopt = al_data_opts_default();
 	dopt.skip_bad = c->skip_bad;
 	dopt.warn = warn_stderr;
 	AL_TRY(al_data_load_with(c->data, &dopt, train, test));
+	al_status st = prepare_loaded(c, train, test);
+	if (st != AL_OK) {
+		al_dataset_free(train);
+		al_dataset_free(test);
+	}
+	return st;
+}
+
+static al_status prepare_loaded(const al_train_config *c, al_dataset *train, al_dataset *test)
+{
+	al_status st = AL_OK;
 	if (train->features && (c->augment_crop > 0 || c->augment_flip))
 		return al_err(AL_EINVAL, "%s: --crop and --flip augment images; this data is tabular",
 			      c->data);
@@ -188,7 +199,7 @@ static al_status prepare_data(const al_train_config *c, al_dataset *train, al_da
 		mh = mh ? mh : train->h;
 		mw = mw ? mw : train->w;
 		char what[320];
-		al_status st = al_dataset_adapt(train, mc, mh, mw, what, sizeof what);
+		st = al_dataset_adapt(train, mc, mh, mw, what, sizeof what);
 		if (st == AL_OK)
 			st = al_dataset_adapt(test, mc, mh, mw, NULL, 0);
 		if (st != AL_OK)
@@ -207,7 +218,7 @@ static al_status prepare_data(const al_train_config *c, al_dataset *train, al_da
 		al_dataset ftr = {0}, fte = {0};
 		char sfx[48];
 		snprintf(sfx, sizeof sfx, "[fold %d/%d]", c->fold, c->kfold);
-		al_status st = al_dataset_subset(train, tr, ntr, sfx, &ftr);
+		st = al_dataset_subset(train, tr, ntr, sfx, &ftr);
 		if (st == AL_OK)
 			st = al_dataset_subset(train, te, nte, sfx, &fte);
 		al_free(tr);
@@ -270,7 +281,7 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 	al_norm norm;
 	int ntr = 0, nva = 0;
 	al_model_opts mo = al_model_opts_default();
-	al_status st = prepare_data(&c, &train, &test);
+	al_status st = al_train_load_data(&c, &train, &test);
 	if (st != AL_OK)
 		goto done;
 	norm = strcmp(c.norm, "none") == 0 ? al_norm_none(train.c) : (al_norm){0};

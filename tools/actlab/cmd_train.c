@@ -18,7 +18,8 @@ static void train_help(FILE *f)
 		"  --act SPEC             activation at $ACT sites (default %s; `actlab act list`)\n"
 		"  --act-sites S          all | first | none | 1,3,... (default %s)\n"
 		"  --data SPEC            fashion-mnist | mnist:DIR | idx:DIR | cifar10:DIR |\n"
-		"                         cifar100:DIR | csv:FILE | synthetic[:...];\n"
+		"                         cifar100:DIR | folder:DIR[,size=S] | csv:FILE |\n"
+		"                         synthetic[:...];\n"
 		"                         options :train=N,test=N (default %s; docs/formats.md)\n"
 		"                         images are adapted to the input a model's [net] declares\n"
 		"  --kfold K --fold I     K-fold cross-validation of the training part: fold I\n"
@@ -160,7 +161,8 @@ int cmd_eval(int argc, char **argv)
 			puts("usage: actlab eval --ckpt FILE [--data SPEC] [--batch N] [--threads N] "
 			     "[--json]\n\n"
 			     "Evaluates a checkpoint on the test part of SPEC (default: the data set it "
-			     "was trained on),\nwith the normalisation stored in the checkpoint. "
+			     "was trained on,\nits k-fold test fold included), with the normalisation "
+			     "stored in the checkpoint. "
 			     "Defaults: --batch 500 --threads 2.");
 			return 0;
 		}
@@ -195,7 +197,7 @@ int cmd_eval(int argc, char **argv)
 	al_eval_stats ev;
 	st = al_checkpoint_model(&ck, &m);
 	if (st == AL_OK)
-		st = al_data_load(data ? data : ck.config.data, &tr, &te);
+		st = data ? al_data_load(data, &tr, &te) : al_train_load_data(&ck.config, &tr, &te);
 	if (st == AL_OK && (te.c != ck.in_c || te.h != ck.in_h || te.w != ck.in_w)) {
 		/* the same adaptation training applied (padding, channels) */
 		char what[320];
