@@ -107,6 +107,17 @@ TEST(csv_no_header_quotes_crlf_blank_lines)
 	      tr.labels[0], tr.labels[1], tr.labels[2]);
 	al_dataset_free(&tr);
 	al_dataset_free(&te);
+	/* a UTF-8 byte order mark does not become part of the first name */
+	p = write_text("bom.csv", "\xEF\xBB\xBF" "a,b\n1,x\n2,y\n");
+	REQUIRE_OK(load_csv(p, "label=b,holdout=0", &tr, &te));
+	CHECK(tr.n == 2 && tr.w == 1, "bom: n %d w %d", tr.n, tr.w);
+	al_dataset_free(&tr);
+	al_dataset_free(&te);
+	p = write_text("bom2.csv", "\xEF\xBB\xBF" "a,b\nx,1\ny,2\n");
+	REQUIRE_OK(load_csv(p, "label=a,holdout=0", &tr, &te));
+	CHECK(tr.n == 2 && tr.classes == 2, "bom, first column named: n %d", tr.n);
+	al_dataset_free(&tr);
+	al_dataset_free(&te);
 	/* header=1 forces a numeric-looking first row to be a header */
 	p = write_text("c2.csv", "1,2,3\n4,5,0\n6,7,1\n");
 	REQUIRE_OK(load_csv(p, "header=1,holdout=0", &tr, &te));

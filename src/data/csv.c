@@ -2,9 +2,10 @@
  *
  * Fields are comma separated, optionally double-quoted ("" inside quotes
  * is a quote); spaces around fields are ignored; blank lines are skipped;
- * CRLF line ends are accepted. The first row is a header when header=1, or
- * (header not given) when one of its feature cells is not a number, or its
- * label cell is not a number while every other label cell is. The label
+ * CRLF line ends and a UTF-8 byte order mark are accepted. The first row
+ * is a header when header=1, or (header not given) when one of its
+ * feature cells is not a number, or its label cell is not a number while
+ * every other label cell is. The label
  * column is the one named by label=NAME (needs a header) or the last one.
  * Every other column is a numeric feature. Class labels are mapped to
  * 0..K-1 in sorted order: numerically when every label is a number, else
@@ -131,7 +132,10 @@ static al_status read_table(const char *path, char **text_out, csv_table *t)
 
 	char **fields = NULL;
 	int fcap = 0, lno = 0;
-	for (char *p = text; *p;) {
+	char *start = text;
+	if (got >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		start += 3; /* UTF-8 byte order mark */
+	for (char *p = start; *p;) {
 		char *nl = strchr(p, '\n');
 		char *next = nl ? nl + 1 : p + strlen(p);
 		if (nl)
