@@ -195,6 +195,7 @@ typedef struct {
 	double test_acc, test_mse; /* -1 without a test set */
 	double seconds_init;      /* initialisation including the first OWO */
 	double seconds_per_iter;  /* mean wall time of one iteration */
+	double cpu_seconds_per_iter; /* mean CPU time (all threads) of one iteration */
 	double *mse;              /* (iters + 1): E at init and after each iteration */
 	double *val;              /* (iters + 1) validation accuracy, or NULL */
 } al_adact_fit_result;

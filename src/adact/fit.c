@@ -9,10 +9,19 @@
 #include <omp.h>
 #endif
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
 enum { EVAL_CHUNK = 512 };
+
+/* CPU seconds of the whole process (all threads). */
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 al_status al_adact_evaluate(const al_adact_net *net, const al_adact_data *d, double *mse,
 			    double *acc)
@@ -118,12 +127,13 @@ al_status al_adact_fit(const al_adact_opts *o, const al_adact_data *train,
 	r->mse[0] = al_adact_mse(t);
 	if (val)
 		al_adact_evaluate(&t->net, val, NULL, &r->val[0]);
-	double busy = 0;
+	double busy = 0, cpu = 0;
 	for (int it = 1; it <= o->iters; it++) {
 		al_adact_iter info;
-		double t1 = al_now();
+		double t1 = al_now(), c1 = cpu_now();
 		s = al_adact_iterate(t, &info);
 		double dt = al_now() - t1;
+		cpu += cpu_now() - c1;
 		busy += dt;
 		if (s != AL_OK)
 			break;
@@ -143,6 +153,7 @@ al_status al_adact_fit(const al_adact_opts *o, const al_adact_data *train,
 		return s;
 	}
 	r->seconds_per_iter = r->iters > 0 ? busy / r->iters : 0;
+	r->cpu_seconds_per_iter = r->iters > 0 ? cpu / r->iters : 0;
 	al_adact_evaluate(&t->net, train, &r->train_mse, &r->train_acc);
 	if (val)
 		r->val_acc = r->val[r->iters];

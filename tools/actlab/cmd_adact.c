@@ -121,9 +121,10 @@ static void print_json(const al_adact_opts *o, const al_adact_run_opts *ro, int 
 		const al_adact_fit_result *f = &r->runs[i];
 		printf("%s{\"fold\": %d, \"test_acc\": %.6f, \"test_mse\": %.6f, \"train_mse\": %.6f, "
 		       "\"train_acc\": %.6f, \"val_acc\": %.6f, \"seconds_init\": %.4f, "
-		       "\"seconds_per_iter\": %.4f, \"mse\": [",
+		       "\"seconds_per_iter\": %.4f, \"cpu_seconds_per_iter\": %.4f, \"mse\": [",
 		       i ? ", " : "", r->fold[i], f->test_acc, f->test_mse, f->train_mse,
-		       f->train_acc, f->val_acc, f->seconds_init, f->seconds_per_iter);
+		       f->train_acc, f->val_acc, f->seconds_init, f->seconds_per_iter,
+		       f->cpu_seconds_per_iter);
 		for (int it = 0; it <= f->iters; it++)
 			printf("%s%.8g", it ? ", " : "", f->mse[it]);
 		printf("]");
