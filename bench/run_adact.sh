@@ -15,6 +15,9 @@
 #   BENCH_PARTS="time kfold full"   BENCH_REPS=3   BENCH_THREADS=2
 #   BENCH_ITERS=30 (AdAct/OWO-BP iterations = Adam epochs)   BENCH_TIME_ITERS=3
 #   BENCH_SUBSET=10000   BENCH_KFOLD=10   BENCH_ALGOS="adact owo-bp adam"
+#   BENCH_VAL=0.1 (validation fraction of each run's training samples: the
+#   tables give the test accuracy after the last iteration and at the
+#   iteration with the best validation accuracy)
 #   BENCH_OUT=FILE (markdown tables)   BENCH_LOG=FILE (JSON lines)
 #   ACTLAB=./actlab   PYTHON=/usr/bin/python3
 # Exit status: 0 if every run succeeded, 1 otherwise (2 on bad setup).
@@ -30,6 +33,7 @@ TITERS=${BENCH_TIME_ITERS:-3}
 SUBSET=${BENCH_SUBSET:-10000}
 KFOLD=${BENCH_KFOLD:-10}
 ALGOS=${BENCH_ALGOS:-"adact owo-bp adam"}
+VAL=${BENCH_VAL:-0.1}
 ACTLAB=${ACTLAB:-./actlab}
 PY=${PYTHON:-/usr/bin/python3}
 OUT=${BENCH_OUT:-}
@@ -91,12 +95,12 @@ for part in $PARTS; do
 	kfold)
 		for a in $ALGOS; do
 			run "kfold-$a" --algo "$a" --iters "$ITERS" --data "fashion-mnist:train=$SUBSET" \
-				--kfold "$KFOLD"
+				--kfold "$KFOLD" --val "$VAL"
 		done
 		;;
 	full)
 		for a in $ALGOS; do
-			run "full-$a" --algo "$a" --iters "$ITERS"
+			run "full-$a" --algo "$a" --iters "$ITERS" --val "$VAL"
 		done
 		;;
 	*) echo "run_adact.sh: unknown part '$part' (time, kfold, full)" >&2; exit 2 ;;
@@ -127,14 +131,21 @@ if ta and tm:
         "%.3f / %.3f" % (x["seconds_per_iter"], y["seconds_per_iter"]) for x, y in zip(ta, tm)))
     out.append("")
 rows = [(t, by[t][-1]) for t in by if t.startswith("kfold-") or t.startswith("full-")]
+def ms(xs):
+    if len(xs) == 1:
+        return "%.4f" % xs[0]
+    return "%.4f ± %.4f" % (statistics.mean(xs), statistics.stdev(xs))
 if rows:
-    out.append("| setting | algorithm | test accuracy | train MSE | s/iteration | iterations |")
-    out.append("|---|---|---:|---:|---:|---:|")
+    out.append("| setting | algorithm | test acc, last iteration | test acc, best-validation iteration | best iteration (median) | train MSE (tested net) | s/iteration | CPU s/iteration |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|")
     for t, r in rows:
         setting = ("%d-fold CV of %s train images" % (int(kfold), subset)) if t.startswith("kfold") else "full split (60k / 10k)"
-        acc = "%.4f ± %.4f" % (r["test_acc"], r["test_acc_std"]) if len(r["runs"]) > 1 else "%.4f" % r["test_acc"]
-        out.append("| %s | %s | %s | %.5f | %.3f | %d |" % (setting, r["algo"], acc, r["train_mse"],
-                   r["seconds_per_iter"], r["iters"]))
+        last = [f["test"][-1] for f in r["runs"]]
+        best = [f["test_acc"] for f in r["runs"]]
+        bi = statistics.median(f["best_iter"] for f in r["runs"])
+        cpu = statistics.mean(f.get("cpu_seconds_per_iter", float("nan")) for f in r["runs"])
+        out.append("| %s | %s | %s | %s | %g | %.5f | %.3f | %.3f |" % (setting, r["algo"], ms(last), ms(best), bi,
+                   r["train_mse"], r["seconds_per_iter"], cpu))
 print("\n".join(out))
 EOF
 cat "$TMP/table.md"

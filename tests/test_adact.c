@@ -563,6 +563,34 @@ TEST(adact_mixed_precision_follows_double)
 	al_adact_data_free(&d);
 }
 
+TEST(adact_more_basis_functions_than_samples)
+{
+	/* N_u = 61 + 8 > 50 samples: R is singular; OLS must drop the
+	 * dependent functions in both precisions instead of blowing up */
+	al_adact_data d;
+	REQUIRE(make_problem(50, 60, 3, 32, &d) == 0, "alloc");
+	for (int p = 0; p < 2; p++) {
+		al_adact_opts o = small_opts(AL_ADACT_ADACT, 8);
+		o.precision = p ? AL_ADACT_MIXED : AL_ADACT_DOUBLE;
+		al_adact *t;
+		REQUIRE_OK(al_adact_create(&o, &d, &t));
+		double e0 = al_adact_mse(t);
+		CHECK(e0 < 1e-6, "precision %d: an interpolating OWO should fit 50 samples (E %g)", p,
+		      e0);
+		al_adact_net *net = al_adact_network(t);
+		double wmax = 0;
+		for (int i = 0; i < net->no * (net->ni + net->nh); i++)
+			wmax = fmax(wmax, fabs(net->Wo[i]));
+		CHECK(wmax < 100, "precision %d: output weights up to %g", p, wmax);
+		for (int it = 0; it < 3; it++)
+			REQUIRE_OK(al_adact_iterate(t, NULL));
+		CHECK(isfinite(al_adact_mse(t)) && al_adact_mse(t) <= e0, "precision %d: E %g", p,
+		      al_adact_mse(t));
+		al_adact_free(t);
+	}
+	al_adact_data_free(&d);
+}
+
 TEST(adact_kfold_runs_partition_the_training_part)
 {
 	al_adact_opts o = small_opts(AL_ADACT_MOLF, 4);
@@ -600,9 +628,26 @@ TEST(adact_kfold_runs_partition_the_training_part)
 	ro.kfold = 3;
 	ro.fold = 3;
 	CHECK(al_adact_run(&o, &ro, NULL, NULL, &r) == AL_ERANGE, "fold 3 of 3");
-	ro.fold = -1;
-	ro.val = 0.2;
-	CHECK(al_adact_run(&o, &ro, NULL, NULL, &r) == AL_EINVAL, "val with kfold");
+	ro.fold = 1;
+	ro.kfold = 4;
+	ro.val = 0.25;
+	o.iters = 6;
+	REQUIRE_OK(al_adact_run(&o, &ro, NULL, NULL, &r));
+	CHECK(r.n_train + r.n_val + r.n_test == 200 && r.n_test == 50 && r.n_val >= 36 &&
+		      r.n_val <= 39,
+	      "train %d val %d test %d", r.n_train, r.n_val, r.n_test);
+	/* early stopping: the tested network is the first best on validation */
+	const al_adact_fit_result *f = &r.runs[0];
+	REQUIRE(f->val, "no validation history");
+	int bi = 0;
+	for (int it = 1; it <= f->iters; it++)
+		if (f->val[it] > f->val[bi])
+			bi = it;
+	CHECK(f->best_iter == bi && f->val_acc == f->val[bi], "best %d (%g), expected %d (%g)",
+	      f->best_iter, f->val_acc, bi, f->val[bi]);
+	al_adact_report_free(&r);
+	ro.val = 0.999;
+	CHECK(al_adact_run(&o, &ro, NULL, NULL, &r) == AL_ERANGE, "val leaves no training data");
 }
 
 TEST(adact_csv_data)
@@ -700,7 +745,7 @@ TEST(adact_cli)
 		{"--hinges 1", 2, "hinges"},
 		{"--range 3,1", 2, "range"},
 		{"--fold 1", 2, "--kfold"},
-		{"--kfold 3 --val 0.2", 2, "--val"},
+		{"--val 1.5", 2, "--val"},
 		{"--init tanh", 2, "leaky_relu"},
 		{"--iters x", 2, "iters"},
 		{"--bogus 1", 2, "bogus"},

@@ -110,9 +110,10 @@ al_status al_adact_parse_algo(const char *name, al_adact_algo *out);
 const char *al_adact_algo_name(al_adact_algo a);
 
 /* Precision of the products with the input matrix X (the bulk of the work):
- * double, or mixed = sgemm on a float copy of X with sums over samples
- * accumulated in double per chunk of 1024 samples (about 2x faster; every
- * other quantity stays double). */
+ * double, or mixed = the nets X W^T, the MOLF gradient and net changes by
+ * sgemm on a float copy of X, sums over samples accumulated in double per
+ * chunk of 1024 samples. The OWO correlations are always double: OLS must
+ * tell dependent basis functions apart at 1e-10 relative energy. */
 typedef enum { AL_ADACT_DOUBLE, AL_ADACT_MIXED } al_adact_precision;
 
 typedef struct {
@@ -191,20 +192,25 @@ al_status al_adact_gradient(al_adact *t, double *grad);
 typedef struct {
 	int iters;
 	double train_mse, train_acc;
-	double val_acc;           /* -1 without a validation set */
+	double val_acc;           /* best validation accuracy, -1 without a validation set */
+	int best_iter;            /* iteration of the tested network (iters without validation) */
 	double test_acc, test_mse; /* -1 without a test set */
 	double seconds_init;      /* initialisation including the first OWO */
 	double seconds_per_iter;  /* mean wall time of one iteration */
 	double cpu_seconds_per_iter; /* mean CPU time (all threads) of one iteration */
 	double *mse;              /* (iters + 1): E at init and after each iteration */
 	double *val;              /* (iters + 1) validation accuracy, or NULL */
+	double *test;             /* (iters + 1) test accuracy, or NULL (not timed) */
 } al_adact_fit_result;
 
 typedef void (*al_adact_progress)(void *ctx, int iter, const al_adact_iter *info,
 				  double val_acc, double seconds);
 
 /* Trains on train for o->iters iterations, evaluating val (optional) after
- * every iteration and test (optional) at the end. */
+ * every iteration and test (optional) at the end. With val, the network of
+ * the iteration with the best validation accuracy (the earliest on ties,
+ * iteration 0 = the initial OWO solution) is the one evaluated on train and
+ * test (early stopping); without, the last one. */
 al_status al_adact_fit(const al_adact_opts *o, const al_adact_data *train,
 		       const al_adact_data *val, const al_adact_data *test,
 		       al_adact_progress cb, void *ctx, al_adact_fit_result *r);
@@ -215,12 +221,14 @@ void al_adact_fit_result_free(al_adact_fit_result *r);
  * training part (minus a stratified validation fraction val), test on the
  * test part. kfold = K >= 2: seeded stratified K-fold cross-validation over
  * the training part (al_kfold_split); each fold trains on K-1 folds and is
- * tested on the held-out fold; fold >= 0 runs only that fold. */
+ * tested on the held-out fold; fold >= 0 runs only that fold. val > 0
+ * takes a stratified, seeded validation fraction from each run's training
+ * samples for early stopping (al_adact_fit). */
 typedef struct {
 	const char *data;
 	int kfold;
 	int fold;            /* -1: all folds */
-	double val;          /* validation fraction (kfold = 0 only) */
+	double val;          /* validation fraction of the training samples (0: none) */
 	uint64_t split_seed; /* fold / validation assignment */
 } al_adact_run_opts;
 

@@ -90,11 +90,11 @@ void al__gemm_tn(int n, int a, int b, double alpha, const double *A, int lda, co
 
 
 /* ---- products with the input matrix X (double, or mixed precision) ------ */
-/* In mixed precision the three large products of an iteration (X B^T and
- * A^T X with B, A of N_h rows or columns) run as sgemm on a float copy of X;
- * A^T X sums over samples in chunks of XCHUNK whose float partial results
+/* In mixed precision the MOLF products (the gradient G = Q^T X / N_v and the
+ * net changes D = X G^T) and the nets X W^T run as sgemm on a float copy of
+ * X; A^T X sums over samples in chunks of XCHUNK whose float partial results
  * are accumulated in double, so the rounding error does not grow with the
- * number of samples. */
+ * number of samples. The OWO correlations stay double (see al_adact_owo). */
 enum { XCHUNK = 1024 };
 
 /* C (n x m, ldc) = X B^T, B: m x ni (ldb). */
@@ -473,12 +473,14 @@ al_status al_adact_owo(al_adact *t)
 	const int n = d->n, ni = d->ni, nh = t->net.nh, no = d->no, nu = t->nu;
 	const double inv = 1.0 / n;
 	/* R = [X O]^T [X O] / n, C = T^T [X O] / n; the input blocks are fixed */
+	/* always in double: OLS tells dependent basis functions by energies of
+	 * 1e-10 relative, far below single-precision rounding */
 	if (!t->inputs_factored) {
-		al__atx(t, ni, inv, d->X, ni, t->R, nu);
-		al__atx(t, no, inv, d->T, no, t->C, nu);
+		al__gemm_tn(n, ni, ni, inv, d->X, ni, d->X, ni, t->R, nu);
+		al__gemm_tn(n, no, ni, inv, d->T, no, d->X, ni, t->C, nu);
 	}
 	/* hidden rows: R[ni+k][0:ni] = O^T X / n, written straight into R */
-	al__atx(t, nh, inv, t->O, nh, t->R + (size_t)ni * nu, nu);
+	al__gemm_tn(n, nh, ni, inv, t->O, nh, d->X, ni, t->R + (size_t)ni * nu, nu);
 	al__gemm_tn(n, nh, nh, inv, t->O, nh, t->O, nh, t->R + (size_t)ni * nu + ni, nu);
 	al__gemm_tn(n, no, nh, inv, d->T, no, t->O, nh, t->C + ni, nu);
 	for (int k = 0; k < nh; k++)

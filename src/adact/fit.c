@@ -99,6 +99,7 @@ void al_adact_fit_result_free(al_adact_fit_result *r)
 		return;
 	al_free(r->mse);
 	al_free(r->val);
+	al_free(r->test);
 	memset(r, 0, sizeof *r);
 }
 
@@ -112,7 +113,9 @@ al_status al_adact_fit(const al_adact_opts *o, const al_adact_data *train,
 	r->mse = al_malloc((size_t)(o->iters + 1) * sizeof *r->mse);
 	if (val)
 		r->val = al_malloc((size_t)(o->iters + 1) * sizeof *r->val);
-	if (!r->mse || (val && !r->val)) {
+	if (test)
+		r->test = al_malloc((size_t)(o->iters + 1) * sizeof *r->test);
+	if (!r->mse || (val && !r->val) || (test && !r->test)) {
 		al_adact_fit_result_free(r);
 		return al_err(AL_ENOMEM, "adact fit: out of memory");
 	}
@@ -125,8 +128,28 @@ al_status al_adact_fit(const al_adact_opts *o, const al_adact_data *train,
 	}
 	r->seconds_init = al_now() - t0;
 	r->mse[0] = al_adact_mse(t);
-	if (val)
-		al_adact_evaluate(&t->net, val, NULL, &r->val[0]);
+	/* with a validation set, the network of the iteration with the best
+	 * validation accuracy (first on ties) is the one tested: snapshots */
+	const al_adact_net *nt = &t->net;
+	const size_t nW = (size_t)nt->nh * nt->ni, nA = (size_t)nt->nh * nt->ns;
+	const size_t nWo = (size_t)nt->no * (nt->ni + nt->nh);
+	double *best = NULL, best_acc = -1;
+	if (val) {
+		best = al_malloc((nW + nA + nWo) * sizeof *best);
+		if (!best) {
+			al_adact_free(t);
+			al_adact_fit_result_free(r);
+			return al_err(AL_ENOMEM, "adact fit: out of memory");
+		}
+		al_adact_evaluate(nt, val, NULL, &r->val[0]);
+		best_acc = r->val[0];
+		r->best_iter = 0;
+		memcpy(best, nt->W, nW * sizeof *best);
+		memcpy(best + nW, nt->A, nA * sizeof *best);
+		memcpy(best + nW + nA, nt->Wo, nWo * sizeof *best);
+	}
+	if (test)
+		al_adact_evaluate(nt, test, NULL, &r->test[0]);
 	double busy = 0, cpu = 0;
 	for (int it = 1; it <= o->iters; it++) {
 		al_adact_iter info;
@@ -140,23 +163,40 @@ al_status al_adact_fit(const al_adact_opts *o, const al_adact_data *train,
 		r->mse[it] = info.mse;
 		double va = -1;
 		if (val) {
-			al_adact_evaluate(&t->net, val, NULL, &va);
+			al_adact_evaluate(nt, val, NULL, &va);
 			r->val[it] = va;
+			if (va > best_acc) {
+				best_acc = va;
+				r->best_iter = it;
+				memcpy(best, nt->W, nW * sizeof *best);
+				memcpy(best + nW, nt->A, nA * sizeof *best);
+				memcpy(best + nW + nA, nt->Wo, nWo * sizeof *best);
+			}
 		}
+		if (test)
+			al_adact_evaluate(nt, test, NULL, &r->test[it]);
 		r->iters = it;
 		if (cb)
 			cb(ctx, it, &info, va, dt);
 	}
 	if (s != AL_OK) {
+		al_free(best);
 		al_adact_free(t);
 		al_adact_fit_result_free(r);
 		return s;
 	}
+	if (best) {
+		memcpy(nt->W, best, nW * sizeof *best);
+		memcpy(nt->A, best + nW, nA * sizeof *best);
+		memcpy(nt->Wo, best + nW + nA, nWo * sizeof *best);
+		al_free(best);
+	}
 	r->seconds_per_iter = r->iters > 0 ? busy / r->iters : 0;
 	r->cpu_seconds_per_iter = r->iters > 0 ? cpu / r->iters : 0;
-	al_adact_evaluate(&t->net, train, &r->train_mse, &r->train_acc);
-	if (val)
-		r->val_acc = r->val[r->iters];
+	al_adact_evaluate(nt, train, &r->train_mse, &r->train_acc);
+	r->val_acc = val ? best_acc : -1;
+	if (!val)
+		r->best_iter = r->iters;
 	if (test)
 		s = al_adact_evaluate(&t->net, test, &r->test_mse, &r->test_acc);
 	al_adact_free(t);
@@ -216,6 +256,65 @@ static al_status make_sets(const al_dataset *src, const int32_t *tr, int ntr,
 	return s;
 }
 
+/* Stratified split of the samples idx[0..n) (idx NULL: 0..n-1): in every
+ * class, round(frac * count) samples drawn by a seeded shuffle go to val,
+ * the rest to tr; both lists ascend. */
+static al_status split_validation(const int32_t *labels, int classes, const int32_t *idx, int n,
+				  double frac, uint64_t seed, int32_t **tr, int32_t **va, int *nva)
+{
+	*tr = *va = NULL;
+	*nva = 0;
+	int32_t *pos = al_malloc((size_t)n * sizeof *pos);
+	unsigned char *is_val = al_calloc((size_t)n, 1);
+	if (!pos || !is_val) {
+		al_free(pos);
+		al_free(is_val);
+		return al_err(AL_ENOMEM, "adact: out of memory");
+	}
+	for (int c = 0; c < classes; c++) {
+		int cnt = 0;
+		for (int i = 0; i < n; i++)
+			if (labels[idx ? idx[i] : i] == c)
+				pos[cnt++] = i;
+		al_rng r;
+		al_rng_seed(&r, seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(c + 1)));
+		al_rng_shuffle(&r, pos, (size_t)cnt);
+		int take = (int)floor(frac * cnt + 0.5);
+		for (int i = 0; i < take; i++)
+			is_val[pos[i]] = 1;
+		*nva += take;
+	}
+	*tr = al_malloc((size_t)(n - *nva > 0 ? n - *nva : 1) * sizeof **tr);
+	*va = al_malloc((size_t)(*nva > 0 ? *nva : 1) * sizeof **va);
+	if (!*tr || !*va) {
+		al_free(*tr);
+		al_free(*va);
+		*tr = *va = NULL;
+		al_free(pos);
+		al_free(is_val);
+		return al_err(AL_ENOMEM, "adact: out of memory");
+	}
+	int a = 0, b = 0;
+	for (int i = 0; i < n; i++) {
+		int32_t v = idx ? idx[i] : i;
+		if (is_val[i])
+			(*va)[b++] = v;
+		else
+			(*tr)[a++] = v;
+	}
+	al_free(pos);
+	al_free(is_val);
+	if (a == 0 || b == 0) {
+		al_free(*tr);
+		al_free(*va);
+		*tr = *va = NULL;
+		return al_err(AL_ERANGE, "adact: validation fraction %g leaves %d training and %d "
+					 "validation samples",
+			      frac, a, b);
+	}
+	return AL_OK;
+}
+
 al_status al_adact_run(const al_adact_opts *o, const al_adact_run_opts *ro,
 		       al_adact_run_progress cb, void *ctx, al_adact_report *out)
 {
@@ -228,9 +327,6 @@ al_status al_adact_run(const al_adact_opts *o, const al_adact_run_opts *ro,
 			      ro->kfold - 1);
 	if (!(ro->val >= 0 && ro->val < 1))
 		return al_err(AL_ERANGE, "adact: validation fraction %g outside [0, 1)", ro->val);
-	if (ro->kfold && ro->val > 0)
-		return al_err(AL_EINVAL, "adact: a validation fraction cannot be combined with "
-					 "k-fold cross-validation");
 	al_dataset train = {0}, test = {0};
 	AL_TRY(al_data_load(ro->data, &train, &test));
 	int nruns = ro->kfold == 0 ? 1 : ro->fold >= 0 ? 1 : ro->kfold;
@@ -246,14 +342,20 @@ al_status al_adact_run(const al_adact_opts *o, const al_adact_run_opts *ro,
 		if (ro->kfold) {
 			s = al_kfold_split(train.labels, train.n, train.classes, ro->kfold, fold,
 					   ro->split_seed, &tr, &ntr, &te, &nte);
-		} else if (ro->val > 0) {
-			s = al_data_split(&train, ro->val, ro->split_seed, &tr, &ntr, &va, &nva);
-			tsrc = &test;
-			nte = test.n;
 		} else {
 			tsrc = &test;
 			ntr = train.n;
 			nte = test.n;
+		}
+		if (s == AL_OK && ro->val > 0) {
+			int32_t *tr2 = NULL;
+			s = split_validation(train.labels, train.classes, tr, ntr, ro->val,
+					     ro->split_seed, &tr2, &va, &nva);
+			if (s == AL_OK) {
+				al_free(tr);
+				tr = tr2;
+				ntr -= nva;
+			}
 		}
 		al_adact_data dtr = {0}, dte = {0}, dva = {0};
 		if (s == AL_OK)

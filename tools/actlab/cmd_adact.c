@@ -33,7 +33,9 @@ static void adact_help(FILE *f)
 		"  --kfold K            stratified K-fold cross-validation over the training part\n"
 		"                       (K >= 2; default 0: train/test split)\n"
 		"  --fold I             with --kfold: run only fold I\n"
-		"  --val F              stratified validation fraction (without --kfold)\n"
+		"  --val F              stratified validation fraction of the training samples\n"
+		"                       (of each fold's with --kfold); the iteration with the best\n"
+		"                       validation accuracy is the network tested (early stopping)\n"
 		"  --seed N             initial weights and batch order (default %llu)\n"
 		"  --split-seed N       fold / validation assignment (default 1)\n"
 		"  --lr X               sgd/adam learning rate (default: adam 1e-3, sgd 1e-4)\n"
@@ -120,10 +122,10 @@ static void print_json(const al_adact_opts *o, const al_adact_run_opts *ro, int 
 	for (int i = 0; i < r->nruns; i++) {
 		const al_adact_fit_result *f = &r->runs[i];
 		printf("%s{\"fold\": %d, \"test_acc\": %.6f, \"test_mse\": %.6f, \"train_mse\": %.6f, "
-		       "\"train_acc\": %.6f, \"val_acc\": %.6f, \"seconds_init\": %.4f, "
+		       "\"train_acc\": %.6f, \"val_acc\": %.6f, \"best_iter\": %d, \"seconds_init\": %.4f, "
 		       "\"seconds_per_iter\": %.4f, \"cpu_seconds_per_iter\": %.4f, \"mse\": [",
 		       i ? ", " : "", r->fold[i], f->test_acc, f->test_mse, f->train_mse,
-		       f->train_acc, f->val_acc, f->seconds_init, f->seconds_per_iter,
+		       f->train_acc, f->val_acc, f->best_iter, f->seconds_init, f->seconds_per_iter,
 		       f->cpu_seconds_per_iter);
 		for (int it = 0; it <= f->iters; it++)
 			printf("%s%.8g", it ? ", " : "", f->mse[it]);
@@ -132,6 +134,12 @@ static void print_json(const al_adact_opts *o, const al_adact_run_opts *ro, int 
 			printf(", \"val\": [");
 			for (int it = 0; it <= f->iters; it++)
 				printf("%s%.6f", it ? ", " : "", f->val[it]);
+			printf("]");
+		}
+		if (f->test) {
+			printf(", \"test\": [");
+			for (int it = 0; it <= f->iters; it++)
+				printf("%s%.6f", it ? ", " : "", f->test[it]);
 			printf("]");
 		}
 		printf("}");
@@ -245,8 +253,6 @@ int cmd_adact(int argc, char **argv)
 				       ro.kfold - 1, ro.kfold);
 	if (!(ro.val >= 0 && ro.val < 1))
 		return cli_usage_error("--val: %g outside [0, 1)", ro.val);
-	if (ro.kfold && ro.val > 0)
-		return cli_usage_error("--val cannot be combined with --kfold");
 	if (al_adact_opts_check(&o) != AL_OK)
 		return cli_usage_error("%s", al_errmsg());
 	al_set_threads(threads);
