@@ -113,7 +113,7 @@ Exactly torchvision's parameters (tests/fixtures/gen_zoo.py counts them). Any in
 32x32 works (the head pools adaptively); the default is ImageNet's 3x224x224, and seed 003
 fine-tunes it on 32x32 CIFAR-10. Downsampling shortcuts are conv1x1 (stride) -> BN. Activation
 sites ($ACT): the stem's ReLU and every ReLU of every block; seed 003's "end layers" are the
-sites of layer4, e.g. --act-sites with the numbers `actlab train --model %s --summary` shows.""" % (
+sites of layer4, their numbers are listed by `actlab models %s`.""" % (
         name.capitalize().replace("net", "Net"), name, block, "-".join(map(str, layers)), count, name))
     c.net(channels=3, input="3x224x224", classes=1000)
     c.conv("conv1", 64, 7, stride=2, pad=3, bias=0)

@@ -235,6 +235,14 @@ TEST(zoo_torchvision_param_counts)
 	CHECK(ran >= 12, "expected counts of resnet18, resnet50, vgg11, efficientnet-b0, ran %d", ran);
 }
 
+/* The CIFAR ResNet-20 against its PyTorch twin (batch norm in training
+ * mode, option-A shortcuts). */
+TEST(zoo_parity_resnet20)
+{
+	int ran = run_layers("net_resnet20");
+	CHECK(ran == 1, "expected net_resnet20 in MANIFEST, ran %d", ran);
+}
+
 /* Every layer case belongs to one of the tests above. */
 TEST(zoo_manifest_covered)
 {
@@ -558,4 +566,42 @@ TEST(zoo_runs_are_zoo_models)
 	for (size_t i = 0; i < sizeof zoo_runs / sizeof *zoo_runs; i++)
 		CHECK(al_zoo_cfg(zoo_runs[i].name), "zoo_runs names %s, not a zoo model",
 		      zoo_runs[i].name);
+}
+
+/* ---- CLI ------------------------------------------------------------------------- */
+const char *actlab_bin(void);
+
+/* `actlab models --params` lists every zoo model with its parameter count at
+ * its default input; `actlab models NAME` shows the layers and site numbers. */
+TEST(zoo_cli_models)
+{
+	static char out[1 << 16];
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "%s models --params", actlab_bin());
+	int rc = run_cmd(cmd, out, sizeof out);
+	REQUIRE(rc == 0, "models --params exited %d: %s", rc, out);
+	static const struct {
+		const char *name, *count;
+	} want[] = {{"resnet38-window", "754724"}, {"resnet18", "11689512"}, {"resnet50", "25557032"},
+		    {"vgg11", "132863336"},         {"efficientnet-b0", "5288548"}, {"resnet20", "269722"}};
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+		const char *p = strstr(out, want[i].name);
+		CHECK(p && strstr(p, want[i].count) && strstr(p, want[i].count) < strchr(p, '\n'),
+		      "models --params: %s should list %s parameters", want[i].name, want[i].count);
+	}
+	for (int i = 0; i < al_zoo_count(); i++)
+		CHECK(strstr(out, al_zoo_name(i)), "models --params misses %s", al_zoo_name(i));
+	snprintf(cmd, sizeof cmd, "%s models efficientnet-b0 --act relu --act-sites first",
+		 actlab_bin());
+	rc = run_cmd(cmd, out, sizeof out);
+	REQUIRE(rc == 0, "models efficientnet-b0 exited %d: %s", rc, out);
+	CHECK(strstr(out, "relu (site 1)") && strstr(out, "silu (site 2)"),
+	      "--act-sites first: the stem takes --act, the other sites keep silu");
+	CHECK(strstr(out, "$ACT sites: 49"), "efficientnet-b0 should have 49 sites");
+	snprintf(cmd, sizeof cmd, "%s models resnet20 --act-sites 20", actlab_bin());
+	rc = run_cmd(cmd, out, sizeof out);
+	CHECK(rc == 1 && strstr(out, "19 activation sites"), "site 20 of 19: exit %d: %s", rc, out);
+	snprintf(cmd, sizeof cmd, "%s models --act relu", actlab_bin());
+	rc = run_cmd(cmd, out, sizeof out);
+	CHECK(rc == 2, "--act without a model: exit %d", rc);
 }

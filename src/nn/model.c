@@ -819,7 +819,9 @@ void al_model_summary(const al_model *m, FILE *f)
 		snprintf(shape, sizeof shape, "%dx%dx%d", l->out_c, l->out_h, l->out_w);
 		size_t len = 0;
 		ins[0] = 0;
-		if (l->ops == find_kind("act"))
+		if (l->ops == find_kind("act") && l->act_site)
+			snprintf(ins, sizeof ins, "%s (site %d)", l->act.text, l->act_site);
+		else if (l->ops == find_kind("act"))
 			snprintf(ins, sizeof ins, "%s", l->act.text);
 		else
 			for (int k = 0; k < l->nin && len + 1 < sizeof ins; k++)
@@ -829,7 +831,8 @@ void al_model_summary(const al_model *m, FILE *f)
 		fprintf(f, "%-4d %-14s %-10s %-18s %-12zu %s\n", i + 1, l->name, l->ops->type, shape,
 			l->nw + l->nap, ins);
 	}
-	fprintf(f, "parameters: %zu (weights %zu, activation %zu)\n", m->np, m->nw, m->np - m->nw);
+	fprintf(f, "parameters: %zu (weights %zu, activation %zu); $ACT sites: %d\n", m->np, m->nw,
+		m->np - m->nw, m->nsites);
 }
 
 /* The input a model description declares in its [net] section (channels,

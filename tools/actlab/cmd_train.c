@@ -229,24 +229,58 @@ int cmd_eval(int argc, char **argv)
 	return st == AL_OK ? 0 : cli_runtime_error(st);
 }
 
+/* `actlab models NAME [--act SPEC] [--act-sites S]`: the layer table of one
+ * model at its default input, with the $ACT site numbers. */
+static int model_summary(const char *name, const char *act, const char *sites)
+{
+	al_model_opts o = al_model_opts_default();
+	al_model *m = NULL;
+	al_status st = al_model_defaults(name, &o.in_c, &o.in_h, &o.in_w, &o.classes);
+	if (act)
+		o.act = act;
+	if (sites)
+		o.act_sites = sites;
+	if (st == AL_OK)
+		st = al_model_create(name, &o, &m);
+	if (st != AL_OK)
+		return cli_runtime_error(st);
+	printf("%s: input %dx%dx%d, %d classes\n", name, o.in_c, o.in_h, o.in_w, o.classes);
+	al_model_summary(m, stdout);
+	al_model_free(m);
+	return 0;
+}
+
 int cmd_models(int argc, char **argv)
 {
 	int params = 0;
+	const char *one = NULL, *act = NULL, *sites = NULL;
 	cli_args a;
 	cli_init(&a, argc, argv);
 	while (cli_next(&a)) {
 		if (!strcmp(a.name, "params"))
 			params = 1;
+		else if (!strcmp(a.name, "act"))
+			act = cli_value(&a);
+		else if (!strcmp(a.name, "act_sites"))
+			sites = cli_value(&a);
+		else if (!a.name[0] && a.value && !one)
+			one = a.value;
 		else if (!strcmp(a.name, "help")) {
-			puts("usage: actlab models [--params]\n\nLists the model zoo (default: names "
-			     "and descriptions); --params builds each model for its default input "
-			     "and class count (its [net] section: input = CxHxW, classes = K; else "
-			     "1x28x28 and 10) and prints its parameter count.");
+			puts("usage: actlab models [--params]\n       actlab models NAME|FILE.cfg [--act "
+			     "SPEC] [--act-sites S]\n\nLists the model zoo (default: names and "
+			     "descriptions); --params builds each model for its default input and class "
+			     "count (its [net] section: input = CxHxW, classes = K; else 1x28x28 and 10) "
+			     "and prints its parameter count. With a model name: its layers, output "
+			     "shapes, parameters and the numbers of its $ACT sites (for --act-sites).");
 			return 0;
 		} else
 			return cli_usage_error("models: unknown option '%s'",
 					       a.name[0] ? a.name : a.value);
 	}
+	if ((act || sites) && !one)
+		return cli_usage_error("models: --act and --act-sites need a model name");
+	if (one)
+		return model_summary(one, act, sites);
 	if (params)
 		printf("%-18s %12s  %-10s %7s  %s\n", "model", "parameters", "input", "classes",
 		       "description");
