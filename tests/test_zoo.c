@@ -222,6 +222,7 @@ TEST(zoo_torchvision_param_counts)
 			continue;
 		}
 		o.classes = (int)kv_long(&zl[i], "classes");
+		o.no_init = 1;
 		if (al_model_create(zl[i].name, &o, &m) != AL_OK) {
 			test_fail(__FILE__, __LINE__, "%s: %s", zl[i].name, al_errmsg());
 			continue;
@@ -604,4 +605,25 @@ TEST(zoo_cli_models)
 	snprintf(cmd, sizeof cmd, "%s models --act relu", actlab_bin());
 	rc = run_cmd(cmd, out, sizeof out);
 	CHECK(rc == 2, "--act without a model: exit %d", rc);
+}
+
+/* no_init leaves every parameter zero; without it the weights are drawn. */
+TEST(zoo_no_init)
+{
+	al_model_opts o = al_model_opts_default();
+	al_model *m;
+	o.no_init = 1;
+	REQUIRE_OK(al_model_create("lenet5", &o, &m));
+	size_t nz = 0;
+	for (size_t j = 0; j < al_model_nparams(m); j++)
+		nz += al_model_params(m)[j] != 0.0f;
+	CHECK(nz == 0, "no_init: %zu non-zero parameters", nz);
+	al_model_free(m);
+	o.no_init = 0;
+	REQUIRE_OK(al_model_create("lenet5", &o, &m));
+	nz = 0;
+	for (size_t j = 0; j < al_model_nparams(m); j++)
+		nz += al_model_params(m)[j] != 0.0f;
+	CHECK(nz > al_model_nparams(m) / 2, "initialised: only %zu non-zero parameters", nz);
+	al_model_free(m);
 }

@@ -32,6 +32,8 @@ typedef struct {
 	int in_c, in_h, in_w;  /* input shape per sample */
 	int classes;           /* output classes (the cfg may use $CLASSES) */
 	uint64_t seed;         /* parameter initialisation */
+	int no_init;           /* leave parameters zero (counting parameters, listing
+				* layers, or loading them afterwards): no random draws */
 	/* extra `key=value` substitutions for $KEY in the cfg, e.g. "WIDTH=512" */
 	const char *vars[8];
 } al_model_opts;

@@ -527,7 +527,7 @@ static al_status build(al_model *m, al_cfg *cfg, const al_model_opts *o, const c
 		l->state = m->state + os;
 		os += l->nstate;
 		al_rng lr = al_rng_derive(&r, (uint64_t)i);
-		if (l->ops->init)
+		if (l->ops->init && !o->no_init)
 			l->ops->init(l, &lr);
 		if (l->nap) {
 			m->act_idx[m->nact++] = i;

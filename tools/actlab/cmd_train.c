@@ -236,6 +236,7 @@ static int model_summary(const char *name, const char *act, const char *sites)
 	al_model_opts o = al_model_opts_default();
 	al_model *m = NULL;
 	al_status st = al_model_defaults(name, &o.in_c, &o.in_h, &o.in_w, &o.classes);
+	o.no_init = 1;
 	if (act)
 		o.act = act;
 	if (sites)
@@ -293,6 +294,7 @@ int cmd_models(int argc, char **argv)
 		al_model *m = NULL;
 		al_model_opts o = al_model_opts_default();
 		al_status st = al_model_defaults(al_zoo_name(i), &o.in_c, &o.in_h, &o.in_w, &o.classes);
+		o.no_init = 1;
 		if (st == AL_OK)
 			st = al_model_create(al_zoo_name(i), &o, &m);
 		if (st != AL_OK) {
