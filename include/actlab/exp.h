@@ -77,6 +77,7 @@ al_status al_store_add_sweep(al_store *s, const al_sweep *sw);
 
 typedef struct {
 	int total, done, running, pending, failed;
+	long epochs_done, epochs_total; /* al_sweep_progress_of only */
 } al_sweep_progress;
 /* Progress of every run stored under the sweep's name, or (al_sweep_progress_of)
  * of the runs of one expansion of it. */

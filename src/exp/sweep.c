@@ -224,16 +224,21 @@ al_status al_sweep_progress_of(al_store *s, const al_sweep *sw, al_sweep_progres
 {
 	memset(out, 0, sizeof *out);
 	sqlite3_stmt *q;
-	AL_TRY(st_prepare(s, "SELECT status, owner, heartbeat FROM runs WHERE sweep=? AND key=?", &q));
+	AL_TRY(st_prepare(s,
+			  "SELECT status, owner, heartbeat, (SELECT COUNT(*) FROM epochs WHERE"
+			  " run=runs.id) FROM runs WHERE sweep=? AND key=?",
+			  &q));
 	for (int i = 0; i < sw->nruns; i++) {
 		sqlite3_reset(q);
 		sqlite3_bind_text(q, 1, sw->name, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(q, 2, sw->runs[i].key, -1, SQLITE_TRANSIENT);
 		out->total++;
+		out->epochs_total += sw->runs[i].config.epochs;
 		if (sqlite3_step(q) != SQLITE_ROW) {
 			out->pending++;
 			continue;
 		}
+		out->epochs_done += sqlite3_column_int(q, 3);
 		const char *stt = (const char *)sqlite3_column_text(q, 0);
 		if (!strcmp(stt, "done"))
 			out->done++;

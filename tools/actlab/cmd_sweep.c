@@ -33,8 +33,11 @@ static void print_line(void *user, const char *line)
 
 static int print_progress(const char *name, const al_sweep_progress *p)
 {
-	printf("%-32s %4d/%-4d done  %3d running  %3d pending  %3d failed\n", name, p->done,
+	printf("%-32s %4d/%-4d done  %3d running  %3d pending  %3d failed", name, p->done,
 	       p->total, p->running, p->pending, p->failed);
+	if (p->epochs_total)
+		printf("  %ld/%ld epochs", p->epochs_done, p->epochs_total);
+	printf("\n");
 	return 0;
 }
 
