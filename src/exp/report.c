@@ -907,12 +907,22 @@ al_status al_report_write(al_store *s, const al_report_opts *oin, FILE *f)
 		}
 		char common[1200] = "";
 		{
-			char m[300], dd[600], e[32];
-			text_value(d.c[from].cell, "model", m, sizeof m);
-			text_value(d.c[from].cell, "data", dd, sizeof dd);
-			text_value(d.c[from].cell, "epochs", e, sizeof e);
-			snprintf(common, sizeof common, "model %s, data %s, %s epochs; baseline %s", m, dd,
-				 e, baseline);
+			/* settings shared by every row ("varies" otherwise: see the rows) */
+			static const char *const keys[3] = {"model", "data", "epochs"};
+			char v[3][600];
+			for (int k = 0; k < 3; k++) {
+				text_value(d.c[from].cell, keys[k], v[k], sizeof v[k]);
+				for (int j = from + 1; j < to; j++) {
+					char o2[600];
+					text_value(d.c[j].cell, keys[k], o2, sizeof o2);
+					if (strcmp(o2, v[k])) {
+						snprintf(v[k], sizeof v[k], "varies");
+						break;
+					}
+				}
+			}
+			snprintf(common, sizeof common, "model %s, data %s, epochs %s; baseline %s", v[0],
+				 v[1], v[2], baseline);
 		}
 		switch (o.format) {
 		case AL_REPORT_MD:
