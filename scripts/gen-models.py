@@ -371,11 +371,11 @@ def efficientnet_b0():
 Exactly torchvision's parameters. Every swish is an activation site ($ACT, default = silu for
 sites --act-sites leaves out); the stem's is site 1, so seed 000's experiment (only the stem
 swapped) is --act-sites first, and `--act silu` gives the original network. Squeeze-excitation
-gates keep their sigmoid. Batch norm eps 1e-3, momentum 0.01 as torchvision. Differences:
+gates keep their sigmoid. Batch norm eps 1e-5, momentum 0.1 as torchvision 0.14. Differences:
 torchvision's stochastic depth (dropping residual branches in training) is not modelled. Any
 input of at least 32x32 works; the default is 3x224x224.""")
     c.net(channels=3, input="3x224x224", classes=1000)
-    bn = dict(eps=0.001, momentum=0.01)
+    bn = {}  # torchvision 0.14's efficientnet_b0: BatchNorm2d defaults (eps 1e-5, momentum 0.1)
     c.conv("features.0.0", 32, 3, stride=2, pad=1, bias=0)
     c.bn("features.0.1", act="$ACT", default="silu", **bn)
     prev = "features.0.1_act"

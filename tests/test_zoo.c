@@ -72,7 +72,15 @@ static long kv_long(const zline *z, const char *key)
 	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
 }
 
+static int close_arr_tol(const char *what, const float *a, const float *ref, size_t n,
+			 double tol);
 static int close_arr(const char *what, const float *a, const float *ref, size_t n)
+{
+	return close_arr_tol(what, a, ref, n, TOL);
+}
+
+static int close_arr_tol(const char *what, const float *a, const float *ref, size_t n,
+			 double tol)
 {
 	double maxref = 0, maxd = 0;
 	size_t at = 0;
@@ -85,7 +93,9 @@ static int close_arr(const char *what, const float *a, const float *ref, size_t 
 			at = i;
 		}
 	}
-	if (!(maxd <= TOL * (1 + maxref))) {
+	if (getenv("AL_TEST_VERBOSE"))
+		printf("    %-44s max|diff| %.3g, max|ref| %.3g\n", what, maxd, maxref);
+	if (!(maxd <= tol * (1 + maxref))) {
 		test_fail(__FILE__, __LINE__, "%s: max |actlab - torch| = %.3g at [%zu] (%.9g vs %.9g)",
 			  what, maxd, at, n ? (double)a[at] : 0.0, n ? (double)ref[at] : 0.0);
 		return 0;
@@ -242,6 +252,107 @@ TEST(zoo_parity_resnet20)
 {
 	int ran = run_layers("net_resnet20");
 	CHECK(ran == 1, "expected net_resnet20 in MANIFEST, ran %d", ran);
+}
+
+/* The parameters gen_zoo.py's lcg_params draws: scale * ((s >> 8) / 2^23 - 1)
+ * with s = 1664525 s + 1013904223 (mod 2^32), exact in both programs. */
+static void lcg_fill(float *p, size_t n, uint32_t seed, float scale)
+{
+	uint32_t s = seed;
+	for (size_t i = 0; i < n; i++) {
+		s = s * 1664525u + 1013904223u;
+		p[i] = scale * ((float)(s >> 8) / (float)(1 << 23) - 1.0f);
+	}
+}
+
+/* A zoo network against torchvision's own module with the same parameters
+ * (batch norm in training mode, dropout and stochastic depth off; the
+ * reference computed in float64): logits and input gradient on 4 64x64
+ * images. Deep networks accumulate float32 rounding, hence the wider
+ * tolerance (relative to the largest value). */
+static void check_tvnet(const zline *z)
+{
+	char model[64];
+	const char *mp = strstr(z->kv, " model=");
+	REQUIRE(mp && sscanf(mp, " model=%63s", model) == 1, "%s: no model=", z->name);
+	const char *sp = strstr(z->kv, " scale=");
+	float scale = sp ? strtof(sp + 7, NULL) : 0.0f;
+	al_tensor x = {0}, y = {0}, dy = {0}, dx = {0};
+	al_model *m = NULL;
+	char what[160];
+	al_status st;
+	if ((st = fx_read(z->name, "x", (size_t)-1, &x)) != AL_OK ||
+	    (st = fx_read(z->name, "y", (size_t)-1, &y)) != AL_OK ||
+	    (st = fx_read(z->name, "dy", al_tensor_numel(&y), &dy)) != AL_OK ||
+	    (st = fx_read(z->name, "dx", al_tensor_numel(&x), &dx)) != AL_OK)
+		goto fail;
+	al_model_opts o = al_model_opts_default();
+	int n = (int)x.shape[0];
+	o.in_c = (int)x.shape[1];
+	o.in_h = (int)x.shape[2];
+	o.in_w = (int)x.shape[3];
+	o.classes = (int)(al_tensor_numel(&y) / (size_t)n);
+	o.no_init = 1;
+	char act[32] = "relu";
+	const char *ap = strstr(z->kv, " act=");
+	if (ap)
+		sscanf(ap, " act=%31s", act);
+	o.act = act;
+	/* dropout off, as on the torch side */
+	const char *cfg = al_zoo_cfg(model);
+	REQUIRE(cfg, "%s: no zoo model %s", z->name, model);
+	char *text = malloc(strlen(cfg) + 1), *q;
+	strcpy(text, cfg);
+	while ((q = strstr(text, "\np = 0.")) != NULL)
+		q[7] = '0', q[5] = '0', memmove(q + 6, q + 7, strlen(q + 7) + 1);
+	st = al_model_create_text(text, model, &o, &m);
+	free(text);
+	if (st != AL_OK)
+		goto fail;
+	CHECK((long)al_model_nparams(m) == kv_long(z, "params"), "%s: %zu parameters, torch %ld",
+	      z->name, al_model_nparams(m), kv_long(z, "params"));
+	lcg_fill(al_model_params(m), al_model_nparams(m), (uint32_t)kv_long(z, "seed"), scale);
+	al_model_want_input_grad(m, 1);
+	const float *out;
+	if ((st = al_model_forward(m, x.data, n, 1, &out)) != AL_OK)
+		goto fail;
+	snprintf(what, sizeof what, "%s logits", z->name);
+	close_arr_tol(what, out, y.data, al_tensor_numel(&y), 1e-4);
+	if ((st = al_model_backward(m, dy.data)) != AL_OK)
+		goto fail;
+	snprintf(what, sizeof what, "%s input gradient", z->name);
+	const char *tp = strstr(z->kv, " dxtol=");
+	close_arr_tol(what, al_model_input_grad(m), dx.data, al_tensor_numel(&x),
+		      tp ? strtod(tp + 7, NULL) : 1e-4);
+	goto done;
+fail:
+	test_fail(__FILE__, __LINE__, "%s: %s", z->name, al_errmsg());
+done:
+	al_model_free(m);
+	al_tensor_free(&x);
+	al_tensor_free(&y);
+	al_tensor_free(&dy);
+	al_tensor_free(&dx);
+}
+
+static int run_tvnet(const char *name)
+{
+	int ran = 0;
+	if (zoo_manifest() < 0)
+		return 0;
+	for (int i = 0; i < nzl; i++)
+		if (!strcmp(zl[i].kind, "tvnet") && !strcmp(zl[i].name, name)) {
+			check_tvnet(&zl[i]);
+			ran++;
+		}
+	return ran;
+}
+
+TEST(zoo_parity_torchvision_resnet18) { CHECK(run_tvnet("tv_resnet18") == 1, "no tv_resnet18"); }
+TEST(zoo_parity_torchvision_resnet50) { CHECK(run_tvnet("tv_resnet50") == 1, "no tv_resnet50"); }
+TEST(zoo_parity_torchvision_efficientnet_b0)
+{
+	CHECK(run_tvnet("tv_efficientnet_b0") == 1, "no tv_efficientnet_b0");
 }
 
 /* Every layer case belongs to one of the tests above. */
