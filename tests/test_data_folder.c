@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -533,4 +534,97 @@ TEST(cli_train_folder_skip_bad)
 	CHECK(rc == 0 && has(out, "warning: folder: skipped") && has(out, "zz.png") &&
 		      has(out, "test_acc"),
 	      "rc %d: %s", rc, out);
+	/* random crops from 8x8 sources for 6x6 training samples */
+	snprintf(cmd, sizeof cmd,
+		 "%s train --model mlp:8 --data folder:%s,size=6,rcrop=8 --skip-bad --flip "
+		 "--epochs 1 --quiet --json",
+		 actlab_bin(), dir);
+	rc = run_cmd(cmd, out, sizeof out);
+	CHECK(rc == 0 && has(out, "test_acc"), "rcrop: rc %d: %s", rc, out);
+	snprintf(cmd, sizeof cmd,
+		 "%s train --model mlp:8 --data folder:%s,size=6,rcrop=8 --skip-bad --crop 2 "
+		 "--epochs 1 --quiet",
+		 actlab_bin(), dir);
+	rc = run_cmd(cmd, out, sizeof out);
+	CHECK(rc == 1 && has(out, "drop --crop"), "rcrop with --crop: rc %d: %s", rc, out);
+}
+
+/* rcrop=R: samples are centre crops, training batches random windows */
+TEST(folder_rcrop_random_windows)
+{
+	use_tmp_cache();
+	mkpath(1, "rc");
+	for (int i = 0; i < 4; i++) /* 6x6 images: decoding at R = 6 needs no resize */
+		write_png(mkpath(0, "rc/k%d/%d.png", i % 2, i), 6, 6, 30 * i);
+	al_dataset tr, te;
+	REQUIRE_OK(load(mkpath(0, "rc"), "holdout=0.5,cache=0,size=4,rcrop=6", 0, NULL, &tr, &te));
+	REQUIRE(tr.crop_src && tr.crop_size == 6 && tr.h == 4 && tr.w == 4 && !te.crop_src &&
+			te.h == 4,
+		"train %dx%d src %p size %d, test %dx%d src %p", tr.h, tr.w, (void *)tr.crop_src,
+		tr.crop_size, te.h, te.w, (void *)te.crop_src);
+	/* images = centre crop (offset 1) of the source, which is the PNG */
+	int bad = 0;
+	for (int i = 0; i < tr.n; i++)
+		for (int ch = 0; ch < 3; ch++)
+			for (int y = 0; y < 4; y++)
+				for (int x = 0; x < 4; x++)
+					bad += tr.images[((i * 3 + ch) * 4 + y) * 4 + x] !=
+					       tr.crop_src[((i * 3 + ch) * 6 + y + 1) * 6 + x + 1];
+	CHECK(bad == 0, "%d centre-crop pixels differ", bad);
+	/* augmented batches: every output is a (maybe mirrored) window; all 9
+	 * offsets and both mirror states occur */
+	al_norm nm = al_norm_none(3);
+	al_augment aug = {0, 1};
+	al_rng rng;
+	al_rng_seed(&rng, 5);
+	int seen[3][3][2] = {{{0}}};
+	float xb[3 * 16];
+	for (int key = 0; key < 400; key++) {
+		int32_t idx = key % tr.n, yl;
+		al_batch_assemble(&tr, &idx, 1, &nm, &aug, &rng, (uint64_t)key, xb, &yl);
+		int found = 0;
+		for (int oy = 0; oy < 3 && !found; oy++)
+			for (int ox = 0; ox < 3 && !found; ox++)
+				for (int m = 0; m < 2 && !found; m++) {
+					int ok = 1;
+					for (int ch = 0; ch < 3 && ok; ch++)
+						for (int y = 0; y < 4 && ok; y++)
+							for (int x = 0; x < 4 && ok; x++) {
+								int sx = m ? 3 - x : x;
+								uint8_t v = tr.crop_src[((idx * 3 + ch) * 6 + oy + y) * 6 +
+											ox + sx];
+								ok = fabsf(xb[(ch * 4 + y) * 4 + x] - v / 255.0f) < 1e-6f;
+							}
+					if (ok) {
+						found = 1;
+						seen[oy][ox][m]++;
+					}
+				}
+		CHECK(found, "key %d: output is no window of the source", key);
+		if (!found)
+			break;
+	}
+	int all = 1;
+	for (int a = 0; a < 3; a++)
+		for (int b = 0; b < 3; b++)
+			all &= seen[a][b][0] > 0 && seen[a][b][1] > 0;
+	CHECK(all, "not every offset/mirror occurred");
+	/* no augmentation: the centre crop */
+	int32_t idx0 = 0;
+	al_batch_assemble(&tr, &idx0, 1, &nm, NULL, NULL, 0, xb, NULL);
+	CHECK(fabsf(xb[0] - tr.images[0] / 255.0f) < 1e-6f, "evaluation batch is not the centre");
+	/* subsets keep the sources; adapting is refused */
+	al_dataset sub;
+	int32_t pick[1] = {1};
+	REQUIRE_OK(al_dataset_subset(&tr, pick, 1, "", &sub));
+	CHECK(sub.crop_src && memcmp(sub.crop_src, tr.crop_src + 108, 108) == 0, "subset sources");
+	al_status st = al_dataset_adapt(&sub, 3, 8, 8, NULL, 0);
+	CHECK(st == AL_EINVAL && has(al_errmsg(), "rcrop"), "adapt: %d %s", st, al_errmsg());
+	al_dataset_free(&sub);
+	al_dataset_free(&tr);
+	al_dataset_free(&te);
+	st = load(mkpath(0, "rc"), "rcrop=6", 0, NULL, &tr, &te);
+	CHECK(st == AL_EINVAL && has(al_errmsg(), "needs size"), "%d %s", st, al_errmsg());
+	st = load(mkpath(0, "rc"), "size=6,rcrop=6", 0, NULL, &tr, &te);
+	CHECK(st == AL_EINVAL, "rcrop = size accepted: %d", st);
 }

@@ -39,6 +39,11 @@ typedef struct {
 	int32_t *val_idx;
 	int nval;
 	int skipped;      /* bad inputs skipped (al_data_opts.skip_bad) */
+	/* Random-crop sources (folder rcrop=R): every sample also at R x R
+	 * (n*c*R*R, al_malloc'd), of which images holds the centre h x w crop;
+	 * augmented batches crop h x w at a random place of these instead. */
+	uint8_t *crop_src;
+	int crop_size;    /* R */
 } al_dataset;
 
 void al_dataset_free(al_dataset *d);
@@ -112,7 +117,10 @@ typedef struct {
 /* Assembles a batch: for i in [0,n) sample idx[i] is normalised into
  * x[i] (c*h*w floats) and its label into y[i]. Augmentation (when aug is
  * non-NULL) draws from al_rng_derive(rng, key + i), so the result does not
- * depend on threads or batch composition. Threaded over samples. */
+ * depend on threads or batch composition. Threaded over samples. With
+ * augmentation and d->crop_src, sample i is a random h x w crop of its
+ * crop_size square (offsets y then x, uniform; crop_pad is then ignored),
+ * flipped when hflip draws so. */
 void al_batch_assemble(const al_dataset *d, const int32_t *idx, int n, const al_norm *norm,
 		       const al_augment *aug, const al_rng *rng, uint64_t key, float *x,
 		       int32_t *y);

@@ -33,6 +33,11 @@ al_status al_dataset_adapt(al_dataset *d, int c, int h, int w, char *what, size_
 			      "%s: tabular data (%d features) cannot feed a model that takes %dx%dx%d "
 			      "images; use a model with %d inputs (e.g. --model mlp)",
 			      d->name, d->w, c, h, w, d->w);
+	if (d->crop_src)
+		return al_err(AL_EINVAL,
+			      "%s: %dx%dx%d images with random-crop sources (rcrop=) cannot be adapted "
+			      "to %dx%dx%d; load them at the model's size (size=, c=)",
+			      d->name, d->c, d->h, d->w, c, h, w);
 	if (c < 1 || h < 1 || w < 1 || h > MAX_SIDE || w > MAX_SIDE)
 		return al_err(AL_EINVAL, "%s: cannot adapt to input %dx%dx%d", d->name, c, h, w);
 	int chan_ok = d->c == c || d->c == 1 || (d->c == 3 && c == 1) || (d->c == 4 && c == 3);

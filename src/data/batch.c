@@ -8,7 +8,9 @@
  * offsets first (dy, then dx, each uniform in [-pad, pad]), then the flip
  * bit; so results do not depend on the thread count or on the rest of the
  * batch. Not for: choosing indices (the trainer shuffles), statistics
- * (stats.c). Tabular data (d->features) is copied as it is.
+ * (stats.c). Tabular data (d->features) is copied as it is. Data with
+ * random-crop sources (d->crop_src) take, when augmenting, a random h x w
+ * window of the larger source (offsets drawn before the flip bit).
  */
 #include <string.h>
 
@@ -83,12 +85,42 @@ void al_batch_assemble(const al_dataset *d, const int32_t *idx, int n, const al_
 		return;
 	}
 
+	const int rcrop = aug && rng && d->crop_src;
+	const int R = d->crop_size;
+	const uint8_t *crop_src = d->crop_src;
+
 #pragma omp parallel for schedule(static) if ((size_t)n * chw >= BATCH_PAR_MIN)
 	for (int i = 0; i < n; i++) {
 		const uint8_t *src = images + (size_t)idx[i] * chw;
 		float *dst = x + (size_t)i * chw;
 		if (y)
 			y[i] = labels[idx[i]];
+		if (rcrop) {
+			/* a random h x w window of the R x R source, maybe mirrored */
+			al_rng r = al_rng_derive(rng, key + (uint64_t)i);
+			const int oy = (int)al_rng_below(&r, (uint32_t)(R - h + 1));
+			const int ox = (int)al_rng_below(&r, (uint32_t)(R - w + 1));
+			const int mirror = flip_on ? (int)(al_rng_u64(&r) >> 63) : 0;
+			const uint8_t *cs = crop_src + (size_t)idx[i] * c * R * R;
+			for (int ch = 0; ch < c; ch++) {
+				const float sc = ch < NORM_MAXC ? scale[ch] : 1.0f / 255.0f;
+				const float bi = ch < NORM_MAXC ? bias[ch] : 0.0f;
+				for (int yy = 0; yy < h; yy++) {
+					const uint8_t *row =
+						cs + ((size_t)ch * R + (size_t)(oy + yy)) * R + ox;
+					float *out = dst + ((size_t)ch * h + yy) * w;
+					if (!mirror) {
+#pragma omp simd
+						for (int xx = 0; xx < w; xx++)
+							out[xx] = (float)row[xx] * sc + bi;
+					} else {
+						for (int xx = 0; xx < w; xx++)
+							out[xx] = (float)row[w - 1 - xx] * sc + bi;
+					}
+				}
+			}
+			continue;
+		}
 		int dy = 0, dx = 0, flip = 0;
 		if (pad || flip_on) {
 			al_rng r = al_rng_derive(rng, key + (uint64_t)i);

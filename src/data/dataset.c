@@ -40,6 +40,7 @@ void al_dataset_free(al_dataset *d)
 	al_free(d->features);
 	al_free(d->labels);
 	al_free(d->val_idx);
+	al_free(d->crop_src);
 	memset(d, 0, sizeof *d);
 }
 
@@ -74,7 +75,21 @@ al_status al_dataset_subset(const al_dataset *d, const int32_t *idx, int n, cons
 		       per * esz);
 		lab[i] = d->labels[idx[i]];
 	}
+	uint8_t *cs = NULL;
+	const size_t csz = (size_t)d->c * d->crop_size * d->crop_size;
+	if (d->crop_src) {
+		cs = al_malloc((size_t)(n ? n : 1) * csz);
+		if (!cs) {
+			al_free(px);
+			al_free(lab);
+			return al_err(AL_ENOMEM, "subset of '%s': cannot allocate %d crop sources",
+				      d->name, n);
+		}
+		for (int i = 0; i < n; i++)
+			memcpy(cs + (size_t)i * csz, d->crop_src + (size_t)idx[i] * csz, csz);
+	}
 	*out = *d;
+	out->crop_src = cs;
 	out->images = d->features ? NULL : px;
 	out->features = d->features ? px : NULL;
 	out->labels = lab;
@@ -92,14 +107,14 @@ enum {
 };
 enum {
 	KEY_TRAIN, KEY_TEST, KEY_N, KEY_C, KEY_H, KEY_W, KEY_CLASSES, KEY_SEED, KEY_SIZE, KEY_CROP,
-	KEY_HOLDOUT, KEY_LABEL, KEY_HEADER, KEY_CACHE, NKEYS
+	KEY_HOLDOUT, KEY_LABEL, KEY_HEADER, KEY_CACHE, KEY_RCROP, NKEYS
 };
 
 #define KEYS_LIMITS (1u << KEY_TRAIN | 1u << KEY_TEST)
 #define KEYS_SYNTH (KEYS_LIMITS | 1u << KEY_N | 1u << KEY_C | 1u << KEY_H | 1u << KEY_W | \
 		    1u << KEY_CLASSES | 1u << KEY_SEED)
 #define KEYS_FOLDER (KEYS_LIMITS | 1u << KEY_C | 1u << KEY_SIZE | 1u << KEY_CROP | \
-		     1u << KEY_HOLDOUT | 1u << KEY_SEED | 1u << KEY_CACHE)
+		     1u << KEY_HOLDOUT | 1u << KEY_SEED | 1u << KEY_CACHE | 1u << KEY_RCROP)
 #define KEYS_CSV (KEYS_LIMITS | 1u << KEY_HOLDOUT | 1u << KEY_SEED | 1u << KEY_LABEL | \
 		  1u << KEY_HEADER)
 
@@ -115,8 +130,8 @@ static const struct {
 	[KIND_CIFAR10] = {"cifar10", 1, KEYS_LIMITS, "cifar10:DIR[,train=N,test=N]"},
 	[KIND_CIFAR100] = {"cifar100", 1, KEYS_LIMITS, "cifar100:DIR[,train=N,test=N]"},
 	[KIND_FOLDER] = {"folder", 1, KEYS_FOLDER,
-			 "folder:DIR[,size=S,crop=C,c=1|3,holdout=F,seed=S,cache=0|1,train=N,"
-			 "test=N]"},
+			 "folder:DIR[,size=S,rcrop=R,crop=C,c=1|3,holdout=F,seed=S,cache=0|1,"
+			 "train=N,test=N]"},
 	[KIND_CSV] = {"csv", 2, KEYS_CSV,
 		      "csv:FILE[,label=NAME,header=0|1,holdout=F,seed=S,train=N,test=N]"},
 	[KIND_SYNTH] = {"synthetic", 0, KEYS_SYNTH,
@@ -138,6 +153,7 @@ static const struct {
 	[KEY_SIZE] = {"size", KT_INT, 1, 4096},       [KEY_CROP] = {"crop", KT_INT, 1, 65536},
 	[KEY_HOLDOUT] = {"holdout", KT_FRAC, 0, 0},   [KEY_LABEL] = {"label", KT_STR, 0, 0},
 	[KEY_HEADER] = {"header", KT_INT, 0, 1},      [KEY_CACHE] = {"cache", KT_INT, 0, 1},
+	[KEY_RCROP] = {"rcrop", KT_INT, 1, 4096},
 };
 
 typedef struct {
@@ -529,7 +545,8 @@ al_status al_data_load_with(const char *spec, const al_data_opts *opts, al_datas
 						 o->has[KEY_C] ? (int)o->val[KEY_C] : 3,
 						 o->has[KEY_HOLDOUT] ? o->frac : -1.0,
 						 o->has[KEY_SEED] ? o->seed : 1,
-						 o->has[KEY_CACHE] ? (int)o->val[KEY_CACHE] : 1};
+						 o->has[KEY_CACHE] ? (int)o->val[KEY_CACHE] : 1,
+						 o->has[KEY_RCROP] ? (int)o->val[KEY_RCROP] : 0};
 			st = data_folder_load(o->dir, &fp, &dopts, train, test);
 			break;
 		}

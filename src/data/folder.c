@@ -23,8 +23,12 @@
  * shape has its shorter side resized to S and is centre cropped to S x S
  * (stb_image_resize's triangle filter: bilinear, antialiased when
  * shrinking, like torchvision's Resize).
- * Without size, every image must have the first image's size. Random crops
- * for training are the trainer's --crop augmentation.
+ * Without size, every image must have the first image's size. With
+ * rcrop=R (> S) images are prepared at R instead and the samples are their
+ * centre S x S crops; the train part keeps the R x R images
+ * (al_dataset.crop_src) so augmented training batches crop S x S at random
+ * (torchvision's Resize(R) + RandomCrop(S) for training, Resize(R) +
+ * CenterCrop(S) for evaluation).
  *
  * Decoded images are cached on disk (cache=1, the default) in
  * $ACTLAB_CACHE_DIR, else $XDG_CACHE_HOME/actlab, else ~/.cache/actlab,
@@ -792,11 +796,44 @@ static al_status decode_all(const samples *s, const xform *x0, const al_data_opt
 	return st;
 }
 
+/* d holds R x R images: they become d->crop_src (keep) or are freed, and
+ * d->images their centre S x S crops. */
+static al_status centre_crops(al_dataset *d, int S, int keep)
+{
+	const int R = d->h, c = d->c;
+	const size_t rr = (size_t)R * R, ss = (size_t)S * S;
+	uint8_t *out = al_malloc((size_t)(d->n ? d->n : 1) * c * ss);
+	if (!out)
+		return al_err(AL_ENOMEM, "folder: cannot allocate %d crops of %dx%dx%d", d->n, c, S,
+			      S);
+	const int o = (R - S) / 2;
+	for (int i = 0; i < d->n; i++)
+		for (int ch = 0; ch < c; ch++)
+			for (int y = 0; y < S; y++)
+				memcpy(out + ((size_t)i * c + ch) * ss + (size_t)y * S,
+				       d->images + ((size_t)i * c + ch) * rr + (size_t)(y + o) * R + o,
+				       (size_t)S);
+	if (keep) {
+		d->crop_src = d->images;
+		d->crop_size = R;
+	} else {
+		al_free(d->images);
+	}
+	d->images = out;
+	d->h = d->w = S;
+	return AL_OK;
+}
+
 al_status data_folder_load(const char *dir, const data_folder_params *p, const al_data_opts *o,
 			   al_dataset *train, al_dataset *test)
 {
 	if (!is_dir(dir))
 		return al_err(AL_EIO, "folder: directory %s not found", dir);
+	if (p->rcrop && (!p->size || p->rcrop <= p->size))
+		return al_err(AL_EINVAL,
+			      "folder: rcrop=%d needs size=S with S < %d (training crops S x S at "
+			      "random from the image resized to %d)",
+			      p->rcrop, p->rcrop, p->rcrop);
 	if (p->c != 1 && p->c != 3)
 		return al_err(AL_ERANGE, "folder: c=%d; images load as 1 (grey) or 3 (RGB) channels",
 			      p->c);
@@ -858,7 +895,7 @@ al_status data_folder_load(const char *dir, const data_folder_params *p, const a
 	}
 
 	const int n = s.path.n;
-	xform x = {p->c, p->crop, p->size, 0, 0};
+	xform x = {p->c, p->crop, p->rcrop ? p->rcrop : p->size, 0, 0};
 	al_dataset all = {0};
 	all.classes = K;
 	snprintf(all.name, sizeof all.name, "folder");
@@ -946,6 +983,11 @@ al_status data_folder_load(const char *dir, const data_folder_params *p, const a
 		st = data_apply_parts(&all, part, train, test);
 		if (st == AL_OK)
 			train->skipped = nb;
+	}
+	if (st == AL_OK && p->rcrop) {
+		st = centre_crops(train, p->size, 1);
+		if (st == AL_OK)
+			st = centre_crops(test, p->size, 0);
 	}
 done:
 	if (st != AL_OK)

@@ -22,6 +22,8 @@ typedef struct {
 	double holdout; /* test fraction for a single class tree (< 0: default) */
 	uint64_t seed;  /* of the splits */
 	int cache;      /* use the on-disk cache of decoded images */
+	int rcrop;      /* R > size: train samples keep an R x R source for
+			 * random crops (0: none) */
 } data_folder_params;
 
 al_status data_folder_load(const char *dir, const data_folder_params *p, const al_data_opts *o,

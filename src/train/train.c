@@ -187,6 +187,8 @@ al_status al_train_load_data(const al_train_config *c, al_dataset *train, al_dat
 static al_status prepare_loaded(const al_train_config *c, al_dataset *train, al_dataset *test)
 {
 	al_status st = AL_OK;
+	if (train->crop_src && c->augment_crop > 0)
+		return al_err(AL_EINVAL, "%s: rcrop= already crops at random; drop --crop", c->data);
 	if (train->features && (c->augment_crop > 0 || c->augment_flip))
 		return al_err(AL_EINVAL, "%s: --crop and --flip augment images; this data is tabular",
 			      c->data);
@@ -388,7 +390,7 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 	al_rng aug_base = al_rng_derive(&seed_rng, 0x415547ull);
 	al_rng step_base = al_rng_derive(&seed_rng, 0x53544550ull);
 	al_augment aug = {c.augment_crop, c.augment_flip};
-	int use_aug = c.augment_crop > 0 || c.augment_flip;
+	int use_aug = c.augment_crop > 0 || c.augment_flip || train.crop_src;
 	long nb = (ntr + B - 1) / B;
 	double train_time = 0;
 	long train_imgs = 0;
