@@ -95,7 +95,8 @@ typedef struct {
 	const char *runs_dir; /* run folders (NULL: <store folder>/runs) */
 	const char *exe;      /* actlab binary that runs one run (jobs > 1) */
 	int retry_failed;     /* also rerun runs that failed before */
-	/* Progress lines ("run 3/12 relu seed=2: done, acc 0.8123"). */
+	/* Progress lines ("[3/12] relu seed 2: done, test acc 0.8123", and one
+	 * per epoch of runs in this process). */
 	void (*on_line)(void *user, const char *line);
 	void *user;
 } al_sweep_opts;
@@ -113,10 +114,10 @@ al_status al_sweep_execute(al_store *s, const al_sweep *sw, const al_sweep_opts 
 			   al_sweep_summary *sum);
 
 /* Runs one run of the store by id in this process (what each process does
- * with jobs > 1). *claimed = 0 when it was done already or another live
- * process owns it. */
-al_status al_sweep_run_one(al_store *s, int64_t run_id, int threads, const char *runs_dir,
-			   int retry_failed, int *claimed);
+ * with jobs > 1), with o's threads (0: the stored configuration's),
+ * runs_dir, retry_failed and on_line (one line per epoch). *claimed = 0
+ * when it was done already or another live process owns it. */
+al_status al_sweep_run_one(al_store *s, int64_t run_id, const al_sweep_opts *o, int *claimed);
 
 /* ---- statistics ----------------------------------------------------------------- */
 double al_stats_mean(const double *x, int n);

@@ -101,11 +101,18 @@ typedef struct {
 	int64_t run;
 	al_status st;
 	char msg[512];
+	const al_sweep_opts *o;
+	const al_train_config *c;
 } epoch_ctx;
 
 static int on_epoch(void *user, const al_epoch_stats *e)
 {
 	epoch_ctx *c = user;
+	if (c->o && c->o->on_line)
+		emit(c->o, "    run %lld (%s seed %llu): epoch %d/%d  train loss %.4f  test acc %.4f  "
+			   "(%.1fs)",
+		     (long long)c->run, c->c->act, (unsigned long long)c->c->seed, e->epoch,
+		     c->c->epochs, e->train_loss, e->test_acc, e->seconds);
 	al_status st = st_epoch(c->s, c->run, e);
 	if (st != AL_OK) {
 		c->st = st;
@@ -115,10 +122,13 @@ static int on_epoch(void *user, const al_epoch_stats *e)
 	return 0;
 }
 
-al_status al_sweep_run_one(al_store *s, int64_t run_id, int threads, const char *runs_dir,
-			   int retry_failed, int *claimed)
+al_status al_sweep_run_one(al_store *s, int64_t run_id, const al_sweep_opts *oin, int *claimed)
 {
 	*claimed = 0;
+	al_sweep_opts o = oin ? *oin : al_sweep_opts_default();
+	int threads = o.threads;
+	const char *runs_dir = o.runs_dir;
+	int retry_failed = o.retry_failed;
 	char *config = NULL, sweep[256], key[64], status[32], rd[1024], dir[1400];
 	AL_TRY(st_run_info(s, run_id, &config, sweep, sizeof sweep, key, sizeof key, status,
 			   sizeof status));
@@ -169,7 +179,7 @@ al_status al_sweep_run_one(al_store *s, int64_t run_id, int threads, const char 
 		if (st == AL_OK)
 			st = cut_log(p2, resume_epoch);
 	}
-	epoch_ctx ctx = {s, run_id, AL_OK, ""};
+	epoch_ctx ctx = {s, run_id, AL_OK, "", &o, &c};
 	al_train_hooks hk = {0};
 	hk.resume = resume_epoch > 0 ? ckpath : NULL;
 	hk.on_epoch = on_epoch;
@@ -351,7 +361,10 @@ al_status al_sweep_execute(al_store *s, const al_sweep *sw, const al_sweep_opts 
 			emit(&o, "[%d/%d] %s: running (%d threads)", i + 1, n, d, threads);
 			double t0 = mono();
 			int claimed = 0;
-			al_status rs = al_sweep_run_one(s, ids[i], threads, rd, o.retry_failed, &claimed);
+			al_sweep_opts one = o;
+			one.threads = threads;
+			one.runs_dir = rd;
+			al_status rs = al_sweep_run_one(s, ids[i], &one, &claimed);
 			if (rs == AL_OK && !claimed) {
 				sum->skipped++;
 				emit(&o, "[%d/%d] %s: skipped (owned by another live process)", i + 1, n, d);

@@ -24,6 +24,7 @@ static const char *sweep_help =
 	"  --KEY VALUE     override KEY of [sweep] and every group, e.g. --epochs 1\n"
 	"                  --seed 1..2 --act 'relu | elu'\n";
 
+
 static void print_line(void *user, const char *line)
 {
 	(void)user;
@@ -53,7 +54,12 @@ static int exec_run(const char *store, const char *id_text, int threads, const c
 	if (st != AL_OK)
 		return cli_runtime_error(st);
 	int claimed = 0;
-	st = al_sweep_run_one(s, id, threads, runs_dir, retry, &claimed);
+	al_sweep_opts o = al_sweep_opts_default();
+	o.threads = threads;
+	o.runs_dir = runs_dir;
+	o.retry_failed = retry;
+	o.on_line = print_line;
+	st = al_sweep_run_one(s, id, &o, &claimed);
 	al_store_close(s);
 	if (st != AL_OK)
 		return cli_runtime_error(st);
