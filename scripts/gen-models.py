@@ -254,13 +254,13 @@ Input 3x32x32 (CIFAR-10). As in the code, every activation site (conv1, conv2, c
 fc7: 6 sites, $ACT) is batch norm (TensorFlow decay 0.999, eps 1e-3) then the activation; LRN is
 tf.nn.lrn(depth_radius 5, bias 2, alpha 1e-4, beta 0.75) = [lrn] size 11, k 2, alpha 1.1e-3;
 pools are 3x3/2 'VALID'; dropout keeps 0.9. conv4 (3x3 384, 2 groups) is removed, as in the code
-(seed 002's Table 3 lists it). Differences: conv1 pads 5 on every side where TensorFlow's 'SAME'
-pads 4 above/left and 5 below/right (same output size, one-pixel shift), and weights start from
-PyTorch's default instead of N(0, 0.01).""")
+(seed 002's Table 3 lists it). conv1 pads 4 above/left and 5 below/right, as TensorFlow's 'SAME'
+does for this strided conv. Difference: weights start from PyTorch's default instead of
+N(0, 0.01) (biases 0 or 1).""")
     c.net(channels=3, height=32, width=32, classes=10)
     bn = dict(momentum=0.001, eps=0.001)
     lrn = dict(size=11, alpha=0.0011, beta=0.75, k=2)
-    c.conv("conv1", 96, 11, stride=2, pad=5)
+    c.conv("conv1", 96, 11, stride=2, pad="4,5")
     c.bn("conv1.bn", act="$ACT", **bn)
     c.sec("lrn", name="norm1", **lrn)
     c.sec("maxpool", name="pool1", size=3, stride=2)

@@ -858,6 +858,20 @@ TEST(layers_conv_same_even_kernel)
 	al_model_free(m);
 }
 
+TEST(layers_conv_pad_before_after)
+{
+	/* pad = B,A: TensorFlow's 'SAME' for strided convs (AlexNet's conv1) */
+	gradcheck("conv pad 1,2 stride 2",
+		  "[conv]\nfilters = 2\nsize = 3\nstride = 2\npad = 1,2\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 2, .h = 6, .w = 5, .classes = 2, .n = 2});
+	gradcheck("conv pad 0,2 stride 1",
+		  "[conv]\nfilters = 2\nsize = 3\npad = 0,2\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 1, .h = 4, .w = 5, .classes = 2, .n = 2});
+	CHECK(strstr(build_error("[conv]\nfilters = 2\nsize = 3\npad = 1,\n[gap]\n", 1, 8, 8, 2),
+		     "B,A"),
+	      "pad = '1,' accepted");
+}
+
 TEST(layers_lrn_grad)
 {
 	gradcheck("lrn size 3",

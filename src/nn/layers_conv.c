@@ -77,7 +77,7 @@ static al_status conv_setup1(al_layer *l, al_cfg_section *s)
 	if (l->nin != 1)
 		return al_err(AL_EINVAL, "conv takes one input, got %d", l->nin);
 	const int big = 1 << 20, kbig = 1 << 12; /* kbig: dilation * size fits an int */
-	int size, same = 0, pad = 0, stride, dil;
+	int size, same = 0, pad = 0, pad_after = 0, stride, dil;
 	AL_TRY(al_cfg_int(s, "filters", 0, 1, big, &c->cout));
 	if (c->cout == 0)
 		return al_err(AL_EINVAL, "conv needs filters = N (output channels)");
@@ -94,12 +94,23 @@ static al_status conv_setup1(al_layer *l, al_cfg_section *s)
 	if (strcmp(ps, "same") == 0) {
 		same = 1;
 	} else {
+		/* pad = N, or pad = B,A: B before (top/left), A after (bottom/right),
+		 * e.g. TensorFlow's 'SAME' for strided convs */
 		char *end;
-		long v = strtol(ps, &end, 10);
-		if (end == ps || *end || v < 0 || v > big)
+		long v = strtol(ps, &end, 10), v1 = v;
+		if (end != ps && *end == ',') {
+			const char *q = end + 1;
+			v1 = strtol(q, &end, 10);
+			if (end == q)
+				v1 = -1;
+		}
+		if (end == ps || *end || v < 0 || v > big || v1 < 0 || v1 > big)
 			return al_err(AL_EINVAL,
-				      "conv: pad = '%s': expected a non-negative integer or 'same'", ps);
+				      "conv: pad = '%s': expected a non-negative integer, B,A (before, "
+				      "after) or 'same'",
+				      ps);
 		pad = (int)v;
+		pad_after = (int)v1;
 	}
 	c->sh = c->sw = stride;
 	c->dh = c->dw = dil;
@@ -116,7 +127,8 @@ static al_status conv_setup1(al_layer *l, al_cfg_section *s)
 		c->ph1 = dil * (c->kh - 1) - c->ph;
 		c->pw1 = dil * (c->kw - 1) - c->pw;
 	} else {
-		c->ph = c->pw = c->ph1 = c->pw1 = pad;
+		c->ph = c->pw = pad;
+		c->ph1 = c->pw1 = pad_after;
 	}
 	c->cin = l->in_c[0];
 	c->ih = l->in_h[0];
@@ -581,7 +593,7 @@ static void conv_backward(al_layer *l, int n)
 const al_layer_ops al_layer_conv = {
 	.type = "conv",
 	.doc = "2-D convolution: filters = N, size = K (or size_h, size_w), stride = 1, "
-	       "pad = 0|N|same (PyTorch's: the odd pixel of even kernels at the bottom/right), dilation = 1, groups = 1, bias = 1|0, init; weights "
+	       "pad = 0|N|B,A (before, after)|same (PyTorch's: the odd pixel of even kernels at the bottom/right), dilation = 1, groups = 1, bias = 1|0, init; weights "
 	       "(out, in/groups, kh, kw) then bias (out) as in PyTorch",
 	.setup = conv_setup,
 	.work = conv_work,
