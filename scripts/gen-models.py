@@ -365,6 +365,46 @@ bottleneck layer, one per transition and the head (%d).""" % (depth, k, n, 2 * 3
     c.write("densenet-bc")
 
 
+# ---- seed 002's DenseNet (Hu et al.'s Densenet_Cifar10.py) ----------------------------------
+def densenet_hu(k=24, blocks=(6, 12, 48, 32)):
+    c = Cfg("""Seed 002's DenseNet (Hu et al.'s Densenet_Cifar10.py): conv7x7/2 48, dense blocks of 6-12-48-32 bottleneck layers (k = 24, dropout 0.2), 3 transitions (compression 0.5), BN-act-pool-fc.
+Input 3x32x32 (any size: global pooling head). Bottleneck = BN -> act -> conv1x1 4k -> dropout
+-> BN -> act -> conv3x3 k -> dropout, concatenated to its input; transition = BN -> act ->
+conv1x1 (half) -> dropout -> avgpool 2. Convs have no bias; the stem pads 2 before, 3 after as
+TensorFlow's 'SAME'. Batch norm as tf.contrib's (decay 0.9 = momentum 0.1, eps 1e-3). The code's
+activation at the sites ($ACT) was leaky ReLU 0.2 in its last run. Difference: weights start
+from PyTorch's default, not TensorFlow's Glorot uniform.""")
+    c.net(channels=3, input="3x32x32", classes=10)
+    bn = dict(eps=0.001)
+    ch = 2 * k
+    c.conv("conv0", ch, 7, stride=2, pad="2,3", bias=0)
+    prev = "conv0"
+    for bi, nl in enumerate(blocks):
+        for i in range(nl):
+            p = "dense%d.%d" % (bi + 1, i)
+            c.bn(p + ".bn1", act="$ACT", inputs=prev, **bn)
+            c.conv(p + ".conv1", 4 * k, 1, bias=0)
+            c.sec("dropout", name=p + ".drop1", p=0.2)
+            c.bn(p + ".bn2", act="$ACT", **bn)
+            c.conv(p + ".conv2", k, 3, bias=0)
+            c.sec("dropout", name=p + ".drop2", p=0.2)
+            c.sec("concat", name=p + ".cat", inputs="%s, %s" % (prev, p + ".drop2"))
+            prev = p + ".cat"
+            ch += k
+        if bi < len(blocks) - 1:
+            p = "trans%d" % (bi + 1)
+            ch //= 2
+            c.bn(p + ".bn", act="$ACT", **bn)
+            c.conv(p + ".conv", ch, 1, bias=0)
+            c.sec("dropout", name=p + ".drop", p=0.2)
+            c.sec("avgpool", name=p + ".pool", size=2)
+            prev = p + ".pool"
+    c.bn("bn", act="$ACT", **bn)
+    c.sec("gap", name="avgpool")
+    c.sec("dense", name="linear", out="$CLASSES")
+    c.write("densenet-hu")
+
+
 # ---- EfficientNet-B0 as torchvision.models.efficientnet_b0 --------------------------------------
 def efficientnet_b0():
     c = Cfg("""EfficientNet-B0 as torchvision.models.efficientnet_b0: stem conv3x3/2 32, 16 MBConv blocks (depthwise convs, squeeze-excitation, swish), conv1x1 1280, pool, dropout 0.2, fc; 5,288,548 parameters for 1000 classes.
@@ -429,6 +469,7 @@ def main():
     alexnet_cifar()
     googlenet_cifar()
     densenet_bc()
+    densenet_hu()
     efficientnet_b0()
 
 

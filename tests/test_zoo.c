@@ -512,6 +512,7 @@ static const zoo_run zoo_runs[] = {
 	{"resnet38-window", 4, 25, 1e-3, 0.05, 8, 0},
 	{"resnet56", 2, 2, 1e-3, 0, 16, 0},
 	{"densenet-bc", 2, 2, 1e-3, 0, 16, 0},
+	{"densenet-hu", 2, 2, 1e-3, 0, 32, 0},
 	{"googlenet-cifar", 2, 2, 1e-3, 0, 16, 0},
 	{"resnet18", 2, 2, 1e-3, 0, 32, 0},
 	{"resnet50", 2, 1, 1e-3, 0, 32, 1},
@@ -666,6 +667,7 @@ TEST(zoo_train_seed_nets)
 TEST(zoo_train_resnet20) { zoo_train(zoo_run_of("resnet20")); }
 TEST(zoo_train_resnet56) { zoo_train(zoo_run_of("resnet56")); }
 TEST(zoo_train_densenet_bc) { zoo_train(zoo_run_of("densenet-bc")); }
+TEST(zoo_train_densenet_hu) { zoo_train(zoo_run_of("densenet-hu")); }
 TEST(zoo_train_googlenet_cifar) { zoo_train(zoo_run_of("googlenet-cifar")); }
 TEST(zoo_train_resnet18) { zoo_train(zoo_run_of("resnet18")); }
 TEST(zoo_train_resnet50) { zoo_train(zoo_run_of("resnet50")); }

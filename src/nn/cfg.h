@@ -5,7 +5,7 @@
 #include "actlab/status.h"
 #include "nn/layer.h"
 
-#define AL_CFG_MAXSEC 512
+#define AL_CFG_MAXSEC 1024
 #define AL_CFG_MAXKV 24
 
 typedef struct {
