@@ -235,6 +235,11 @@ al_status al_act_parse(const char *text, al_act_spec *out)
 		}
 		kv = next;
 	}
+	if (d->t_check) {
+		const char *msg = d->t_check(out->hyper);
+		if (msg)
+			return al_err(AL_EINVAL, "activation '%s': %s", d->name, msg);
+	}
 	for (int i = 0; i < d->nparams; i++)
 		out->init[i] = d->params[i].init;
 	if (d->init)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "act/elem.h"
+#include "act/learned.h"
 #include "act/window.h"
 #include "actlab/act.h"
 #include "math/vmath.h"
@@ -656,6 +657,61 @@ static const al_act_desc catalog[] = {
 		   {"ties", 0, "all|first",
 		    "all: every element equal to the max passes (reference); first: row-major first"}},
 	 NOPARAMS, AL_WIN_KERNELS(max)},
+	/* ---- learned-shape activations (seeds 001, 003; kernels in learned*.c) ---- */
+	{.name = "adact", .family = "learned",
+	 .formula = "linear interpolation of hinge values a_j at fixed hinges lo + j*(hi-lo)/(ns-1) "
+		    "(0 is a hinge), linear extrapolation outside; init a_j = relu|leaky_relu(hinge)",
+	 .citation = "seed 003 (AdAct PLA, SPEC 4.2)", .nhyper = 5,
+	 .hyper = {{"ns", 9, NULL, "hinge count N_s"}, {"lo", -4, NULL, "first hinge"},
+		   {"hi", 4, NULL, "last hinge"},
+		   {"init", 0, "relu|leaky_relu", "initial hinge values phi(hinge)"},
+		   {"slope", 0.01, NULL, "negative slope of init=leaky_relu"}},
+	 NOPARAMS, .default_per = AL_PER_CHANNEL, .check_lo = -6, .check_hi = 6,
+	 AL_LN_HOOKS(adact)},
+	{.name = "apl", .family = "learned",
+	 .formula = "max(0, x) + sum_s a_s max(0, -x + b_s); a ~ U(+-a_range/S), b ~ N(0, b_std^2)",
+	 .citation = "Agostinelli et al. 2015 (cited by seed 003, SPEC 4.1)", .nhyper = 3,
+	 .hyper = {{"S", 5, NULL, "hinge count"},
+		   {"a_range", 0.5, NULL, "initial slopes a_s ~ U(-a_range/S, a_range/S)"},
+		   {"b_std", 0.5, NULL, "initial hinges b_s ~ N(0, b_std^2)"}},
+	 NOPARAMS, .default_per = AL_PER_NEURON, .check_lo = -3, .check_hi = 3,
+	 AL_LN_HOOKS(apl)},
+	{.name = "pau", .family = "learned",
+	 .formula = "(a_0 + a_1 x + ... + a_m x^m) / (1 + |b_1 x + ... + b_n x^n|); init: least-squares "
+		    "fit of the named entry on [fit_lo, fit_hi]",
+	 .citation = "Molina et al. 2020 (Pade Activation Units)", .nhyper = 5,
+	 .hyper = {{"m", 5, NULL, "numerator degree"}, {"n", 4, NULL, "denominator degree"},
+		   {"init", 1 /* catalog index of relu */, "@act", "entry the coefficients are fitted to"},
+		   {"fit_lo", -3, NULL, "fit range start"}, {"fit_hi", 3, NULL, "fit range end"}},
+	 NOPARAMS, .default_per = AL_PER_LAYER, .check_lo = -3, .check_hi = 3, AL_LN_HOOKS(pau)},
+	{.name = "vaf", .family = "learned",
+	 .formula = "sum_j beta_j g(alpha_j x + gamma_j) + delta, j = 1..k; Glorot alpha, beta, zero "
+		    "gamma, delta (init=relu: alpha_1 = beta_1 = 1, other beta 0: exactly g)",
+	 .citation = "Apicella et al. 2019 (VAF, cited by seed 001, SPEC 2.1)", .nhyper = 3,
+	 .hyper = {{"k", 5, NULL, "hidden units"},
+		   {"g", 1 /* catalog index of relu */, "@act", "fixed inner activation"},
+		   {"init", 0, "glorot|relu", "glorot: random; relu: starts as g"}},
+	 NOPARAMS, .default_per = AL_PER_LAYER, .check_lo = -3, .check_hi = 3, AL_LN_HOOKS(vaf)},
+	{.name = "bspline", .aliases = "kan", .family = "learned",
+	 .formula = "wb*silu(x) + ws*sum_i c_i B_i(x), B_i of degree k on G intervals of [lo, hi] "
+		    "extended by k knots each side; c ~ noise*U(-1/2, 1/2)/G, wb = ws = 1",
+	 .citation = "Liu et al. 2024 (KAN)", .nhyper = 5,
+	 .hyper = {{"G", 5, NULL, "grid intervals"}, {"k", 3, NULL, "spline degree"},
+		   {"lo", -2, NULL, "grid start"}, {"hi", 2, NULL, "grid end"},
+		   {"noise", 0.1, NULL, "scale of the random initial coefficients"}},
+	 NOPARAMS, .default_per = AL_PER_CHANNEL, .check_lo = -3, .check_hi = 3,
+	 AL_LN_HOOKS(bspline)},
+	{.name = "meta", .family = "learned",
+	 .formula = "per unit an MLP 1 -> H (x L layers, residual) -> 1 with g on every node: "
+		    "h0 = g(x), h1 = g(W1 h0 + b1), hl = g(Wl h(l-1) + bl + h(l-1)) (post: "
+		    "h(l-1) + g(Wl h(l-1) + bl)), y = g(v.hL + c); io=0: no g on input/output",
+	 .citation = "seed 001 (meta-neurons, SPEC 2.2)", .nhyper = 5,
+	 .hyper = {{"H", 5, NULL, "hidden width"}, {"L", 1, NULL, "hidden layers"},
+		   {"g", 1 /* catalog index of relu */, "@act", "fixed activation of every node"},
+		   {"residual", 0, "pre|post", "g after (pre) or before (post) the skip addition"},
+		   {"io", 1, "0|1", "1: g on the input and output nodes too"}},
+	 NOPARAMS, .default_per = AL_PER_NEURON, .check_lo = -3, .check_hi = 3,
+	 AL_LN_HOOKS(meta)},
 };
 
 int al_act_count(void) { return (int)(sizeof catalog / sizeof *catalog); }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "act/learned.h"
 #include "actlab/act.h"
 
 static double urand(al_rng *r, double lo, double hi)
@@ -46,6 +47,8 @@ al_status al_act_gradcheck(const al_act_spec *s, int random_params_on, uint64_t 
 {
 	memset(out, 0, sizeof *out);
 	const al_act_desc *d = s->desc;
+	if (d->kind == AL_ACT_LEARNED && d->ref)
+		return al_ln_gradcheck(s, random_params_on, seed, points, out);
 	if (d->kind != AL_ACT_ELEMENT || !d->ref)
 		return al_err(AL_EUNSUPPORTED, "gradcheck: '%s' is a %s entry; its checks run in the "
 					       "test suite",

@@ -12,9 +12,11 @@
 
 static const char *help =
 	"usage: actlab gradcheck [--act SPEC | --all] [--points N] [--seed N] [--json]\n\n"
-	"Checks d/dx and d/dparam of element-wise entries by 4-point central differences of\n"
-	"the double reference (kinks skipped), at the initial parameters and at random ones\n"
-	"near them, and the float kernels against the reference. Prints the worst relative\n"
+	"Checks d/dx and d/dparam of element-wise and learned-shape entries by 4-point\n"
+	"central differences of the double reference (kinks skipped), at the initial\n"
+	"parameters and at random ones near them, and the float kernels against the\n"
+	"reference (learned entries: whole-tensor kernels per layer, channel and neuron).\n"
+	"Prints the worst relative\n"
 	"error per entry; fails (exit 1) above 1e-6 (finite differences) or 1e-4 (kernels).\n"
 	"Defaults: --all, --points 400, --seed 1.\n";
 

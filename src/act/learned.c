@@ -1,0 +1,976 @@
+/* learned.c — piecewise and rational learned-shape activations: adact
+ * (hat-basis interpolation between fixed hinges, SPEC 4.2), apl (adaptive
+ * piecewise linear, SPEC 4.1), pau (Pade rational with the safe
+ * denominator) and bspline (KAN-style B-spline plus a SiLU base), each as
+ * hooks, a double reference and block kernels stamped into whole-tensor
+ * kernels by learned_driver.h; plus the rational least-squares fit that pau
+ * starts from (and `actlab distill` reuses).
+ *
+ * Numerics. adact evaluates a[j] + (x - hinge_j) * slope_j, so with
+ * power-of-two hinge spacing its relu initialisation reproduces relu
+ * exactly (x - hinge_j is exact near the hinge). pau's polynomials are
+ * Horner forms in float; for |x| beyond about 1e7 (degree 5) they overflow
+ * and the output is NaN. bspline is zero outside its extended grid
+ * [lo - k*d, hi + k*d) apart from the SiLU term.
+ *
+ * Not for: vaf and meta (learned_net.c), the gradient checks
+ * (learned_check.c), parsing (act.c).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "act/learned.h"
+#include "math/vmath.h"
+
+#define AL_INLINE static inline __attribute__((always_inline))
+#define NB AL_LN_NB
+
+size_t al_ln_scratch_p(int P, al_per per, int n, int c, int hh, int w)
+{
+	if (per != AL_PER_LAYER || n <= 0)
+		return 0;
+	size_t total = (size_t)n * (size_t)c * (size_t)hh * (size_t)w;
+	return (total + 16383) / 16384 * (size_t)P;
+}
+
+static int is_int(double v, double lo, double hi) { return v == floor(v) && v >= lo && v <= hi; }
+
+static double urand(al_rng *r, double lo, double hi)
+{
+	return lo + (hi - lo) * (double)al_rng_uniform(r);
+}
+
+/* ======================================================================
+ * adact: hinges ns_j = lo + j*d, j < N, d = (hi - lo)/(N - 1)
+ * hypers: ns, lo, hi, init (relu|leaky_relu), slope
+ * ====================================================================== */
+enum { AD_NS, AD_LO, AD_HI, AD_INIT, AD_SLOPE };
+
+
+typedef struct {
+	int P, ns;
+	float lo, d, inv, top;
+} adact_t;
+
+static void adact_cfg(const double *h, adact_t *c)
+{
+	c->ns = (int)h[AD_NS];
+	c->P = c->ns;
+	double d = (h[AD_HI] - h[AD_LO]) / (h[AD_NS] - 1);
+	c->lo = (float)h[AD_LO];
+	c->d = (float)d;
+	c->inv = (float)(1 / d);
+	c->top = (float)(c->ns - 2);
+}
+
+/* segment index (as a float, clamped; NaN -> 0); corrected by one where
+ * rounding of (x - lo)/d put x on the wrong side of a hinge, so that the
+ * segment always brackets x exactly (relu init is then exact) */
+AL_INLINE float adact_seg(const adact_t *c, float x)
+{
+	float j = floorf((x - c->lo) * c->inv);
+	j = j >= 0 ? j : 0.0f;
+	j = j <= c->top ? j : c->top;
+	j = (x < c->lo + j * c->d && j > 0) ? j - 1 : j;
+	return (x >= c->lo + (j + 1) * c->d && j < c->top) ? j + 1 : j;
+}
+
+AL_INLINE void adact_fwd_blk(const adact_t *c, const float *restrict p, size_t ps, size_t ls,
+			     size_t m, const float *restrict x, float *restrict y)
+{
+#pragma omp simd
+	for (size_t i = 0; i < m; i++) {
+		float j = adact_seg(c, x[i]);
+		size_t ji = (size_t)(int)j;
+		float a0 = p[ji * ps + i * ls], a1 = p[(ji + 1) * ps + i * ls];
+		float dxh = x[i] - (c->lo + j * c->d);
+		y[i] = a0 + dxh * ((a1 - a0) * c->inv);
+	}
+}
+
+AL_INLINE void adact_bwd_blk(const adact_t *c, const float *restrict p, size_t ps, size_t ls,
+			     size_t m, const float *restrict x, const float *restrict y,
+			     const float *restrict dy, float *restrict dx, float *restrict gp)
+{
+	float js[NB], w1[NB], w0[NB];
+#pragma omp simd
+	for (size_t i = 0; i < m; i++) {
+		float j = adact_seg(c, x[i]);
+		size_t ji = (size_t)(int)j;
+		float a0 = p[ji * ps + i * ls], a1 = p[(ji + 1) * ps + i * ls];
+		float t = (x[i] - (c->lo + j * c->d)) * c->inv;
+		dx[i] = dy[i] * ((a1 - a0) * c->inv);
+		js[i] = j;
+		w1[i] = dy[i] * t;
+		w0[i] = dy[i] - w1[i];
+	}
+	for (int k = 0; k < c->ns; k++) {
+		float *g = gp + (size_t)k * NB;
+		const float kf = (float)k, km = (float)(k - 1);
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			g[i] = js[i] == kf ? w0[i] : (js[i] == km ? w1[i] : 0.0f);
+	}
+}
+
+#define LN_NAME adact
+#define LN_CFG adact_t
+#include "act/learned_driver.h"
+
+int al_ln_adact_nparams(const double *h) { return (int)h[AD_NS]; }
+
+void al_ln_adact_name(const double *h, int k, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "a%d", k);
+}
+
+void al_ln_adact_init(const double *h, float *p, size_t groups, al_rng *r)
+{
+	int ns = (int)h[AD_NS];
+	double d = (h[AD_HI] - h[AD_LO]) / (ns - 1);
+	for (int j = 0; j < ns; j++) {
+		double v = h[AD_LO] + j * d;
+		double a = v > 0 ? v : (h[AD_INIT] != 0 ? h[AD_SLOPE] * v : 0.0);
+		for (size_t g = 0; g < groups; g++)
+			p[g * (size_t)ns + (size_t)j] = (float)a;
+	}
+}
+
+const char *al_ln_adact_check(const double *h)
+{
+	static _Thread_local char msg[160];
+	if (!is_int(h[AD_NS], 2, AL_LN_MAXP)) {
+		snprintf(msg, sizeof msg, "ns=%g: the hinge count must be an integer in [2, %d]",
+			 h[AD_NS], AL_LN_MAXP);
+		return msg;
+	}
+	if (!(h[AD_LO] < h[AD_HI])) {
+		snprintf(msg, sizeof msg, "lo=%g, hi=%g: need lo < hi", h[AD_LO], h[AD_HI]);
+		return msg;
+	}
+	double k0 = -h[AD_LO] / ((h[AD_HI] - h[AD_LO]) / (h[AD_NS] - 1));
+	if (!(k0 > -1e-9 && k0 < h[AD_NS] - 1 + 1e-9) || fabs(k0 - nearbyint(k0)) > 1e-9) {
+		snprintf(msg, sizeof msg,
+			 "0 must be a hinge: with ns=%g on [%g, %g] the hinges are lo + j*%g "
+			 "(use an odd ns on a symmetric range)",
+			 h[AD_NS], h[AD_LO], h[AD_HI], (h[AD_HI] - h[AD_LO]) / (h[AD_NS] - 1));
+		return msg;
+	}
+	return NULL;
+}
+
+double al_ln_adact_ref(const double *h, const double *p, double x, double *dfdx, double *dfdp)
+{
+	int ns = (int)h[AD_NS];
+	double d = (h[AD_HI] - h[AD_LO]) / (ns - 1);
+	double j = floor((x - h[AD_LO]) / d);
+	j = j >= 0 ? j : 0;
+	j = j <= ns - 2 ? j : ns - 2;
+	j = (x < h[AD_LO] + j * d && j > 0) ? j - 1 : j;
+	j = (x >= h[AD_LO] + (j + 1) * d && j < ns - 2) ? j + 1 : j;
+	int ji = (int)j;
+	double t = (x - (h[AD_LO] + j * d)) / d;
+	for (int k = 0; k < ns; k++)
+		dfdp[k] = 0;
+	dfdp[ji] = 1 - t;
+	dfdp[ji + 1] = t;
+	*dfdx = (p[ji + 1] - p[ji]) / d;
+	return p[ji] + t * (p[ji + 1] - p[ji]);
+}
+
+int al_ln_adact_kinks(const double *h, const double *p, double *out, int cap)
+{
+	int ns = (int)h[AD_NS], n = 0;
+	double d = (h[AD_HI] - h[AD_LO]) / (ns - 1);
+	for (int j = 0; j < ns && n < cap; j++)
+		out[n++] = h[AD_LO] + j * d;
+	return n;
+}
+
+/* ======================================================================
+ * apl: max(0, x) + sum_s a_s max(0, b_s - x); params a_1..a_S, b_1..b_S
+ * hypers: S, a_range (a ~ U(-a_range/S, a_range/S)), b_std (b ~ N(0, b_std^2))
+ * ====================================================================== */
+enum { APL_S, APL_AR, APL_BS };
+
+typedef struct {
+	int P, S;
+} apl_t;
+
+static void apl_cfg(const double *h, apl_t *c)
+{
+	c->S = (int)h[APL_S];
+	c->P = 2 * c->S;
+}
+
+AL_INLINE void apl_fwd_blk(const apl_t *c, const float *restrict p, size_t ps, size_t ls,
+			   size_t m, const float *restrict x, float *restrict y)
+{
+	const int S = c->S;
+#pragma omp simd
+	for (size_t i = 0; i < m; i++)
+		y[i] = x[i] < 0 ? 0.0f : x[i];
+	for (int s = 0; s < S; s++) {
+		const float *pa = p + (size_t)s * ps, *pb = p + (size_t)(S + s) * ps;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			float v = pb[i * ls] - x[i];
+			y[i] += pa[i * ls] * (v > 0 ? v : 0.0f);
+		}
+	}
+}
+
+AL_INLINE void apl_bwd_blk(const apl_t *c, const float *restrict p, size_t ps, size_t ls,
+			   size_t m, const float *restrict x, const float *restrict y,
+			   const float *restrict dy, float *restrict dx, float *restrict gp)
+{
+	const int S = c->S;
+	float sl[NB];
+#pragma omp simd
+	for (size_t i = 0; i < m; i++)
+		sl[i] = x[i] > 0 ? 1.0f : 0.0f;
+	for (int s = 0; s < S; s++) {
+		const float *pa = p + (size_t)s * ps, *pb = p + (size_t)(S + s) * ps;
+		float *ga = gp + (size_t)s * NB, *gb = gp + (size_t)(S + s) * NB;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			float v = pb[i * ls] - x[i];
+			int on = v > 0;
+			float a = pa[i * ls];
+			sl[i] -= on ? a : 0.0f;
+			ga[i] = dy[i] * (on ? v : 0.0f);
+			gb[i] = on ? dy[i] * a : 0.0f;
+		}
+	}
+#pragma omp simd
+	for (size_t i = 0; i < m; i++)
+		dx[i] = dy[i] * sl[i];
+}
+
+#define LN_NAME apl
+#define LN_CFG apl_t
+#include "act/learned_driver.h"
+
+int al_ln_apl_nparams(const double *h) { return 2 * (int)h[APL_S]; }
+
+void al_ln_apl_name(const double *h, int k, char *buf, size_t cap)
+{
+	int S = (int)h[APL_S];
+	snprintf(buf, cap, "%c%d", k < S ? 'a' : 'b', (k < S ? k : k - S) + 1);
+}
+
+void al_ln_apl_init(const double *h, float *p, size_t groups, al_rng *r)
+{
+	int S = (int)h[APL_S];
+	double ar = h[APL_AR] / S;
+	for (size_t g = 0; g < groups; g++)
+		for (int s = 0; s < S; s++) {
+			p[g * (size_t)(2 * S) + (size_t)s] = (float)urand(r, -ar, ar);
+			p[g * (size_t)(2 * S) + (size_t)(S + s)] = (float)(h[APL_BS] * al_rng_normal(r));
+		}
+}
+
+const char *al_ln_apl_check(const double *h)
+{
+	static _Thread_local char msg[128];
+	if (!is_int(h[APL_S], 1, AL_LN_MAXP / 2)) {
+		snprintf(msg, sizeof msg, "S=%g: the hinge count must be an integer in [1, %d]",
+			 h[APL_S], AL_LN_MAXP / 2);
+		return msg;
+	}
+	if (!(h[APL_AR] >= 0) || !(h[APL_BS] >= 0)) {
+		snprintf(msg, sizeof msg, "a_range=%g, b_std=%g: must be >= 0", h[APL_AR], h[APL_BS]);
+		return msg;
+	}
+	return NULL;
+}
+
+double al_ln_apl_ref(const double *h, const double *p, double x, double *dfdx, double *dfdp)
+{
+	int S = (int)h[APL_S];
+	double y = x > 0 ? x : 0, d = x > 0 ? 1 : 0;
+	for (int s = 0; s < S; s++) {
+		double v = p[S + s] - x;
+		int on = v > 0;
+		y += p[s] * (on ? v : 0);
+		d -= on ? p[s] : 0;
+		dfdp[s] = on ? v : 0;
+		dfdp[S + s] = on ? p[s] : 0;
+	}
+	*dfdx = d;
+	return y;
+}
+
+int al_ln_apl_kinks(const double *h, const double *p, double *out, int cap)
+{
+	int S = (int)h[APL_S], n = 0;
+	if (n < cap)
+		out[n++] = 0;
+	for (int s = 0; s < S && n < cap; s++)
+		out[n++] = p[S + s];
+	return n;
+}
+
+/* ======================================================================
+ * pau: (a_0 + a_1 x + ... + a_m x^m) / (1 + |b_1 x + ... + b_n x^n|)
+ * hypers: m, n, init (@act), fit_lo, fit_hi
+ * ====================================================================== */
+enum { PAU_M, PAU_N, PAU_INIT, PAU_LO, PAU_HI };
+
+typedef struct {
+	int P, m, n;
+} pau_t;
+
+static void pau_cfg(const double *h, pau_t *c)
+{
+	c->m = (int)h[PAU_M];
+	c->n = (int)h[PAU_N];
+	c->P = c->m + 1 + c->n;
+}
+
+/* num[i] = P(x), den[i] = B(x) = sum_k b_k x^k */
+AL_INLINE void pau_polys(const pau_t *c, const float *restrict p, size_t ps, size_t ls, size_t m,
+			 const float *restrict x, float *restrict num, float *restrict den)
+{
+	const float *pm = p + (size_t)c->m * ps;
+#pragma omp simd
+	for (size_t i = 0; i < m; i++)
+		num[i] = pm[i * ls];
+	for (int j = c->m - 1; j >= 0; j--) {
+		const float *pj = p + (size_t)j * ps;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			num[i] = num[i] * x[i] + pj[i * ls];
+	}
+#pragma omp simd
+	for (size_t i = 0; i < m; i++)
+		den[i] = 0;
+	for (int k = c->n; k >= 1; k--) {
+		const float *pk = p + (size_t)(c->m + k) * ps;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			den[i] = den[i] * x[i] + pk[i * ls];
+	}
+#pragma omp simd
+	for (size_t i = 0; i < m; i++)
+		den[i] *= x[i];
+}
+
+AL_INLINE void pau_fwd_blk(const pau_t *c, const float *restrict p, size_t ps, size_t ls,
+			   size_t m, const float *restrict x, float *restrict y)
+{
+	float num[NB], den[NB];
+	pau_polys(c, p, ps, ls, m, x, num, den);
+#pragma omp simd
+	for (size_t i = 0; i < m; i++)
+		y[i] = num[i] / (1.0f + al_fabsf(den[i]));
+}
+
+AL_INLINE void pau_bwd_blk(const pau_t *c, const float *restrict p, size_t ps, size_t ls,
+			   size_t m, const float *restrict x, const float *restrict y,
+			   const float *restrict dy, float *restrict dx, float *restrict gp)
+{
+	float num[NB], den[NB], dnum[NB], dden[NB], ga[NB], gb[NB], pw[NB];
+	pau_polys(c, p, ps, ls, m, x, num, den);
+	/* derivatives of P and B by Horner */
+#pragma omp simd
+	for (size_t i = 0; i < m; i++)
+		dnum[i] = dden[i] = 0;
+	for (int j = c->m; j >= 1; j--) {
+		const float *pj = p + (size_t)j * ps;
+		const float fj = (float)j;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			dnum[i] = dnum[i] * x[i] + fj * pj[i * ls];
+	}
+	for (int k = c->n; k >= 1; k--) {
+		const float *pk = p + (size_t)(c->m + k) * ps;
+		const float fk = (float)k;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			dden[i] = dden[i] * x[i] + fk * pk[i * ls];
+	}
+#pragma omp simd
+	for (size_t i = 0; i < m; i++) {
+		float q = 1.0f / (1.0f + al_fabsf(den[i]));
+		float sb = den[i] > 0 ? 1.0f : (den[i] < 0 ? -1.0f : 0.0f);
+		float yv = num[i] * q;
+		dx[i] = dy[i] * (dnum[i] - yv * sb * dden[i]) * q;
+		ga[i] = dy[i] * q;
+		gb[i] = -dy[i] * yv * sb * q;
+		pw[i] = 1.0f;
+	}
+	for (int j = 0; j <= c->m; j++) {
+		float *g = gp + (size_t)j * NB;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			g[i] = ga[i] * pw[i];
+			pw[i] *= x[i];
+		}
+	}
+#pragma omp simd
+	for (size_t i = 0; i < m; i++)
+		pw[i] = x[i];
+	for (int k = 1; k <= c->n; k++) {
+		float *g = gp + (size_t)(c->m + k) * NB;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			g[i] = gb[i] * pw[i];
+			pw[i] *= x[i];
+		}
+	}
+}
+
+#define LN_NAME pau
+#define LN_CFG pau_t
+#include "act/learned_driver.h"
+
+int al_ln_pau_nparams(const double *h) { return (int)h[PAU_M] + 1 + (int)h[PAU_N]; }
+
+void al_ln_pau_name(const double *h, int k, char *buf, size_t cap)
+{
+	int m = (int)h[PAU_M];
+	if (k <= m)
+		snprintf(buf, cap, "a%d", k);
+	else
+		snprintf(buf, cap, "b%d", k - m);
+}
+
+/* The initial coefficients: a fit of the named entry on [fit_lo, fit_hi]. */
+static int pau_fit_init(const double *h, double *coef)
+{
+	const al_act_desc *b = al_act_get((int)h[PAU_INIT]);
+	double hb[AL_ACT_MAXH];
+	for (int i = 0; i < b->nhyper; i++)
+		hb[i] = b->hyper[i].def;
+	enum { NPTS = 1001 };
+	double lo = h[PAU_LO], hi = h[PAU_HI];
+	double *xv = malloc(2 * NPTS * sizeof *xv);
+	if (!xv)
+		return -1;
+	double *fv = xv + NPTS;
+	for (int i = 0; i < NPTS; i++) {
+		double dfx;
+		xv[i] = lo + (hi - lo) * i / (NPTS - 1);
+		fv[i] = b->ref(hb, NULL, xv[i], &dfx, NULL);
+	}
+	double rms = al_ln_rational_fit(xv, fv, NPTS, (int)h[PAU_M], (int)h[PAU_N], coef);
+	free(xv);
+	return rms < 0 ? -1 : 0;
+}
+
+void al_ln_pau_init(const double *h, float *p, size_t groups, al_rng *r)
+{
+	int P = al_ln_pau_nparams(h);
+	double coef[AL_LN_MAXP];
+	if (pau_fit_init(h, coef) != 0) {
+		/* allocation failed: start from the identity */
+		for (int k = 0; k < P; k++)
+			coef[k] = k == 1 ? 1 : 0;
+	}
+	for (size_t g = 0; g < groups; g++)
+		for (int k = 0; k < P; k++)
+			p[g * (size_t)P + (size_t)k] = (float)coef[k];
+}
+
+const char *al_ln_pau_check(const double *h)
+{
+	static _Thread_local char msg[128];
+	if (!is_int(h[PAU_M], 0, 12) || !is_int(h[PAU_N], 1, 12)) {
+		snprintf(msg, sizeof msg, "m=%g, n=%g: degrees must be integers, m in [0, 12], n in "
+					  "[1, 12]",
+			 h[PAU_M], h[PAU_N]);
+		return msg;
+	}
+	if (!(h[PAU_LO] < h[PAU_HI])) {
+		snprintf(msg, sizeof msg, "fit_lo=%g, fit_hi=%g: need fit_lo < fit_hi", h[PAU_LO],
+			 h[PAU_HI]);
+		return msg;
+	}
+	return NULL;
+}
+
+double al_ln_pau_ref(const double *h, const double *p, double x, double *dfdx, double *dfdp)
+{
+	int m = (int)h[PAU_M], n = (int)h[PAU_N];
+	double num = 0, dnum = 0, den = 0, dden = 0, pw = 1;
+	for (int j = 0; j <= m; j++) {
+		if (j)
+			dnum += j * p[j] * pw, pw *= x;
+		num += p[j] * pw;
+	}
+	pw = 1;
+	for (int k = 1; k <= n; k++) {
+		dden += k * p[m + k] * pw;
+		pw *= x;
+		den += p[m + k] * pw;
+	}
+	double q = 1 / (1 + fabs(den)), sb = den > 0 ? 1 : (den < 0 ? -1 : 0), y = num * q;
+	*dfdx = (dnum - y * sb * dden) * q;
+	pw = 1;
+	for (int j = 0; j <= m; j++, pw *= x)
+		dfdp[j] = pw * q;
+	pw = x;
+	for (int k = 1; k <= n; k++, pw *= x)
+		dfdp[m + k] = -y * sb * q * pw;
+	return y;
+}
+
+/* kinks where the denominator polynomial changes sign (bisection on a grid) */
+int al_ln_pau_kinks(const double *h, const double *p, double *out, int cap)
+{
+	int m = (int)h[PAU_M], n = (int)h[PAU_N], cnt = 0;
+	double lo = -50, hi = 50;
+	int steps = 20000;
+	double prev = 0;
+	for (int s = 0; s <= steps && cnt < cap; s++) {
+		double x = lo + (hi - lo) * s / steps, den = 0, pw = 1;
+		for (int k = 1; k <= n; k++)
+			pw *= x, den += p[m + k] * pw;
+		if (s && ((prev < 0) != (den < 0) || den == 0))
+			out[cnt++] = x;
+		prev = den;
+	}
+	return cnt;
+}
+
+/* ---- rational least squares ------------------------------------------ */
+/* Solves the symmetric system A z = b (n x n, row-major; destroyed) by
+ * Gaussian elimination with partial pivoting. Returns 0, or -1 if singular. */
+static int solve_dense(double *A, double *b, int n)
+{
+	for (int c = 0; c < n; c++) {
+		int piv = c;
+		for (int r = c + 1; r < n; r++)
+			if (fabs(A[r * n + c]) > fabs(A[piv * n + c]))
+				piv = r;
+		if (!(fabs(A[piv * n + c]) > 1e-300))
+			return -1;
+		if (piv != c) {
+			for (int k = 0; k < n; k++) {
+				double t = A[c * n + k];
+				A[c * n + k] = A[piv * n + k];
+				A[piv * n + k] = t;
+			}
+			double t = b[c];
+			b[c] = b[piv];
+			b[piv] = t;
+		}
+		for (int r = c + 1; r < n; r++) {
+			double f = A[r * n + c] / A[c * n + c];
+			for (int k = c; k < n; k++)
+				A[r * n + k] -= f * A[c * n + k];
+			b[r] -= f * b[c];
+		}
+	}
+	for (int c = n - 1; c >= 0; c--) {
+		double s = b[c];
+		for (int k = c + 1; k < n; k++)
+			s -= A[c * n + k] * b[k];
+		b[c] = s / A[c * n + c];
+	}
+	return 0;
+}
+
+/* sum of squared residuals of coef on the samples, and optionally the
+ * Gauss-Newton system J^T J, J^T r */
+static double rat_cost(const double *xs, const double *fs, int npts, int m, int n,
+		       const double *coef, double *JtJ, double *Jtr)
+{
+	int P = m + 1 + n;
+	double h[2] = {m, n}, g[AL_LN_MAXP], cost = 0, dfx;
+	if (JtJ) {
+		memset(JtJ, 0, sizeof(double) * (size_t)(P * P));
+		memset(Jtr, 0, sizeof(double) * (size_t)P);
+	}
+	for (int i = 0; i < npts; i++) {
+		double r = al_ln_pau_ref(h, coef, xs[i], &dfx, g) - fs[i];
+		cost += r * r;
+		if (!JtJ)
+			continue;
+		for (int a = 0; a < P; a++) {
+			Jtr[a] += g[a] * r;
+			for (int b = 0; b <= a; b++)
+				JtJ[a * P + b] += g[a] * g[b];
+		}
+	}
+	if (JtJ)
+		for (int a = 0; a < P; a++)
+			for (int b = a + 1; b < P; b++)
+				JtJ[a * P + b] = JtJ[b * P + a];
+	return cost;
+}
+
+/* Levenberg-Marquardt from coef (in place); returns the final cost. */
+static double rat_refine(const double *xs, const double *fs, int npts, int m, int n, double *coef)
+{
+	int P = m + 1 + n;
+	double JtJ[AL_LN_MAXP * AL_LN_MAXP / 4], Jtr[AL_LN_MAXP], A[AL_LN_MAXP * AL_LN_MAXP / 4],
+		z[AL_LN_MAXP], trial[AL_LN_MAXP];
+	double lambda = 1e-3;
+	double cost = rat_cost(xs, fs, npts, m, n, coef, JtJ, Jtr);
+	for (int it = 0; it < 200 && cost > 0; it++) {
+		memcpy(A, JtJ, sizeof(double) * (size_t)(P * P));
+		for (int a = 0; a < P; a++) {
+			A[a * P + a] += lambda * (JtJ[a * P + a] + 1e-12);
+			z[a] = -Jtr[a];
+		}
+		if (solve_dense(A, z, P) != 0) {
+			lambda *= 10;
+			continue;
+		}
+		for (int a = 0; a < P; a++)
+			trial[a] = coef[a] + z[a];
+		double c2 = rat_cost(xs, fs, npts, m, n, trial, NULL, NULL);
+		if (c2 < cost) {
+			double rel = (cost - c2) / cost;
+			memcpy(coef, trial, sizeof(double) * (size_t)P);
+			cost = rat_cost(xs, fs, npts, m, n, coef, JtJ, Jtr);
+			lambda = lambda / 3 > 1e-12 ? lambda / 3 : 1e-12;
+			if (rel < 1e-12)
+				break;
+		} else {
+			lambda *= 4;
+			if (lambda > 1e12)
+				break;
+		}
+	}
+	return cost;
+}
+
+double al_ln_rational_fit(const double *xs, const double *fs, int npts, int m, int n,
+			  double *coef)
+{
+	int P = m + 1 + n;
+	if (P > 26 || npts < P)
+		return -1;
+	double A[26 * 26], b[26], best[26], bestc = INFINITY;
+	/* start 1: the linearised problem P(x) - f(x) B(x) = f(x) */
+	memset(A, 0, sizeof A);
+	memset(b, 0, sizeof b);
+	double scale = 0;
+	for (int i = 0; i < npts; i++)
+		scale = fabs(xs[i]) > scale ? fabs(xs[i]) : scale;
+	for (int i = 0; i < npts; i++) {
+		double row[26], pw = 1;
+		for (int j = 0; j <= m; j++, pw *= xs[i])
+			row[j] = pw;
+		pw = xs[i];
+		for (int k = 1; k <= n; k++, pw *= xs[i])
+			row[m + k] = -fs[i] * pw;
+		for (int a = 0; a < P; a++) {
+			b[a] += row[a] * fs[i];
+			for (int c = 0; c < P; c++)
+				A[a * P + c] += row[a] * row[c];
+		}
+	}
+	for (int a = 0; a < P; a++)
+		A[a * P + a] *= 1 + 1e-12;
+	double c1[26];
+	if (solve_dense(A, b, P) == 0) {
+		memcpy(c1, b, sizeof(double) * (size_t)P);
+		double c = rat_refine(xs, fs, npts, m, n, c1);
+		if (c < bestc) {
+			bestc = c;
+			memcpy(best, c1, sizeof(double) * (size_t)P);
+		}
+	}
+	/* start 2: the least-squares polynomial with a small denominator */
+	memset(A, 0, sizeof A);
+	memset(b, 0, sizeof b);
+	for (int i = 0; i < npts; i++) {
+		double row[26], pw = 1;
+		for (int j = 0; j <= m; j++, pw *= xs[i])
+			row[j] = pw;
+		for (int a = 0; a <= m; a++) {
+			b[a] += row[a] * fs[i];
+			for (int c = 0; c <= m; c++)
+				A[a * (m + 1) + c] += row[a] * row[c];
+		}
+	}
+	if (solve_dense(A, b, m + 1) == 0) {
+		memset(c1, 0, sizeof c1);
+		memcpy(c1, b, sizeof(double) * (size_t)(m + 1));
+		for (int k = 1; k <= n; k++)
+			c1[m + k] = 1e-3 / pow(scale > 0 ? scale : 1, k);
+		double c = rat_refine(xs, fs, npts, m, n, c1);
+		if (c < bestc) {
+			bestc = c;
+			memcpy(best, c1, sizeof(double) * (size_t)P);
+		}
+	}
+	if (!isfinite(bestc))
+		return -1;
+	memcpy(coef, best, sizeof(double) * (size_t)P);
+	return sqrt(bestc / npts);
+}
+
+/* ======================================================================
+ * bspline: wb silu(x) + ws sum_i c_i B_i(x); B_i of degree k on the
+ * uniform knots t_i = lo + (i - k) d, d = (hi - lo)/G, i = 0..G+2k;
+ * G + k basis functions (KAN's extended grid).
+ * hypers: G, k, lo, hi, noise
+ * ====================================================================== */
+enum { BS_G, BS_K, BS_LO, BS_HI, BS_NOISE };
+#define BS_KMAX 5
+
+typedef struct {
+	int P, G, k, nc;
+	float t0, inv, d, spans;
+} bspline_t;
+
+static void bspline_cfg(const double *h, bspline_t *c)
+{
+	c->G = (int)h[BS_G];
+	c->k = (int)h[BS_K];
+	c->nc = c->G + c->k;
+	c->P = c->nc + 2;
+	double d = (h[BS_HI] - h[BS_LO]) / c->G;
+	c->d = (float)d;
+	c->inv = (float)(1 / d);
+	c->t0 = (float)(h[BS_LO] - c->k * d);
+	c->spans = (float)(c->G + 2 * c->k);
+}
+
+/* Local basis of every lane: N[r*NB + i] = B_{j-k+r}(x_i), r = 0..k, and
+ * (deriv) D[r*NB + i] = d/dx of the same; js[i] = span j (float; -1 outside
+ * the extended grid, where every N is 0). */
+AL_INLINE void bspline_basis(const bspline_t *c, size_t m, const float *restrict x,
+			     float *restrict js, float *restrict N, float *restrict D)
+{
+	float u[NB];
+	const int k = c->k;
+#pragma omp simd
+	for (size_t i = 0; i < m; i++) {
+		float t = (x[i] - c->t0) * c->inv;
+		float j = floorf(t);
+		int in = t >= 0 && t < c->spans;
+		js[i] = in ? j : -1.0f;
+		u[i] = in ? t - j : 0.0f;
+		N[i] = in ? 1.0f : 0.0f;
+	}
+	for (int d = 1; d <= k; d++) {
+		/* N^{d} from N^{d-1} in place, from the top row down */
+		const float inv_d = 1.0f / (float)d;
+		if (d == k && D) {
+			/* derivative from N^{k-1}: (N_{r-1} - N_r) / delta */
+			for (int r = 0; r <= k; r++) {
+				float *Dr = D + (size_t)r * NB;
+				const float *Nl = N + (size_t)(r > 0 ? r - 1 : 0) * NB,
+					    *Nr = N + (size_t)(r < k ? r : 0) * NB;
+#pragma omp simd
+				for (size_t i = 0; i < m; i++)
+					Dr[i] = ((r > 0 ? Nl[i] : 0.0f) - (r < k ? Nr[i] : 0.0f)) *
+						c->inv;
+			}
+		}
+		for (int r = d; r >= 0; r--) {
+			float *Nd = N + (size_t)r * NB;
+			const float *Nl = N + (size_t)(r > 0 ? r - 1 : 0) * NB;
+			const float a = (float)(d - r), b = (float)(r + 1);
+#pragma omp simd
+			for (size_t i = 0; i < m; i++) {
+				float left = r > 0 ? (a + u[i]) * Nl[i] : 0.0f;
+				float right = r < d ? (b - u[i]) * Nd[i] : 0.0f;
+				Nd[i] = (left + right) * inv_d;
+			}
+		}
+	}
+	if (k == 0 && D)
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			D[i] = 0;
+}
+
+/* s[i] = sum_r c_{j-k+r} N_r, ds[i] likewise with D */
+AL_INLINE void bspline_sum(const bspline_t *c, const float *restrict p, size_t ps, size_t ls,
+			   size_t m, const float *restrict js, const float *restrict N,
+			   const float *restrict D, float *restrict s, float *restrict ds)
+{
+#pragma omp simd
+	for (size_t i = 0; i < m; i++)
+		s[i] = ds[i] = 0;
+	for (int r = 0; r <= c->k; r++) {
+		const float *Nr = N + (size_t)r * NB, *Dr = D ? D + (size_t)r * NB : NULL;
+		const int off = r - c->k, top = c->nc - 1;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			int idx = (int)js[i] + off;
+			int ok = js[i] >= 0 && idx >= 0 && idx <= top;
+			int ic = idx < 0 ? 0 : (idx > top ? top : idx);
+			float cv = ok ? p[(size_t)ic * ps + i * ls] : 0.0f;
+			s[i] += cv * Nr[i];
+			if (Dr)
+				ds[i] += cv * Dr[i];
+		}
+	}
+}
+
+AL_INLINE void bspline_fwd_blk(const bspline_t *c, const float *restrict p, size_t ps, size_t ls,
+			       size_t m, const float *restrict x, float *restrict y)
+{
+	float js[NB], N[(BS_KMAX + 1) * NB], s[NB], ds[NB];
+	bspline_basis(c, m, x, js, N, NULL);
+	bspline_sum(c, p, ps, ls, m, js, N, NULL, s, ds);
+	const float *wb = p + (size_t)c->nc * ps, *ws = p + (size_t)(c->nc + 1) * ps;
+#pragma omp simd
+	for (size_t i = 0; i < m; i++)
+		y[i] = wb[i * ls] * (x[i] * al_sigmoidf(x[i])) + ws[i * ls] * s[i];
+}
+
+AL_INLINE void bspline_bwd_blk(const bspline_t *c, const float *restrict p, size_t ps, size_t ls,
+			       size_t m, const float *restrict x, const float *restrict y,
+			       const float *restrict dy, float *restrict dx, float *restrict gp)
+{
+	float js[NB], N[(BS_KMAX + 1) * NB], D[(BS_KMAX + 1) * NB], s[NB], ds[NB], gw[NB];
+	bspline_basis(c, m, x, js, N, D);
+	bspline_sum(c, p, ps, ls, m, js, N, D, s, ds);
+	const float *wb = p + (size_t)c->nc * ps, *ws = p + (size_t)(c->nc + 1) * ps;
+	float *gwb = gp + (size_t)c->nc * NB, *gws = gp + (size_t)(c->nc + 1) * NB;
+#pragma omp simd
+	for (size_t i = 0; i < m; i++) {
+		float sg = al_sigmoidf(x[i]), si = x[i] * sg;
+		float dsi = sg * (1.0f + x[i] * (1.0f - sg));
+		dx[i] = dy[i] * (wb[i * ls] * dsi + ws[i * ls] * ds[i]);
+		gwb[i] = dy[i] * si;
+		gws[i] = dy[i] * s[i];
+		gw[i] = dy[i] * ws[i * ls];
+	}
+	const int k = c->k;
+	for (int b = 0; b < c->nc; b++) {
+		float *g = gp + (size_t)b * NB;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			int r = b - (int)js[i] + k; /* basis b is N_r of this span */
+			int ok = js[i] >= 0 && r >= 0 && r <= k;
+			int rc = r < 0 ? 0 : (r > k ? k : r);
+			g[i] = ok ? gw[i] * N[(size_t)rc * NB + i] : 0.0f;
+		}
+	}
+}
+
+#define LN_NAME bspline
+#define LN_CFG bspline_t
+#include "act/learned_driver.h"
+
+int al_ln_bspline_nparams(const double *h) { return (int)h[BS_G] + (int)h[BS_K] + 2; }
+
+void al_ln_bspline_name(const double *h, int k, char *buf, size_t cap)
+{
+	int nc = (int)h[BS_G] + (int)h[BS_K];
+	if (k < nc)
+		snprintf(buf, cap, "c%d", k);
+	else
+		snprintf(buf, cap, "%s", k == nc ? "wb" : "ws");
+}
+
+void al_ln_bspline_init(const double *h, float *p, size_t groups, al_rng *r)
+{
+	int nc = (int)h[BS_G] + (int)h[BS_K], P = nc + 2;
+	for (size_t g = 0; g < groups; g++) {
+		for (int i = 0; i < nc; i++)
+			p[g * (size_t)P + (size_t)i] =
+				(float)(h[BS_NOISE] * urand(r, -0.5, 0.5) / h[BS_G]);
+		p[g * (size_t)P + (size_t)nc] = 1;
+		p[g * (size_t)P + (size_t)nc + 1] = 1;
+	}
+}
+
+const char *al_ln_bspline_check(const double *h)
+{
+	static _Thread_local char msg[128];
+	if (!is_int(h[BS_K], 0, BS_KMAX)) {
+		snprintf(msg, sizeof msg, "k=%g: the spline degree must be an integer in [0, %d]",
+			 h[BS_K], BS_KMAX);
+		return msg;
+	}
+	if (!is_int(h[BS_G], 1, AL_LN_MAXP - 2 - h[BS_K])) {
+		snprintf(msg, sizeof msg, "G=%g: the interval count must be an integer in [1, %g]",
+			 h[BS_G], AL_LN_MAXP - 2 - h[BS_K]);
+		return msg;
+	}
+	if (!(h[BS_LO] < h[BS_HI])) {
+		snprintf(msg, sizeof msg, "lo=%g, hi=%g: need lo < hi", h[BS_LO], h[BS_HI]);
+		return msg;
+	}
+	if (!(h[BS_NOISE] >= 0)) {
+		snprintf(msg, sizeof msg, "noise=%g: must be >= 0", h[BS_NOISE]);
+		return msg;
+	}
+	return NULL;
+}
+
+/* B_i(x) of degree k by Cox-de Boor, double */
+static void bspline_ref_basis(const double *h, double x, double *B, double *dB)
+{
+	int G = (int)h[BS_G], k = (int)h[BS_K], nc = G + k;
+	double d = (h[BS_HI] - h[BS_LO]) / G, t0 = h[BS_LO] - k * d;
+	int nk = G + 2 * k + 1; /* knots */
+	double N[AL_LN_MAXP + 2 * BS_KMAX + 2], Nm[AL_LN_MAXP + 2 * BS_KMAX + 2];
+	for (int i = 0; i < nk - 1; i++)
+		N[i] = (x >= t0 + i * d && x < t0 + (i + 1) * d) ? 1 : 0;
+	for (int deg = 1; deg <= k; deg++) {
+		memcpy(Nm, N, sizeof N);
+		for (int i = 0; i < nk - 1 - deg; i++) {
+			double ti = t0 + i * d;
+			N[i] = ((x - ti) * Nm[i] + (ti + (deg + 1) * d - x) * Nm[i + 1]) / (deg * d);
+		}
+	}
+	for (int i = 0; i < nc; i++) {
+		B[i] = N[i];
+		/* derivative from degree k-1 (Nm holds it when k >= 1) */
+		dB[i] = k == 0 ? 0 : (Nm[i] - Nm[i + 1]) / d;
+	}
+}
+
+double al_ln_bspline_ref(const double *h, const double *p, double x, double *dfdx, double *dfdp)
+{
+	int nc = (int)h[BS_G] + (int)h[BS_K];
+	double B[AL_LN_MAXP + 2 * BS_KMAX + 2], dB[AL_LN_MAXP + 2 * BS_KMAX + 2];
+	bspline_ref_basis(h, x, B, dB);
+	double s = 0, ds = 0;
+	for (int i = 0; i < nc; i++) {
+		s += p[i] * B[i];
+		ds += p[i] * dB[i];
+		dfdp[i] = p[nc + 1] * B[i];
+	}
+	double e = exp(-fabs(x)), sg = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+	double si = x * sg, dsi = sg * (1 + x * (1 - sg));
+	dfdp[nc] = si;
+	dfdp[nc + 1] = s;
+	*dfdx = p[nc] * dsi + p[nc + 1] * ds;
+	return p[nc] * si + p[nc + 1] * s;
+}
+
+int al_ln_bspline_kinks(const double *h, const double *p, double *out, int cap)
+{
+	/* degree <= 1 has derivative jumps at the knots; also the grid ends,
+	 * where a truncated basis can jump */
+	int G = (int)h[BS_G], k = (int)h[BS_K], n = 0;
+	double d = (h[BS_HI] - h[BS_LO]) / G, t0 = h[BS_LO] - k * d;
+	for (int i = 0; i <= G + 2 * k && n < cap; i++)
+		if (k <= 1 || i == 0 || i == G + 2 * k)
+			out[n++] = t0 + i * d;
+	return n;
+}
+
+/* kinks of any learned entry, by its kernels */
+int al_ln_kinks(const al_act_spec *s, const double *p, double *out, int cap)
+{
+	const al_act_desc *d = s->desc;
+	if (d->t_fwd == al_ln_adact_fwd)
+		return al_ln_adact_kinks(s->hyper, p, out, cap);
+	if (d->t_fwd == al_ln_apl_fwd)
+		return al_ln_apl_kinks(s->hyper, p, out, cap);
+	if (d->t_fwd == al_ln_pau_fwd)
+		return al_ln_pau_kinks(s->hyper, p, out, cap);
+	if (d->t_fwd == al_ln_bspline_fwd)
+		return al_ln_bspline_kinks(s->hyper, p, out, cap);
+	if (d->t_fwd == al_ln_vaf_fwd)
+		return al_ln_vaf_kinks(s->hyper, p, out, cap);
+	if (d->t_fwd == al_ln_meta_fwd)
+		return al_ln_meta_kinks(s->hyper, p, out, cap);
+	return 0;
+}

@@ -1,0 +1,174 @@
+/* learned_driver.h — the whole-tensor forward/backward of a learned entry,
+ * stamped once per entry (include after defining LN_NAME and LN_CFG, with
+ * static functions LN_NAME##_cfg, LN_NAME##_fwd_blk and LN_NAME##_bwd_blk
+ * in scope).
+ *
+ * The block kernels see at most AL_LN_NB elements and their parameters
+ * through (p, ps, ls): parameter k of element i is p[k*ps + i*ls]. The
+ * driver calls them with (ps, ls) = (1, 0) on runs that share one group
+ * (per=layer: blocks of the flat tensor; per=channel: (sample, channel)
+ * planes) and with (AL_LN_NB, 1) on blocks of AL_LN_NB units whose
+ * parameters it has transposed to a stack array (per=neuron, and
+ * per=channel on dense inputs, where a channel is a unit). Both are
+ * literal constants at the call sites, so each block kernel is compiled
+ * twice: with broadcast parameters and with unit-contiguous ones.
+ *
+ * The backward block kernel writes each element's parameter gradient
+ * contributions to gp[k*AL_LN_NB + i]; the driver reduces them: per block
+ * of the flat tensor into scratch (summed in block order afterwards), per
+ * channel over the samples in order, per unit over the samples in order.
+ * Results do not depend on the thread count.
+ *
+ * Not for: the math of an entry (learned*.c).
+ */
+#define LN_CAT_(a, b) a##b
+#define LN_CAT(a, b) LN_CAT_(a, b)
+#define LN_F(suffix) LN_CAT(LN_NAME, suffix)
+#define LN_PUB(suffix) LN_CAT(LN_CAT(al_ln_, LN_NAME), suffix)
+
+#ifndef LN_DRIVER_COMMON
+#define LN_DRIVER_COMMON
+#define LN_BLOCK 16384 /* elements per block of the flat tensor (per=layer) */
+static size_t ln_nblocks(size_t total) { return (total + LN_BLOCK - 1) / LN_BLOCK; }
+static size_t ln_min(size_t a, size_t b) { return a < b ? a : b; }
+#endif
+
+size_t LN_PUB(_scratch)(const double *h, al_per per, int n, int c, int hh, int w)
+{
+	LN_CFG cf;
+	LN_F(_cfg)(h, &cf);
+	return al_ln_scratch_p(cf.P, per, n, c, hh, w);
+}
+
+void LN_PUB(_fwd)(const double *h, al_per per, const float *params, int n, int c, int hh, int w,
+		  const float *x, float *y)
+{
+	LN_CFG cf;
+	LN_F(_cfg)(h, &cf);
+	const size_t P = (size_t)cf.P;
+	const size_t hw = (size_t)hh * (size_t)w, F = (size_t)c * hw, total = (size_t)n * F;
+	if (per == AL_PER_CHANNEL && hw == 1)
+		per = AL_PER_NEURON;
+	if (per == AL_PER_LAYER) {
+		size_t nb = ln_nblocks(total);
+#pragma omp parallel for schedule(static)
+		for (size_t b = 0; b < nb; b++) {
+			size_t e = ln_min(total, (b + 1) * LN_BLOCK);
+			for (size_t i0 = b * LN_BLOCK; i0 < e; i0 += AL_LN_NB)
+				LN_F(_fwd_blk)(&cf, params, 1, 0, ln_min(AL_LN_NB, e - i0), x + i0,
+					       y + i0);
+		}
+	} else if (per == AL_PER_CHANNEL) {
+		size_t ns = (size_t)n * (size_t)c;
+#pragma omp parallel for schedule(static)
+		for (size_t sl = 0; sl < ns; sl++) {
+			const float *p = params + (sl % (size_t)c) * P;
+			for (size_t i0 = 0; i0 < hw; i0 += AL_LN_NB)
+				LN_F(_fwd_blk)(&cf, p, 1, 0, ln_min(AL_LN_NB, hw - i0),
+					       x + sl * hw + i0, y + sl * hw + i0);
+		}
+	} else {
+		size_t nfb = (F + AL_LN_NB - 1) / AL_LN_NB;
+#pragma omp parallel for schedule(static)
+		for (size_t fb = 0; fb < nfb; fb++) {
+			float pt[AL_LN_MAXP * AL_LN_NB];
+			size_t f0 = fb * AL_LN_NB, m = ln_min(AL_LN_NB, F - f0);
+			for (size_t i = 0; i < AL_LN_NB; i++)
+				for (size_t k = 0; k < P; k++)
+					pt[k * AL_LN_NB + i] = params[(f0 + (i < m ? i : 0)) * P + k];
+			for (int s = 0; s < n; s++)
+				LN_F(_fwd_blk)(&cf, pt, AL_LN_NB, 1, m, x + (size_t)s * F + f0,
+					       y + (size_t)s * F + f0);
+		}
+	}
+}
+
+void LN_PUB(_bwd)(const double *h, al_per per, const float *params, int n, int c, int hh, int w,
+		  const float *x, const float *y, const float *dy, float *dx, float *dparams,
+		  float *scratch)
+{
+	LN_CFG cf;
+	LN_F(_cfg)(h, &cf);
+	const size_t P = (size_t)cf.P;
+	const size_t hw = (size_t)hh * (size_t)w, F = (size_t)c * hw, total = (size_t)n * F;
+	if (per == AL_PER_CHANNEL && hw == 1)
+		per = AL_PER_NEURON;
+	if (per == AL_PER_LAYER || per == AL_PER_CHANNEL) {
+		/* units of work: blocks of the flat tensor, or channels */
+		int layer = per == AL_PER_LAYER;
+		size_t nu = layer ? ln_nblocks(total) : (size_t)c;
+#pragma omp parallel for schedule(static)
+		for (size_t u = 0; u < nu; u++) {
+			float gp[AL_LN_MAXP * AL_LN_NB];
+			double acc[AL_LN_MAXP];
+			for (size_t k = 0; k < P; k++)
+				acc[k] = 0;
+			const float *p = layer ? params : params + u * P;
+			/* runs: one block, or the channel's plane in every sample */
+			size_t nruns = layer ? 1 : (size_t)n;
+			for (size_t r = 0; r < nruns; r++) {
+				size_t s0 = layer ? u * LN_BLOCK : (r * (size_t)c + u) * hw;
+				size_t e = layer ? ln_min(total, s0 + LN_BLOCK) : s0 + hw;
+				for (size_t i0 = s0; i0 < e; i0 += AL_LN_NB) {
+					size_t m = ln_min(AL_LN_NB, e - i0);
+					LN_F(_bwd_blk)(&cf, p, 1, 0, m, x + i0, y + i0, dy + i0,
+						       dx + i0, gp);
+					for (size_t k = 0; k < P; k++) {
+						const float *g = gp + k * AL_LN_NB;
+						float sum = 0;
+#pragma omp simd reduction(+ : sum)
+						for (size_t i = 0; i < m; i++)
+							sum += g[i];
+						acc[k] += (double)sum;
+					}
+				}
+			}
+			if (layer)
+				for (size_t k = 0; k < P; k++)
+					scratch[u * P + k] = (float)acc[k];
+			else
+				for (size_t k = 0; k < P; k++)
+					dparams[u * P + k] += (float)acc[k];
+		}
+		if (layer) {
+			size_t nb = nu;
+			for (size_t k = 0; k < P; k++) {
+				double sum = 0;
+				for (size_t b = 0; b < nb; b++)
+					sum += (double)scratch[b * P + k];
+				dparams[k] += (float)sum;
+			}
+		}
+	} else {
+		size_t nfb = (F + AL_LN_NB - 1) / AL_LN_NB;
+#pragma omp parallel for schedule(static)
+		for (size_t fb = 0; fb < nfb; fb++) {
+			float pt[AL_LN_MAXP * AL_LN_NB], gp[AL_LN_MAXP * AL_LN_NB],
+				ga[AL_LN_MAXP * AL_LN_NB];
+			size_t f0 = fb * AL_LN_NB, m = ln_min(AL_LN_NB, F - f0);
+			for (size_t i = 0; i < AL_LN_NB; i++)
+				for (size_t k = 0; k < P; k++) {
+					pt[k * AL_LN_NB + i] = params[(f0 + (i < m ? i : 0)) * P + k];
+					ga[k * AL_LN_NB + i] = 0;
+				}
+			for (int s = 0; s < n; s++) {
+				size_t o = (size_t)s * F + f0;
+				LN_F(_bwd_blk)(&cf, pt, AL_LN_NB, 1, m, x + o, y + o, dy + o, dx + o,
+					       gp);
+				for (size_t k = 0; k < P; k++) {
+					float *a = ga + k * AL_LN_NB;
+					const float *g = gp + k * AL_LN_NB;
+#pragma omp simd
+					for (size_t i = 0; i < m; i++)
+						a[i] += g[i];
+				}
+			}
+			for (size_t i = 0; i < m; i++)
+				for (size_t k = 0; k < P; k++)
+					dparams[(f0 + i) * P + k] += ga[k * AL_LN_NB + i];
+		}
+	}
+}
+
+#undef LN_NAME
+#undef LN_CFG

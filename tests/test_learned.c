@@ -1,0 +1,321 @@
+/* test_learned.c — the learned-shape entries (adact, apl, pau, vaf,
+ * bspline, meta): finite-difference gradient checks of the double
+ * reference and of the float kernels in every granularity, over several
+ * hyper-parameter settings each; semantics (adact and vaf at init=relu are
+ * relu exactly, pau's fit to relu is within its stated error, the B-spline
+ * basis sums to one, meta's parameter count); parse errors; NaN; training
+ * through the CLI. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "act/learned.h"
+#include "actlab/act.h"
+#include "test.h"
+
+static const char *variants[] = {
+	"adact", "adact:init=leaky_relu,slope=0.1", "adact:ns=17,lo=-2,hi=2", "adact:ns=5,lo=0,hi=4",
+	"apl", "apl:S=1", "apl:S=3,per=channel",
+	"pau", "pau:init=tanh", "pau:m=3,n=2,init=silu", "pau:m=2,n=1,init=leaky_relu",
+	"vaf", "vaf:g=tanh,init=relu", "vaf:k=2,g=sigmoid", "vaf:k=7,g=elu",
+	"bspline", "bspline:k=0", "bspline:k=1", "bspline:k=2,G=9", "bspline:G=1,lo=-1,hi=3",
+	"meta", "meta:g=tanh", "meta:g=tanh,L=2", "meta:g=silu,L=3,residual=post",
+	"meta:io=0,L=2", "meta:H=2,L=4,g=sigmoid", "meta:H=8,L=2,g=tanh,residual=post",
+};
+
+TEST(learned_gradcheck_variants)
+{
+	for (size_t v = 0; v < sizeof variants / sizeof *variants; v++) {
+		al_act_spec s;
+		REQUIRE_OK(al_act_parse(variants[v], &s));
+		for (int random = 0; random < 2; random++) {
+			al_gradcheck_result g;
+			REQUIRE_OK(al_act_gradcheck(&s, random, 31 + v, 200, &g));
+			CHECK(g.worst < 1e-6, "%s (%s params): worst relative error %.3g at %s",
+			      variants[v], random ? "random" : "default", g.worst, g.worst_at);
+			CHECK(g.kernel_err < 1e-4, "%s: float kernel error %.3g at %s", variants[v],
+			      g.kernel_err, g.kernel_at);
+			CHECK(g.points > 150, "%s: only %d points checked", variants[v], g.points);
+		}
+	}
+	/* every learned row of the catalog is among the variants */
+	for (int i = 0; i < al_act_count(); i++) {
+		const al_act_desc *d = al_act_get(i);
+		if (d->kind != AL_ACT_LEARNED)
+			continue;
+		int found = 0;
+		for (size_t v = 0; v < sizeof variants / sizeof *variants; v++)
+			found |= strcmp(variants[v], d->name) == 0;
+		CHECK(found, "learned entry %s has no gradient check variant", d->name);
+	}
+}
+
+/* runs the forward kernel of SPEC at its initial parameters on x */
+static void run_init(const char *spec, al_per per, int n, int c, int h, int w, const float *x,
+		     float *y)
+{
+	al_act_spec s;
+	if (al_act_parse(spec, &s) != AL_OK)
+		return;
+	s.per = per;
+	size_t G = al_act_groups(&s, c, h, w);
+	float *p = malloc(G * (size_t)al_act_nparams(&s) * sizeof *p);
+	al_rng r;
+	al_rng_seed(&r, 3);
+	al_act_init_params(&s, p, G, &r);
+	al_act_forward(&s, p, n, c, h, w, x, y, 1, &r);
+	free(p);
+}
+
+TEST(learned_adact_init_is_relu_exactly)
+{
+	enum { N = 4 * 3 * 10 * 10 };
+	float x[N], y[N];
+	al_rng r;
+	al_rng_seed(&r, 5);
+	for (int i = 0; i < N; i++) {
+		double u = al_rng_uniform(&r);
+		/* wide range, tiny values, exact hinges and non-finite inputs */
+		x[i] = (float)(i % 4 == 0 ? (u - 0.5) * 1e-6 : (u - 0.5) * 20);
+	}
+	x[0] = 0, x[1] = -0.0f, x[2] = 1, x[3] = -4, x[5] = 4, x[6] = 3.9999998f;
+	static const char *specs[] = {"adact", "adact:ns=17,lo=-2,hi=2", "adact:ns=5,lo=-8,hi=8"};
+	for (int sp = 0; sp < 3; sp++)
+		for (int per = 0; per < 3; per++) {
+			run_init(specs[sp], (al_per)per, 4, 3, 10, 10, x, y);
+			int bad = 0;
+			for (int i = 0; i < N; i++) {
+				float want = x[i] > 0 ? x[i] : 0.0f;
+				if (y[i] != want && bad++ < 3)
+					CHECK(0, "%s per=%d: x=%.9g gives %.9g, relu %.9g", specs[sp],
+					      per, (double)x[i], (double)y[i], (double)want);
+			}
+		}
+	/* leaky_relu init: the hinge values are slope*hinge; equal to leaky_relu
+	 * within float rounding of slope */
+	run_init("adact:init=leaky_relu,slope=0.01", AL_PER_CHANNEL, 4, 3, 10, 10, x, y);
+	for (int i = 0; i < N; i++) {
+		double xv = (double)x[i], want = xv > 0 ? xv : 0.01 * xv;
+		CHECK(fabs((double)y[i] - want) <= 1e-6 * (1 + fabs(want)), "leaky init x=%g: %g vs %g",
+		      (double)x[i], (double)y[i], want);
+	}
+}
+
+TEST(learned_vaf_relu_init_is_g)
+{
+	enum { N = 2 * 3 * 7 };
+	float x[N], y[N];
+	for (int i = 0; i < N; i++)
+		x[i] = (float)(i - N / 2) * 0.37f;
+	for (int per = 0; per < 3; per++) {
+		run_init("vaf:init=relu", (al_per)per, 2, 3, 7, 1, x, y);
+		for (int i = 0; i < N; i++)
+			CHECK(y[i] == (x[i] > 0 ? x[i] : 0.0f), "vaf init=relu x=%g: %g", (double)x[i],
+			      (double)y[i]);
+	}
+}
+
+/* pau's initial fit over [-3, 3]: stated bounds (docs/activations.md and
+ * docs/design.md): relu max 0.035, RMS 0.006; smooth entries much closer. */
+TEST(learned_pau_fit)
+{
+	static const struct {
+		const char *spec, *base;
+		double max, rms;
+	} cases[] = {
+		{"pau", "relu", 0.035, 0.006},
+		{"pau:init=leaky_relu", "leaky_relu", 0.035, 0.006},
+		{"pau:init=tanh", "tanh", 1e-5, 2e-6},
+		{"pau:init=silu", "silu", 1e-5, 1e-6},
+		{"pau:init=sigmoid", "sigmoid", 1e-6, 1e-6},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		al_act_spec s, b;
+		REQUIRE_OK(al_act_parse(cases[c].spec, &s));
+		REQUIRE_OK(al_act_parse(cases[c].base, &b));
+		int P = al_act_nparams(&s);
+		float p[32];
+		double pd[32], g[32], d;
+		al_rng r;
+		al_rng_seed(&r, 1);
+		al_act_init_params(&s, p, 1, &r);
+		for (int k = 0; k < P; k++)
+			pd[k] = p[k];
+		double mx = 0, ss = 0;
+		int n = 0;
+		for (int i = 0; i <= 6000; i++, n++) {
+			double x = -3 + i * 0.001;
+			double e = s.desc->ref(s.hyper, pd, x, &d, g) -
+				   b.desc->ref(b.hyper, NULL, x, &d, NULL);
+			mx = fmax(mx, fabs(e));
+			ss += e * e;
+		}
+		CHECK(mx < cases[c].max && sqrt(ss / n) < cases[c].rms,
+		      "%s: max error %.3g (bound %g), RMS %.3g (bound %g)", cases[c].spec, mx,
+		      cases[c].max, sqrt(ss / n), cases[c].rms);
+	}
+	/* the fit itself on exact rational data recovers it */
+	double xs[201], fs[201], coef[4];
+	for (int i = 0; i < 201; i++) {
+		xs[i] = -2 + i * 0.02;
+		fs[i] = (1 + 2 * xs[i] - 0.5 * xs[i] * xs[i]) / (1 + fabs(0.7 * xs[i]));
+	}
+	double rms = al_ln_rational_fit(xs, fs, 201, 2, 1, coef);
+	CHECK(rms >= 0 && rms < 1e-9, "exact rational fit RMS %g", rms);
+	CHECK(fabs(coef[0] - 1) < 1e-6 && fabs(coef[1] - 2) < 1e-6 && fabs(coef[2] + 0.5) < 1e-6 &&
+		      fabs(fabs(coef[3]) - 0.7) < 1e-6,
+	      "coefficients %g %g %g %g", coef[0], coef[1], coef[2], coef[3]);
+}
+
+TEST(learned_bspline_partition_of_unity)
+{
+	static const char *specs[] = {"bspline:k=0", "bspline:k=1", "bspline:k=2,G=9",
+				      "bspline", "bspline:k=5,G=4,lo=-1,hi=3"};
+	for (size_t sp = 0; sp < 5; sp++) {
+		al_act_spec s;
+		REQUIRE_OK(al_act_parse(specs[sp], &s));
+		int P = al_act_nparams(&s), nc = P - 2;
+		double p[AL_LN_MAXP], g[AL_LN_MAXP], d;
+		float pf[AL_LN_MAXP];
+		for (int k = 0; k < nc; k++)
+			p[k] = pf[k] = 1;
+		p[nc] = pf[nc] = 0; /* wb */
+		p[nc + 1] = pf[nc + 1] = 1; /* ws */
+		double lo = s.hyper[2], hi = s.hyper[3];
+		enum { M = 999 };
+		float x[M], y[M];
+		for (int i = 0; i < M; i++) {
+			x[i] = (float)(lo + (hi - lo) * i / M);
+			double v = s.desc->ref(s.hyper, p, (double)x[i], &d, g);
+			CHECK(fabs(v - 1) < 1e-12, "%s: sum of bases at %g is %.17g", specs[sp],
+			      (double)x[i], v);
+			double sum = 0;
+			for (int k = 0; k < nc; k++)
+				sum += g[k];
+			CHECK(fabs(sum - 1) < 1e-12, "%s: d/dc sum %g", specs[sp], sum);
+		}
+		s.per = AL_PER_LAYER;
+		al_act_forward(&s, pf, 1, 1, 1, M, x, y, 0, NULL);
+		for (int i = 0; i < M; i++)
+			CHECK(fabs(y[i] - 1) < 1e-5, "%s float at %g: %.9g", specs[sp], (double)x[i],
+			      (double)y[i]);
+		/* and zero beyond the extended grid */
+		double far = hi + 10 * (hi - lo);
+		CHECK(s.desc->ref(s.hyper, p, far, &d, g) == 0, "%s: non-zero far from the grid",
+		      specs[sp]);
+	}
+}
+
+TEST(learned_param_counts_and_names)
+{
+	static const struct {
+		const char *spec;
+		int P;
+		const char *first, *last;
+	} cases[] = {
+		{"adact", 9, "a0", "a8"},
+		{"apl", 10, "a1", "b5"},
+		{"pau", 10, "a0", "b4"},
+		{"vaf", 16, "alpha1", "delta"},
+		{"bspline", 10, "c0", "ws"},
+		{"meta", 16, "w1_1", "c"},               /* N*(2H + (L-1)(H^2+H) + H + 1) per unit */
+		{"meta:L=2", 46, "w1_1", "c"},
+		{"meta:H=3,L=3", 34, "w1_1", "c"},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		al_act_spec s;
+		REQUIRE_OK(al_act_parse(cases[c].spec, &s));
+		char a[64], b[64];
+		int P = al_act_nparams(&s);
+		CHECK(P == cases[c].P, "%s: %d parameters, expected %d", cases[c].spec, P, cases[c].P);
+		al_act_param_name(&s, 0, a, sizeof a);
+		al_act_param_name(&s, P - 1, b, sizeof b);
+		CHECK(!strcmp(a, cases[c].first) && !strcmp(b, cases[c].last), "%s: names %s .. %s",
+		      cases[c].spec, a, b);
+		/* names are unique */
+		for (int i = 0; i < P; i++)
+			for (int j = i + 1; j < P; j++) {
+				al_act_param_name(&s, i, a, sizeof a);
+				al_act_param_name(&s, j, b, sizeof b);
+				CHECK(strcmp(a, b), "%s: parameters %d and %d are both %s", cases[c].spec,
+				      i, j, a);
+			}
+	}
+	al_act_spec s;
+	REQUIRE_OK(al_act_parse("meta:L=2", &s));
+	char nm[64];
+	al_act_param_name(&s, 10, nm, sizeof nm);
+	CHECK(!strcmp(nm, "w2_1_1"), "meta L=2 parameter 10 is %s", nm);
+}
+
+TEST(learned_parse_errors)
+{
+	static const struct {
+		const char *spec, *frag;
+	} bad[] = {
+		{"adact:ns=8", "0 must be a hinge"},     {"adact:ns=1", "ns=1"},
+		{"adact:lo=2,hi=1", "lo < hi"},          {"adact:ns=2.5", "ns=2.5"},
+		{"apl:S=0", "S=0"},                      {"apl:b_std=-1", "b_std"},
+		{"pau:m=20", "m=20"},                    {"pau:n=0", "n=0"},
+		{"pau:init=nosuch", "init=nosuch"},      {"pau:init=prelu", "init=prelu"},
+		{"vaf:k=0", "k=0"},                      {"vaf:g=rrelu", "g=rrelu"},
+		{"bspline:k=6", "k=6"},                  {"bspline:G=0", "G=0"},
+		{"meta:H=17", "H=17"},                   {"meta:H=16,L=3", "parameters"},
+		{"meta:residual=mid", "residual=mid"},   {"meta:io=2", "io=2"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		al_act_spec s;
+		CHECK(al_act_parse(bad[i].spec, &s) == AL_EINVAL, "%s accepted", bad[i].spec);
+		CHECK(strstr(al_errmsg(), bad[i].frag) != NULL, "%s: message '%s' lacks '%s'",
+		      bad[i].spec, al_errmsg(), bad[i].frag);
+	}
+}
+
+/* A NaN input gives a NaN output (and does not crash) in every entry. */
+TEST(learned_nan_propagates)
+{
+	for (int i = 0; i < al_act_count(); i++) {
+		const al_act_desc *d = al_act_get(i);
+		if (d->kind != AL_ACT_LEARNED)
+			continue;
+		al_act_spec s;
+		REQUIRE_OK(al_act_parse(d->name, &s));
+		for (int per = 0; per < 3; per++) {
+			s.per = (al_per)per;
+			float x[6] = {NAN, 1, -1, 0.5f, INFINITY, -INFINITY}, y[6], dy[6] = {1, 1, 1, 1, 1, 1},
+			      dx[6];
+			size_t G = al_act_groups(&s, 3, 1, 2), P = (size_t)al_act_nparams(&s);
+			float *p = malloc(G * P * 4), *dp = calloc(G * P, 4),
+			      *sc = calloc(al_act_scratch_floats(&s, 1, 3, 1, 2) + 1, 4);
+			al_rng r;
+			al_rng_seed(&r, 1);
+			al_act_init_params(&s, p, G, &r);
+			al_act_forward(&s, p, 1, 3, 1, 2, x, y, 1, &r);
+			al_act_backward(&s, p, 1, 3, 1, 2, x, y, dy, dx, dp, sc, 1, &r);
+			CHECK(isnan(y[0]),
+			      "%s per=%d: NaN input gives %g", d->name, per, (double)y[0]);
+			for (int k = 1; k < 4; k++)
+				CHECK(isfinite(y[k]) && isfinite(dx[k]), "%s per=%d: x=%g gives %g, %g",
+				      d->name, per, (double)x[k], (double)y[k], (double)dx[k]);
+			free(p);
+			free(dp);
+			free(sc);
+		}
+	}
+}
+
+/* Each entry trains inside a small network through the CLI. */
+TEST(learned_cli_train)
+{
+	static char out[65536];
+	static const char *specs[] = {"adact", "apl", "pau", "vaf", "bspline", "meta",
+				      "adact:per=layer", "pau:per=channel"};
+	for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
+		char cmd[512];
+		snprintf(cmd, sizeof cmd,
+			 "%s train --act %s --data synthetic --model mlp:16 --epochs 2 --seed 3",
+			 actlab_bin(), specs[i]);
+		int rc = run_cmd(cmd, out, sizeof out);
+		CHECK(rc == 0, "%s: exit %d: %.500s", specs[i], rc, out);
+	}
+}
