@@ -16,8 +16,8 @@ static const char *help =
 	"central differences of the double reference (kinks skipped), at the initial\n"
 	"parameters and at random ones near them, and the float kernels against the\n"
 	"reference (learned entries: whole-tensor kernels per layer, channel and neuron).\n"
-	"Prints the worst relative\n"
-	"error per entry; fails (exit 1) above 1e-6 (finite differences) or 1e-4 (kernels).\n"
+	"Prints the worst relative error per entry; fails (exit 1) above 1e-6 (finite\n"
+	"differences) or 1e-4 (kernels).\n"
 	"Defaults: --all, --points 400, --seed 1.\n";
 
 static int check_one(const al_act_spec *s, int points, uint64_t seed, int json, int *first)
