@@ -5,8 +5,10 @@
  * Each repetition times relu and then every variant back to back on the
  * same buffers (forward, then backward right after it), so each variant's
  * ratio to relu is taken within the same repetition; reported: the median
- * over repetitions of (variant time / relu time of that repetition), and
- * the median times. Threads: 2 by default (the team machine's cores).
+ * over repetitions of (variant time / relu time of that repetition), for
+ * forward+backward and for the forward alone (what inference and a
+ * distilled form pay), and the median times. Threads: 2 by default (the
+ * team machine's cores).
  *
  * Build (bench/run_learned.sh does this; same flags as the Makefile):
  *   gcc -std=c11 -D_POSIX_C_SOURCE=200809L -O3 -march=native -fopenmp \
@@ -44,6 +46,9 @@ static const char *default_specs[] = {
 	"meta:per=channel",
 	"meta:per=neuron",
 	"meta:per=neuron,g=tanh",
+	/* distillation targets (forward only matters for inference) */
+	"lut:per=channel",
+	"adact:ns=17,lo=-2.5,hi=3.1,zero=any,per=channel",
 };
 
 static double now(void)
@@ -88,13 +93,15 @@ static int inst_make(inst *in, const char *spec, int n, int c, int h, int w, al_
 	return 0;
 }
 
-/* forward+backward seconds */
+/* forward+backward seconds; *fwd: the forward's */
 static double run(inst *in, int n, int c, int h, int w, const float *x, float *y,
-		  const float *dy, float *dx, al_rng *r)
+		  const float *dy, float *dx, al_rng *r, double *fwd)
 {
 	double t0 = now();
 	al_act_forward(&in->s, in->p, n, c, h, w, x, y, 1, r);
+	double t1 = now();
 	al_act_backward(&in->s, in->p, n, c, h, w, x, y, dy, dx, in->dp, in->sc, 1, r);
+	*fwd = t1 - t0;
 	return now() - t0;
 }
 
@@ -148,26 +155,31 @@ int main(int argc, char **argv)
 		if (inst_make(&v[i], specs[i], n, c, h, w, &r))
 			return 1;
 	double *tr = malloc((size_t)reps * sizeof *tr), *tv = malloc((size_t)reps * ns * sizeof *tv),
-	       *ratio = malloc((size_t)reps * ns * sizeof *ratio);
+	       *ratio = malloc((size_t)reps * ns * sizeof *ratio),
+	       *fr = malloc((size_t)reps * sizeof *fr), *fv = malloc((size_t)reps * ns * sizeof *fv),
+	       *fratio = malloc((size_t)reps * ns * sizeof *fratio), dummy;
 	/* warm-up */
-	run(&relu, n, c, h, w, x, y, dy, dx, &r);
+	run(&relu, n, c, h, w, x, y, dy, dx, &r, &dummy);
 	for (int i = 0; i < ns; i++)
-		run(&v[i], n, c, h, w, x, y, dy, dx, &r);
+		run(&v[i], n, c, h, w, x, y, dy, dx, &r, &dummy);
 	for (int k = 0; k < reps; k++) {
-		tr[k] = run(&relu, n, c, h, w, x, y, dy, dx, &r);
+		tr[k] = run(&relu, n, c, h, w, x, y, dy, dx, &r, &fr[k]);
 		for (int i = 0; i < ns; i++) {
-			tv[i * reps + k] = run(&v[i], n, c, h, w, x, y, dy, dx, &r);
+			tv[i * reps + k] = run(&v[i], n, c, h, w, x, y, dy, dx, &r, &fv[i * reps + k]);
 			ratio[i * reps + k] = tv[i * reps + k] / tr[k];
+			fratio[i * reps + k] = fv[i * reps + k] / fr[k];
 		}
 	}
-	printf("# learned_bench: forward+backward on [%d,%d,%d,%d], %d threads, %d reps; ratio = "
-	       "median over reps of (time / relu time of the same rep)\n",
+	printf("# learned_bench: [%d,%d,%d,%d], %d threads, %d reps; ratios = median over reps of "
+	       "(time / relu time of the same rep)\n",
 	       n, c, h, w, threads, reps);
-	printf("| spec | params | fwd+bwd ms (median) | vs relu |\n|---|---|---|---|\n");
-	double rm = median(tr, reps);
-	printf("| relu | 0 | %.3f | 1.00 |\n", rm * 1e3);
+	printf("| spec | params | fwd+bwd ms | fwd+bwd vs relu | fwd ms | fwd vs relu |\n"
+	       "|---|---|---|---|---|---|\n");
+	double rm = median(tr, reps), rf = median(fr, reps);
+	printf("| relu | 0 | %.3f | 1.00 | %.3f | 1.00 |\n", rm * 1e3, rf * 1e3);
 	for (int i = 0; i < ns; i++)
-		printf("| %s | %zu | %.3f | %.2f |\n", specs[i], v[i].np,
-		       median(tv + (size_t)i * reps, reps) * 1e3, median(ratio + (size_t)i * reps, reps));
+		printf("| %s | %zu | %.3f | %.2f | %.3f | %.2f |\n", specs[i], v[i].np,
+		       median(tv + (size_t)i * reps, reps) * 1e3, median(ratio + (size_t)i * reps, reps),
+		       median(fv + (size_t)i * reps, reps) * 1e3, median(fratio + (size_t)i * reps, reps));
 	return 0;
 }

@@ -21,6 +21,7 @@ static const char *variants[] = {
 	"bspline", "bspline:k=0", "bspline:k=1", "bspline:k=2,G=9", "bspline:G=1,lo=-1,hi=3",
 	"meta", "meta:g=tanh", "meta:g=tanh,L=2", "meta:g=silu,L=3,residual=post",
 	"meta:io=0,L=2", "meta:H=2,L=4,g=sigmoid", "meta:H=8,L=2,g=tanh,residual=post",
+	"lut", "lut:size=7,lo=-1,hi=2,per=layer", "adact:ns=6,lo=-1.3,hi=2.9,zero=any",
 };
 
 TEST(learned_gradcheck_variants)
@@ -95,7 +96,7 @@ TEST(learned_adact_init_is_relu_exactly)
 	 * within float rounding of slope */
 	run_init("adact:init=leaky_relu,slope=0.01", AL_PER_CHANNEL, 4, 3, 10, 10, x, y);
 	for (int i = 0; i < N; i++) {
-		double xv = (double)x[i], want = xv > 0 ? xv : 0.01 * xv;
+		double xv = (double)x[i], want = xv > 0 ? xv : 0.01 * xv; /* leaky */
 		CHECK(fabs((double)y[i] - want) <= 1e-6 * (1 + fabs(want)), "leaky init x=%g: %g vs %g",
 		      (double)x[i], (double)y[i], want);
 	}
@@ -254,6 +255,7 @@ TEST(learned_parse_errors)
 		const char *spec, *frag;
 	} bad[] = {
 		{"adact:ns=8", "0 must be a hinge"},     {"adact:ns=1", "ns=1"},
+		{"lut:size=0", "size=0"},                {"lut:lo=1,hi=1", "lo < hi"},
 		{"adact:lo=2,hi=1", "lo < hi"},          {"adact:ns=2.5", "ns=2.5"},
 		{"apl:S=0", "S=0"},                      {"apl:b_std=-1", "b_std"},
 		{"pau:m=20", "m=20"},                    {"pau:n=0", "n=0"},
@@ -318,4 +320,142 @@ TEST(learned_cli_train)
 		int rc = run_cmd(cmd, out, sizeof out);
 		CHECK(rc == 0, "%s: exit %d: %.500s", specs[i], rc, out);
 	}
+}
+
+static int file_exists(const char *p)
+{
+	FILE *f = fopen(p, "r");
+	if (f)
+		fclose(f);
+	return f != NULL;
+}
+
+/* act shapes on a trained checkpoint: curves over the observed range, the
+ * histogram of every input value, a plot; errors name what is wrong. */
+TEST(learned_cli_shapes)
+{
+	static char out[65536];
+	char cmd[1024], run[512], dir[512], path[600];
+	snprintf(run, sizeof run, "%s/shapes_run", test_tmpdir());
+	snprintf(dir, sizeof dir, "%s/shapes_out", test_tmpdir());
+	snprintf(cmd, sizeof cmd,
+		 "%s train --act adact --data synthetic --model mlp:4,12 --epochs 2 --seed 1 --out %s",
+		 actlab_bin(), run);
+	REQUIRE(run_cmd(cmd, out, sizeof out) == 0, "train: %.400s", out);
+	snprintf(cmd, sizeof cmd, "%s act shapes --ckpt %s/ckpt.bin --out %s --samples 100",
+		 actlab_bin(), run, dir);
+	REQUIRE(run_cmd(cmd, out, sizeof out) == 0, "shapes: %.400s", out);
+	/* 4 units: one column per unit; 12 units: mean and band */
+	static const struct {
+		const char *layer, *header;
+		long values;
+	} want[] = {{"dense1_act", "x,unit0,unit1,unit2,unit3", 100 * 4},
+		    {"dense2_act", "x,mean,lo,hi,min,max", 100 * 12}};
+	for (int k = 0; k < 2; k++) {
+		char line[512];
+		snprintf(path, sizeof path, "%s/%s.csv", dir, want[k].layer);
+		FILE *f = fopen(path, "r");
+		REQUIRE(f, "%s missing", path);
+		int rows = 0;
+		CHECK(fgets(line, sizeof line, f) && !strncmp(line, want[k].header, strlen(want[k].header)),
+		      "%s header %s", path, line);
+		double x0 = NAN, x1 = NAN, prev = -INFINITY;
+		while (fgets(line, sizeof line, f)) {
+			double x = atof(line);
+			CHECK(x > prev, "%s: x not increasing at row %d", path, rows);
+			prev = x;
+			x0 = rows == 0 ? x : x0;
+			x1 = x;
+			rows++;
+		}
+		fclose(f);
+		CHECK(rows == 201, "%s: %d rows", path, rows);
+		snprintf(path, sizeof path, "%s/%s_hist.csv", dir, want[k].layer);
+		f = fopen(path, "r");
+		REQUIRE(f, "%s missing", path);
+		long total = 0;
+		double c0 = NAN, c1 = NAN;
+		(void)!fgets(line, sizeof line, f);
+		while (fgets(line, sizeof line, f)) {
+			double c;
+			long n;
+			if (sscanf(line, "%lf,%ld", &c, &n) == 2) {
+				total += n;
+				c0 = isnan(c0) ? c : c0;
+				c1 = c;
+			}
+		}
+		fclose(f);
+		CHECK(total == want[k].values, "%s: histogram holds %ld values, expected %ld", path,
+		      total, want[k].values);
+		/* the curve covers the observed range the histogram spans */
+		CHECK(x0 < c0 && x1 > c1, "%s: curve [%g, %g] vs histogram centres [%g, %g]",
+		      want[k].layer, x0, x1, c0, c1);
+		snprintf(path, sizeof path, "%s/%s.png", dir, want[k].layer);
+		CHECK(file_exists(path), "%s missing", path);
+	}
+	snprintf(cmd, sizeof cmd, "%s act shapes --ckpt %s/ckpt.bin --out %s --layer nosuch",
+		 actlab_bin(), run, dir);
+	CHECK(run_cmd(cmd, out, sizeof out) == 1 && strstr(out, "nosuch") && strstr(out, "dense1_act"),
+	      "unknown layer: %.300s", out);
+	snprintf(cmd, sizeof cmd, "%s act shapes --ckpt %s/ckpt.bin", actlab_bin(), run);
+	CHECK(run_cmd(cmd, out, sizeof out) == 2 && strstr(out, "--out"), "missing --out: %.300s",
+	      out);
+	snprintf(cmd, sizeof cmd, "%s act shapes --ckpt %s/nothere.bin --out %s", actlab_bin(), run,
+		 dir);
+	CHECK(run_cmd(cmd, out, sizeof out) == 1, "missing checkpoint: %.300s", out);
+}
+
+static double json_num(const char *s, const char *key)
+{
+	const char *p = strstr(s, key);
+	return p ? atof(p + strlen(key)) : (double)NAN;
+}
+
+/* distill: each form runs end to end, its checkpoint evaluates to the
+ * accuracy it reports, the fit errors are small for fine forms; errors. */
+TEST(learned_cli_distill)
+{
+	static char out[65536];
+	char cmd[1024], run[512], dst[512];
+	snprintf(run, sizeof run, "%s/distill_run", test_tmpdir());
+	snprintf(dst, sizeof dst, "%s/distilled.bin", test_tmpdir());
+	snprintf(cmd, sizeof cmd,
+		 "%s train --act adact --data synthetic --model mlp:8 --epochs 3 --seed 2 --out %s",
+		 actlab_bin(), run);
+	REQUIRE(run_cmd(cmd, out, sizeof out) == 0, "train: %.400s", out);
+	static const struct {
+		const char *to, *spec;
+		double max_err;
+	} forms[] = {{"pwl:segments=64", "adact:ns=65", 0.05},
+		     {"lut:size=128", "lut:size=128", 0.1},
+		     {"rational:5,4", "pau:m=5,n=4", 0.1}};
+	for (int f = 0; f < 3; f++) {
+		snprintf(cmd, sizeof cmd, "%s distill --ckpt %s/ckpt.bin --to %s --out %s --json 2>&1",
+			 actlab_bin(), run, forms[f].to, dst);
+		REQUIRE(run_cmd(cmd, out, sizeof out) == 0, "distill %s: %.400s", forms[f].to, out);
+		CHECK(strstr(out, forms[f].spec), "%s: no %s in %.300s", forms[f].to, forms[f].spec, out);
+		double after = json_num(out, "\"test_acc_after\": "), err = json_num(out, "\"max_err\": ");
+		CHECK(err >= 0 && err < forms[f].max_err, "%s: max error %g", forms[f].to, err);
+		snprintf(cmd, sizeof cmd, "%s eval --ckpt %s --json", actlab_bin(), dst);
+		REQUIRE(run_cmd(cmd, out, sizeof out) == 0, "eval distilled: %.400s", out);
+		CHECK(fabs(json_num(out, "\"test_acc\": ") - after) < 1e-9,
+		      "%s: eval gives %.300s, distill reported %g", forms[f].to, out, after);
+	}
+	snprintf(cmd, sizeof cmd, "%s distill --ckpt %s/ckpt.bin --to spline:3 --out %s",
+		 actlab_bin(), run, dst);
+	CHECK(run_cmd(cmd, out, sizeof out) == 2 && strstr(out, "pwl:segments"), "bad --to: %.300s",
+	      out);
+	snprintf(cmd, sizeof cmd, "%s distill --ckpt %s/ckpt.bin --to lut:size=0 --out %s",
+		 actlab_bin(), run, dst);
+	CHECK(run_cmd(cmd, out, sizeof out) == 2, "lut:size=0: %.300s", out);
+	/* a model without trainable activations */
+	snprintf(cmd, sizeof cmd,
+		 "%s train --act relu --data synthetic --model mlp:8 --epochs 1 --out %s/relu_run",
+		 actlab_bin(), test_tmpdir());
+	REQUIRE(run_cmd(cmd, out, sizeof out) == 0, "train relu: %.300s", out);
+	snprintf(cmd, sizeof cmd, "%s distill --ckpt %s/relu_run/ckpt.bin --to lut:size=8 --out %s",
+		 actlab_bin(), test_tmpdir(), dst);
+	CHECK(run_cmd(cmd, out, sizeof out) == 1 && strstr(out, "trainable"), "relu model: %.300s",
+	      out);
 }

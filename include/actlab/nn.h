@@ -103,6 +103,11 @@ int al_model_act_layers(const al_model *m);
 /* i-th activation layer: its name, spec, parameters [G,P] and G. */
 void al_model_act_layer(const al_model *m, int i, const char **name, const al_act_spec **spec,
 			const float **params, size_t *groups);
+/* Input of the i-th such layer in the last forward: x (n, c, h, w) with n
+ * the batch of that forward; valid until the next forward. */
+void al_model_act_layer_input(const al_model *m, int i, const float **x, int *c, int *h, int *w);
+/* Its `act = $ACT` site number (1-based), or 0 for an explicit spec. */
+int al_model_act_layer_site(const al_model *m, int i);
 
 /* ---- losses (mean over the batch) --------------------------------------- */
 /* Softmax cross-entropy. logits (n, k); labels in [0, k). Writes dlogits

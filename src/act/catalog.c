@@ -661,11 +661,12 @@ static const al_act_desc catalog[] = {
 	{.name = "adact", .family = "learned",
 	 .formula = "linear interpolation of hinge values a_j at fixed hinges lo + j*(hi-lo)/(ns-1) "
 		    "(0 is a hinge), linear extrapolation outside; init a_j = relu|leaky_relu(hinge)",
-	 .citation = "seed 003 (AdAct PLA, SPEC 4.2)", .nhyper = 5,
+	 .citation = "seed 003 (AdAct PLA, SPEC 4.2)", .nhyper = 6,
 	 .hyper = {{"ns", 9, NULL, "hinge count N_s"}, {"lo", -4, NULL, "first hinge"},
 		   {"hi", 4, NULL, "last hinge"},
 		   {"init", 0, "relu|leaky_relu", "initial hinge values phi(hinge)"},
-		   {"slope", 0.01, NULL, "negative slope of init=leaky_relu"}},
+		   {"slope", 0.01, NULL, "negative slope of init=leaky_relu"},
+		   {"zero", 0, "hinge|any", "hinge: 0 must be a hinge (exact relu init); any: free grid"}},
 	 NOPARAMS, .default_per = AL_PER_CHANNEL, .check_lo = -6, .check_hi = 6,
 	 AL_LN_HOOKS(adact)},
 	{.name = "apl", .family = "learned",
@@ -712,6 +713,13 @@ static const al_act_desc catalog[] = {
 		   {"io", 1, "0|1", "1: g on the input and output nodes too"}},
 	 NOPARAMS, .default_per = AL_PER_NEURON, .check_lo = -3, .check_hi = 3,
 	 AL_LN_HOOKS(meta)},
+	{.name = "lut", .family = "learned",
+	 .formula = "t_j for x in bin j of size equal bins over [lo, hi] (end bins extend to "
+		    "-inf, +inf); piecewise constant; init: the identity at the bin centres",
+	 .citation = "-", .nhyper = 3,
+	 .hyper = {{"size", 64, NULL, "table entries"}, {"lo", -4, NULL, "table start"},
+		   {"hi", 4, NULL, "table end"}},
+	 NOPARAMS, .default_per = AL_PER_CHANNEL, .check_lo = -5, .check_hi = 5, AL_LN_HOOKS(lut)},
 };
 
 int al_act_count(void) { return (int)(sizeof catalog / sizeof *catalog); }

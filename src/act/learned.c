@@ -46,7 +46,7 @@ static double urand(al_rng *r, double lo, double hi)
  * adact: hinges ns_j = lo + j*d, j < N, d = (hi - lo)/(N - 1)
  * hypers: ns, lo, hi, init (relu|leaky_relu), slope
  * ====================================================================== */
-enum { AD_NS, AD_LO, AD_HI, AD_INIT, AD_SLOPE };
+enum { AD_NS, AD_LO, AD_HI, AD_INIT, AD_SLOPE, AD_ZERO };
 
 
 typedef struct {
@@ -151,10 +151,11 @@ const char *al_ln_adact_check(const double *h)
 		return msg;
 	}
 	double k0 = -h[AD_LO] / ((h[AD_HI] - h[AD_LO]) / (h[AD_NS] - 1));
-	if (!(k0 > -1e-9 && k0 < h[AD_NS] - 1 + 1e-9) || fabs(k0 - nearbyint(k0)) > 1e-9) {
+	if (h[AD_ZERO] == 0 && (!(k0 > -1e-9 && k0 < h[AD_NS] - 1 + 1e-9) ||
+				 fabs(k0 - nearbyint(k0)) > 1e-9)) {
 		snprintf(msg, sizeof msg,
 			 "0 must be a hinge: with ns=%g on [%g, %g] the hinges are lo + j*%g "
-			 "(use an odd ns on a symmetric range)",
+			 "(use an odd ns on a symmetric range, or zero=any)",
 			 h[AD_NS], h[AD_LO], h[AD_HI], (h[AD_HI] - h[AD_LO]) / (h[AD_NS] - 1));
 		return msg;
 	}
@@ -956,6 +957,118 @@ int al_ln_bspline_kinks(const double *h, const double *p, double *out, int cap)
 	return n;
 }
 
+/* ======================================================================
+ * lut: t[j], j = clamp(floor((x - lo) N / (hi - lo)), 0, N - 1): a
+ * piecewise-constant lookup table (a distillation target)
+ * hypers: size, lo, hi
+ * ====================================================================== */
+enum { LUT_N, LUT_LO, LUT_HI };
+
+typedef struct {
+	int P;
+	float lo, inv, top;
+} lut_t;
+
+static void lut_cfg(const double *h, lut_t *c)
+{
+	c->P = (int)h[LUT_N];
+	c->lo = (float)h[LUT_LO];
+	c->inv = (float)(h[LUT_N] / (h[LUT_HI] - h[LUT_LO]));
+	c->top = (float)(c->P - 1);
+}
+
+/* bin index as a float; NaN -> 0 (the output is then NaN) */
+AL_INLINE float lut_bin(const lut_t *c, float x)
+{
+	float j = floorf((x - c->lo) * c->inv);
+	j = j >= 0 ? j : 0.0f;
+	return j <= c->top ? j : c->top;
+}
+
+AL_INLINE void lut_fwd_blk(const lut_t *c, const float *restrict p, size_t ps, size_t ls,
+			   size_t m, const float *restrict x, float *restrict y)
+{
+#pragma omp simd
+	for (size_t i = 0; i < m; i++) {
+		size_t j = (size_t)(int)lut_bin(c, x[i]);
+		float v = p[j * ps + i * ls];
+		y[i] = x[i] != x[i] ? x[i] : v;
+	}
+}
+
+AL_INLINE void lut_bwd_blk(const lut_t *c, const float *restrict p, size_t ps, size_t ls,
+			   size_t m, const float *restrict x, const float *restrict y,
+			   const float *restrict dy, float *restrict dx, float *restrict gp)
+{
+	float js[NB];
+#pragma omp simd
+	for (size_t i = 0; i < m; i++) {
+		js[i] = lut_bin(c, x[i]);
+		dx[i] = 0;
+	}
+	for (int k = 0; k < c->P; k++) {
+		float *g = gp + (size_t)k * NB;
+		const float kf = (float)k;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			g[i] = js[i] == kf ? dy[i] : 0.0f;
+	}
+}
+
+#define LN_NAME lut
+#define LN_CFG lut_t
+#include "act/learned_driver.h"
+
+int al_ln_lut_nparams(const double *h) { return (int)h[LUT_N]; }
+
+void al_ln_lut_name(const double *h, int k, char *buf, size_t cap) { snprintf(buf, cap, "t%d", k); }
+
+/* identity at the bin centres */
+void al_ln_lut_init(const double *h, float *p, size_t groups, al_rng *r)
+{
+	int N = (int)h[LUT_N];
+	double d = (h[LUT_HI] - h[LUT_LO]) / N;
+	for (size_t g = 0; g < groups; g++)
+		for (int j = 0; j < N; j++)
+			p[g * (size_t)N + (size_t)j] = (float)(h[LUT_LO] + (j + 0.5) * d);
+}
+
+const char *al_ln_lut_check(const double *h)
+{
+	static _Thread_local char msg[128];
+	if (!is_int(h[LUT_N], 1, AL_LN_MAXP)) {
+		snprintf(msg, sizeof msg, "size=%g: the table size must be an integer in [1, %d]",
+			 h[LUT_N], AL_LN_MAXP);
+		return msg;
+	}
+	if (!(h[LUT_LO] < h[LUT_HI])) {
+		snprintf(msg, sizeof msg, "lo=%g, hi=%g: need lo < hi", h[LUT_LO], h[LUT_HI]);
+		return msg;
+	}
+	return NULL;
+}
+
+double al_ln_lut_ref(const double *h, const double *p, double x, double *dfdx, double *dfdp)
+{
+	int N = (int)h[LUT_N];
+	double j = floor((x - h[LUT_LO]) * (N / (h[LUT_HI] - h[LUT_LO])));
+	j = j >= 0 ? j : 0;
+	j = j <= N - 1 ? j : N - 1;
+	for (int k = 0; k < N; k++)
+		dfdp[k] = k == (int)j ? 1 : 0;
+	*dfdx = 0;
+	return x != x ? x : p[(int)j];
+}
+
+int al_ln_lut_kinks(const double *h, const double *p, double *out, int cap)
+{
+	int N = (int)h[LUT_N], n = 0;
+	double d = (h[LUT_HI] - h[LUT_LO]) / N;
+	for (int j = 1; j < N && n < cap; j++)
+		out[n++] = h[LUT_LO] + j * d;
+	return n;
+}
+
 /* kinks of any learned entry, by its kernels */
 int al_ln_kinks(const al_act_spec *s, const double *p, double *out, int cap)
 {
@@ -972,5 +1085,7 @@ int al_ln_kinks(const al_act_spec *s, const double *p, double *out, int cap)
 		return al_ln_vaf_kinks(s->hyper, p, out, cap);
 	if (d->t_fwd == al_ln_meta_fwd)
 		return al_ln_meta_kinks(s->hyper, p, out, cap);
+	if (d->t_fwd == al_ln_lut_fwd)
+		return al_ln_lut_kinks(s->hyper, p, out, cap);
 	return 0;
 }

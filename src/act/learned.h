@@ -8,6 +8,7 @@
  *   vaf      sum_j beta_j g(alpha_j x + gamma_j) + delta
  *   bspline  wb silu(x) + ws sum_i c_i B_i(x) (KAN-style)
  *   meta     a small MLP per unit (meta-neuron)
+ *   lut      a piecewise-constant lookup table (a distillation target)
  *
  * Every entry is a scalar function of x with a parameter vector of
  * t_nparams(h) values per group; the kernels (learned*.c) work on whole
@@ -49,6 +50,7 @@ AL_LN_DECLARE(pau)
 AL_LN_DECLARE(vaf)
 AL_LN_DECLARE(bspline)
 AL_LN_DECLARE(meta)
+AL_LN_DECLARE(lut)
 
 /* Scratch of a learned entry with P parameters per group: per-block
  * parameter partials for per=layer. */
@@ -68,6 +70,7 @@ AL_LN_SCRATCH_DECLARE(pau)
 AL_LN_SCRATCH_DECLARE(vaf)
 AL_LN_SCRATCH_DECLARE(bspline)
 AL_LN_SCRATCH_DECLARE(meta)
+AL_LN_SCRATCH_DECLARE(lut)
 
 /* Kinks of a learned entry for the gradient checks (up to cap points). */
 int al_ln_kinks(const al_act_spec *s, const double *p, double *out, int cap);

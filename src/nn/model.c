@@ -809,6 +809,20 @@ void al_model_act_layer(const al_model *m, int i, const char **name, const al_ac
 	*groups = al_act_groups(&l->act, l->in_c[0], l->in_h[0], l->in_w[0]);
 }
 
+void al_model_act_layer_input(const al_model *m, int i, const float **x, int *c, int *h, int *w)
+{
+	const al_layer *l = &m->layers[m->act_idx[i]];
+	*x = l->x[0];
+	*c = l->in_c[0];
+	*h = l->in_h[0];
+	*w = l->in_w[0];
+}
+
+int al_model_act_layer_site(const al_model *m, int i)
+{
+	return m->layers[m->act_idx[i]].act_site;
+}
+
 void al_model_summary(const al_model *m, FILE *f)
 {
 	fprintf(f, "%-4s %-14s %-10s %-18s %-12s %s\n", "#", "name", "type", "output", "params",

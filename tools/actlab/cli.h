@@ -41,5 +41,7 @@ int cmd_act_params(int argc, char **argv);
 int cmd_adact(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_act_shapes(int argc, char **argv);
+int cmd_distill(int argc, char **argv);
 
 #endif

@@ -228,10 +228,14 @@ int cmd_act(int argc, char **argv)
 		return cmd_act_plot(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "params"))
 		return cmd_act_params(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "shapes"))
+		return cmd_act_shapes(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "help")) {
 		puts("usage: actlab act list [--json|--markdown]\n       actlab act eval --help\n"
-		     "       actlab act plot --help\n       actlab act params --help");
+		     "       actlab act plot --help\n       actlab act params --help\n"
+		     "       actlab act shapes --help");
 		return 0;
 	}
-	return cli_usage_error("act: unknown subcommand '%s' (list, eval, plot, params)", argv[0]);
+	return cli_usage_error("act: unknown subcommand '%s' (list, eval, plot, params, shapes)",
+			       argv[0]);
 }

@@ -19,6 +19,8 @@ static void usage(FILE *f)
 	      "  act eval   evaluate an activation (and its gradient) on .npy tensors\n"
 	      "  act plot   draw an activation and its derivative (gnuplot)\n"
 	      "  act params learned activation parameters of a run, per layer\n"
+	      "  act shapes learned activation shapes of a checkpoint over their input range\n"
+	      "  distill    replace learned activations by fitted pwl / lut / rational forms\n"
 	      "  gradcheck  finite-difference checks of the catalog [--act SPEC | --all]\n"
 	      "  models     list the model zoo [--params]\n"
 	      "  adact      second-order MLP trainer of seed 003 (AdAct, MOLF, OWO-BP, CG, LM)\n"
@@ -75,6 +77,8 @@ int main(int argc, char **argv)
 		return cmd_sweep(argc - 2, argv + 2);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(argc - 2, argv + 2);
+	if (!strcmp(cmd, "distill"))
+		return cmd_distill(argc - 2, argv + 2);
 	if (!strcmp(cmd, "models"))
 		return cmd_models(argc - 2, argv + 2);
 	fprintf(stderr, "actlab: usage error: unknown command '%s'\n", cmd);
