@@ -331,6 +331,60 @@ concatenated. Activation sites ($ACT): every conv (1 + 9 x 7 = 64).""")
     c.write("googlenet-cifar")
 
 
+# ---- seed 002's GoogLeNet (Hu et al.'s GoogLeNet_model.py) --------------------------------------
+def googlenet_hu():
+    c = Cfg("""Seed 002's GoogLeNet (Hu et al.'s GoogLeNet_model.py): conv7x7/2 64, pool, conv3x3 192 x2, pool, inception 3a-3b, pool, 4a-4e, pool, 5a-5b (true 5x5 branches), average pool, dropout 0.1, fc.
+Input exactly 3x32x32 (the code reshapes the last 1x1 map to 1024 features). Every conv is conv
+(bias) -> batch norm (TensorFlow decay 0.999, eps 1e-3) -> activation ($ACT: 3 + 6 per inception
+= 57 sites). TensorFlow 'SAME' padding throughout: the 7x7/2 stem pads 2 before and 3 after,
+3x3/2 max pools pad 0 before and 1 after. Differences: weights start from PyTorch's default, not
+N(0, 0.01); the code's softmax before the cross-entropy is not repeated.""")
+    c.net(channels=3, height=32, width=32, classes=10)
+    bn = dict(momentum=0.001, eps=0.001)
+
+    def cbr(name, f, k, inputs=None, stride=1, pad=None):
+        c.conv(name, f, k, stride=stride, pad=pad, inputs=inputs)
+        c.bn(name + ".bn", act="$ACT", **bn)
+        return name + ".bn_act"
+
+    x = cbr("conv_1", 64, 7, stride=2, pad="2,3")
+    c.sec("maxpool", name="max_pool_1", size=3, stride=2, pad="0,1")
+    x = cbr("conv_2", 192, 3)
+    x = cbr("conv_3", 192, 3)
+    c.sec("maxpool", name="max_pool_2", size=3, stride=2, pad="0,1")
+    prev = "max_pool_2"
+
+    def inception(p, n1, n3r, n3, n5r, n5, pp):
+        nonlocal prev
+        b1 = cbr(p + ".conv_11", n1, 1, inputs=prev)
+        b2 = cbr(p + ".conv_33_reduce", n3r, 1, inputs=prev)
+        b2 = cbr(p + ".conv_33", n3, 3, inputs=b2)
+        b3 = cbr(p + ".conv_55_reduce", n5r, 1, inputs=prev)
+        b3 = cbr(p + ".conv_55", n5, 5, inputs=b3)
+        c.sec("maxpool", name=p + ".pool", inputs=prev, size=3, stride=1, pad=1)
+        b4 = cbr(p + ".conv_pool", pp, 1, inputs=p + ".pool")
+        c.sec("concat", name=p, inputs="%s, %s, %s, %s" % (b1, b2, b3, b4))
+        prev = p
+
+    inception("inception_3a", 64, 96, 128, 16, 32, 32)
+    inception("inception_3b", 128, 128, 192, 32, 96, 64)
+    c.sec("maxpool", name="max_pool_3", size=3, stride=2, pad="0,1")
+    prev = "max_pool_3"
+    inception("inception_4a", 192, 96, 208, 16, 48, 64)
+    inception("inception_4b", 160, 112, 224, 24, 64, 64)
+    inception("inception_4c", 128, 128, 256, 24, 64, 64)
+    inception("inception_4d", 112, 144, 288, 32, 64, 64)
+    inception("inception_4e", 256, 160, 320, 32, 128, 128)
+    c.sec("maxpool", name="max_pool_4", size=3, stride=2, pad="0,1")
+    prev = "max_pool_4"
+    inception("inception_5a", 256, 160, 320, 32, 128, 128)
+    inception("inception_5b", 384, 192, 384, 48, 128, 128)
+    c.sec("gap", name="avg_pool_1")
+    c.sec("dropout", name="dropout_1", p=0.1)
+    c.sec("dense", name="linear_1", out="$CLASSES")
+    c.write("googlenet-hu")
+
+
 # ---- DenseNet-BC (Huang et al. 2017), depth 100, k = 12 ---------------------------------------
 def densenet_bc(depth=100, k=12):
     n = (depth - 4) // 6
@@ -468,6 +522,7 @@ def main():
     lenet_hu()
     alexnet_cifar()
     googlenet_cifar()
+    googlenet_hu()
     densenet_bc()
     densenet_hu()
     efficientnet_b0()

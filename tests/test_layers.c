@@ -872,6 +872,23 @@ TEST(layers_conv_pad_before_after)
 	      "pad = '1,' accepted");
 }
 
+TEST(layers_pool_pad_before_after)
+{
+	/* TensorFlow 'SAME' 3x3/2 pooling of an even map: nothing before, 1 after */
+	gradcheck("maxpool 3 s2 pad 0,1",
+		  "[maxpool]\nsize = 3\nstride = 2\npad = 0,1\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 2, .h = 6, .w = 4, .classes = 2, .n = 2, .distinct = 1});
+	gradcheck("maxpool 2 s2 pad 0,1 (odd map)",
+		  "[maxpool]\nsize = 2\nstride = 2\npad = 0,1\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 1, .h = 5, .w = 5, .classes = 2, .n = 2, .distinct = 1});
+	gradcheck("avgpool 3 s2 pad 1,0",
+		  "[avgpool]\nsize = 3\nstride = 2\npad = 1,0\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 2, .h = 5, .w = 6, .classes = 2, .n = 2});
+	CHECK(strstr(build_error("[maxpool]\nsize = 2\npad = 0,2\n[flatten]\n", 1, 4, 4, 4),
+		     "more than half"),
+	      "pool pad after larger than half the window accepted");
+}
+
 TEST(layers_lrn_grad)
 {
 	gradcheck("lrn size 3",

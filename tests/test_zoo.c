@@ -201,6 +201,12 @@ TEST(zoo_parity_squeeze_excitation)
 	CHECK(ran >= 1, "expected the squeeze-excitation case in MANIFEST, ran %d", ran);
 }
 
+TEST(zoo_parity_pool_pad)
+{
+	int ran = run_layers("pool_");
+	CHECK(ran >= 1, "expected the pool padding case in MANIFEST, ran %d", ran);
+}
+
 /* pad = same with even kernels (PyTorch's padding='same'), depthwise convs */
 TEST(zoo_parity_conv)
 {
@@ -359,7 +365,7 @@ TEST(zoo_parity_torchvision_efficientnet_b0)
 TEST(zoo_manifest_covered)
 {
 	REQUIRE(zoo_manifest() > 0, "empty MANIFEST");
-	static const char *prefixes[] = {"adaptive_", "lrn_", "se_", "conv_", "net_"};
+	static const char *prefixes[] = {"adaptive_", "lrn_", "se_", "conv_", "net_", "pool_"};
 	for (int i = 0; i < nzl; i++) {
 		if (strcmp(zl[i].kind, "layer") != 0)
 			continue;
@@ -514,6 +520,7 @@ static const zoo_run zoo_runs[] = {
 	{"densenet-bc", 2, 2, 1e-3, 0, 16, 0},
 	{"densenet-hu", 2, 2, 1e-3, 0, 32, 0},
 	{"googlenet-cifar", 2, 2, 1e-3, 0, 16, 0},
+	{"googlenet-hu", 2, 2, 1e-3, 0, 0, 0},
 	{"resnet18", 2, 2, 1e-3, 0, 32, 0},
 	{"resnet50", 2, 1, 1e-3, 0, 32, 1},
 	{"vgg11", 2, 1, 1e-3, 0, 32, 1},
@@ -669,6 +676,7 @@ TEST(zoo_train_resnet56) { zoo_train(zoo_run_of("resnet56")); }
 TEST(zoo_train_densenet_bc) { zoo_train(zoo_run_of("densenet-bc")); }
 TEST(zoo_train_densenet_hu) { zoo_train(zoo_run_of("densenet-hu")); }
 TEST(zoo_train_googlenet_cifar) { zoo_train(zoo_run_of("googlenet-cifar")); }
+TEST(zoo_train_googlenet_hu) { zoo_train(zoo_run_of("googlenet-hu")); }
 TEST(zoo_train_resnet18) { zoo_train(zoo_run_of("resnet18")); }
 TEST(zoo_train_resnet50) { zoo_train(zoo_run_of("resnet50")); }
 TEST(zoo_train_vgg11) { zoo_train(zoo_run_of("vgg11")); }

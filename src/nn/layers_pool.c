@@ -27,6 +27,7 @@
 typedef struct {
 	int c, ih, iw, oh, ow;
 	int k, s, p;
+	int p1;          /* padding after (bottom/right); p before */
 	int include_pad; /* avgpool: count_include_pad */
 	/* window of output row o: input rows [hb[o], he[o]) (clipped to the
 	 * input); likewise columns */
@@ -56,16 +57,31 @@ static al_status pool_setup1(al_layer *l, al_cfg_section *s, const char *what, i
 	if (c->k == 0)
 		return al_err(AL_EINVAL, "%s needs size = K (window)", what);
 	AL_TRY(al_cfg_int(s, "stride", c->k, 1, 1 << 16, &c->s));
-	AL_TRY(al_cfg_int(s, "pad", 0, 0, 1 << 16, &c->p));
+	/* pad = N, or pad = B,A: B before (top/left), A after (bottom/right),
+	 * e.g. TensorFlow's 'SAME' pooling */
+	const char *ps = al_cfg_str(s, "pad", "0");
+	char *end;
+	long pb = strtol(ps, &end, 10), pa = pb;
+	if (end != ps && *end == ',') {
+		const char *q = end + 1;
+		pa = strtol(q, &end, 10);
+		if (end == q)
+			pa = -1;
+	}
+	if (end == ps || *end || pb < 0 || pa < 0 || pb > (1 << 16) || pa > (1 << 16))
+		return al_err(AL_EINVAL, "%s: pad = '%s': expected N or B,A (before, after)", what,
+			      ps);
+	c->p = (int)pb;
+	c->p1 = (int)pa;
 	if (avg)
 		AL_TRY(al_cfg_int(s, "count_include_pad", 1, 0, 1, &c->include_pad));
-	if (c->p > c->k / 2)
-		return al_err(AL_EINVAL, "%s: pad = %d is more than half the window size %d", what,
-			      c->p, c->k);
+	if (c->p > c->k / 2 || c->p1 > c->k / 2)
+		return al_err(AL_EINVAL, "%s: pad = %s is more than half the window size %d", what,
+			      ps, c->k);
 	c->c = l->in_c[0];
 	c->ih = l->in_h[0];
 	c->iw = l->in_w[0];
-	int ph = c->ih + 2 * c->p, pw = c->iw + 2 * c->p;
+	int ph = c->ih + c->p + c->p1, pw = c->iw + c->p + c->p1;
 	if (c->k > ph || c->k > pw)
 		return al_err(AL_EINVAL, "%s: window %d larger than padded input %dx%d", what, c->k,
 			      ph, pw);
@@ -119,7 +135,7 @@ static void maxpool_plane(const pool_cfg *c, const float *restrict x, float *res
 			  int32_t *restrict arg)
 {
 	const int iw = c->iw, ow = c->ow;
-	if (c->k == 2 && c->s == 2 && c->p == 0) {
+	if (c->k == 2 && c->s == 2 && c->p == 0 && c->p1 == 0) {
 		for (int oy = 0; oy < c->oh; oy++) {
 			const float *r0 = x + (size_t)(2 * oy) * (size_t)iw, *r1 = r0 + iw;
 			float *yr = y + (size_t)oy * (size_t)ow;
@@ -207,7 +223,7 @@ static void maxpool_backward(al_layer *l, int n)
 
 const al_layer_ops al_layer_maxpool = {
 	.type = "maxpool",
-	.doc = "max pooling: size = K, stride = K, pad = 0 (at most K/2, acts as -inf); "
+	.doc = "max pooling: size = K, stride = K, pad = 0|N|B,A (at most K/2, acts as -inf); "
 	       "ties go to the first element",
 	.setup = maxpool_setup,
 	.scratch = maxpool_scratch,
@@ -280,7 +296,7 @@ static void avgpool_backward(al_layer *l, int n)
 
 const al_layer_ops al_layer_avgpool = {
 	.type = "avgpool",
-	.doc = "average pooling: size = K, stride = K, pad = 0 (at most K/2), "
+	.doc = "average pooling: size = K, stride = K, pad = 0|N|B,A (at most K/2), "
 	       "count_include_pad = 1|0 (as in PyTorch)",
 	.setup = avgpool_setup,
 	.forward = avgpool_forward,
