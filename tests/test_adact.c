@@ -591,6 +591,36 @@ TEST(adact_more_basis_functions_than_samples)
 	al_adact_data_free(&d);
 }
 
+TEST(adact_owo_fewer_samples_than_inputs_real_images)
+{
+	/* 100 Fashion-MNIST images, 785 inputs: the kept OLS basis is
+	 * numerically dependent at the default threshold (E after OWO was
+	 * ~3e4, against 1 for Wo = 0); OWO must raise the threshold */
+	const char *env = getenv("ACTLAB_FASHION_MNIST");
+	const char *dir = env && *env ? env : "/usr/share/datasets/fashion-mnist";
+	FILE *probe = NULL;
+	char path[600];
+	snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", dir);
+	if (!(probe = fopen(path, "rb"))) {
+		printf("  (skipped: %s not installed)\n", dir);
+		return;
+	}
+	fclose(probe);
+	for (int p = 0; p < 2; p++) {
+		al_adact_opts o = small_opts(AL_ADACT_ADACT, 8);
+		o.iters = 2;
+		o.precision = p ? AL_ADACT_MIXED : AL_ADACT_DOUBLE;
+		al_adact_run_opts ro = al_adact_run_opts_default();
+		ro.data = "fashion-mnist:train=100,test=200";
+		al_adact_report r;
+		REQUIRE_OK(al_adact_run(&o, &ro, NULL, NULL, &r));
+		CHECK(r.runs[0].mse[0] <= 1.0 && r.runs[0].train_mse <= 1.0,
+		      "precision %d: E after the first OWO %g, final train MSE %g (Wo = 0 gives 1)", p,
+		      r.runs[0].mse[0], r.runs[0].train_mse);
+		al_adact_report_free(&r);
+	}
+}
+
 TEST(adact_kfold_runs_partition_the_training_part)
 {
 	al_adact_opts o = small_opts(AL_ADACT_MOLF, 4);

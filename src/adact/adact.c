@@ -475,9 +475,10 @@ al_status al_adact_owo(al_adact *t)
 	/* R = [X O]^T [X O] / n, C = T^T [X O] / n; the input blocks are fixed */
 	/* always in double: OLS tells dependent basis functions by energies of
 	 * 1e-10 relative, far below single-precision rounding */
-	if (!t->inputs_factored) {
+	if (!t->inputs_correlated) {
 		al__gemm_tn(n, ni, ni, inv, d->X, ni, d->X, ni, t->R, nu);
 		al__gemm_tn(n, no, ni, inv, d->T, no, d->X, ni, t->C, nu);
+		t->inputs_correlated = 1;
 	}
 	/* hidden rows: R[ni+k][0:ni] = O^T X / n, written straight into R */
 	al__gemm_tn(n, nh, ni, inv, t->O, nh, d->X, ni, t->R + (size_t)ni * nu, nu);
@@ -490,18 +491,34 @@ al_status al_adact_owo(al_adact *t)
 		if (!isfinite(t->R[i]))
 			return al_err(AL_ENUMERIC, "owo: non-finite correlation (hidden outputs "
 						   "overflowed)");
-	al_ols_factor(nu, t->R, nu, t->L, nu, t->kept, t->inputs_factored ? ni : 0, t->o.ols_rel,
-		      t->o.ols_abs);
-	t->inputs_factored = 1;
-	double before = t->mse;
+	/* OWO is the minimiser of E over the kept basis, so E may not exceed the
+	 * error before it (at initialisation: with Wo = 0). When it does, the
+	 * kept set is numerically dependent (more basis functions than the data
+	 * support, e.g. fewer samples than inputs) and the weights amplify
+	 * rounding: raise the OLS threshold by 100x (up to 1e-4) and solve
+	 * again; the raised threshold stays for the rest of the run. A
+	 * rounding-level increase that remains keeps the old weights. */
+	double before = t->mse, ref = before;
+	if (!isfinite(ref)) {
+		ref = 0;
+		for (size_t i = 0; i < (size_t)n * no; i++)
+			ref += d->T[i] * d->T[i];
+		ref /= n;
+	}
 	memcpy(t->Wo_old, t->net.Wo, (size_t)no * nu * sizeof(double));
-	al_ols_apply(nu, t->L, nu, t->kept, no, t->C, nu, t->net.Wo, nu);
-	al__xbt(t, no, t->net.Wo, nu, t->XWoi, no);
-	t->mse = al__outputs(t, t->XWoi, t->O, t->net.Wo, t->Y, t->E);
-	/* OWO is the minimiser over the kept basis; a dropped (dependent)
-	 * function can still cost a rounding-level increase: keep the old
-	 * weights then, so E never increases. */
-	if (isfinite(before) && !(t->mse <= before)) {
+	for (;;) {
+		al_ols_factor(nu, t->R, nu, t->L, nu, t->kept, t->inputs_factored ? ni : 0,
+			      t->ols_rel, t->o.ols_abs);
+		t->inputs_factored = 1;
+		al_ols_apply(nu, t->L, nu, t->kept, no, t->C, nu, t->net.Wo, nu);
+		al__xbt(t, no, t->net.Wo, nu, t->XWoi, no);
+		t->mse = al__outputs(t, t->XWoi, t->O, t->net.Wo, t->Y, t->E);
+		if (t->mse <= ref || t->ols_rel >= 1e-4 || t->mse <= 1.001 * ref)
+			break;
+		t->ols_rel = t->ols_rel * 100 < 1e-4 ? t->ols_rel * 100 : 1e-4;
+		t->inputs_factored = 0;
+	}
+	if (!(t->mse <= ref)) {
 		memcpy(t->net.Wo, t->Wo_old, (size_t)no * nu * sizeof(double));
 		al__xbt(t, no, t->net.Wo, nu, t->XWoi, no);
 		t->mse = al__outputs(t, t->XWoi, t->O, t->net.Wo, t->Y, t->E);
@@ -890,6 +907,7 @@ al_status al_adact_create(const al_adact_opts *o, const al_adact_data *d, al_ada
 		return s;
 	}
 	al_rng_seed(&t->rng, o->seed);
+	t->ols_rel = o->ols_rel;
 
 	/* random input weights, then net control: every unit's net over the
 	 * training set gets mean net_mean and std net_std */

@@ -33,7 +33,8 @@ struct al_adact {
 	/* OWO: correlations (nu x nu), factor, cross-correlations (no x nu) */
 	double *R, *L, *C, *Wo_old;
 	unsigned char *kept;
-	int inputs_factored;
+	int inputs_correlated, inputs_factored;
+	double ols_rel; /* OWO's OLS threshold (raised when OWO is numerically broken) */
 
 	/* CG state */
 	double *cg_g, *cg_gn, *cg_p; /* flattened [W | Wo] */
