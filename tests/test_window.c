@@ -1208,3 +1208,126 @@ TEST(window_torch_parity)
 	fclose(f);
 	CHECK(cases >= 10, "only %d parity cases", cases);
 }
+
+/* ---- hyper-parameter validation ------------------------------------------- */
+/* Bad window hypers: each is refused by the parser with a message that
+ * names the spec and the offending key, and by `actlab act eval` with exit
+ * code 2 and the same message. */
+static const struct {
+	const char *spec, *key;
+} BAD_WIN[] = {
+	{"nelu:k=0", "k=0"},
+	{"nelu:k=-2", "k=-2"},
+	{"nelu:k=2.5", "k=2.5"},
+	{"nelu:k=1/2", "k=0.5"},
+	{"max:k=1e12", "k=1000000000000"},
+	{"pnelu:kh=1.5", "kh=1.5"},
+	{"pnelu:kw=-1", "kw=-1"},
+	{"max_relu:kh=2,kw=0.25", "kw=0.25"},
+	{"nelu:k=learn", "k=learn"},
+	{"nelu:k=two", "k=two"},
+	{"nelu:influence=-0.1", "influence=-0.1"},
+	{"excitator:influence=1.5", "influence=1.5"},
+	{"nelu:influence=abc", "influence=abc"},
+	{"nelu:influence=Learn", "influence=Learn"},
+	{"nelu:influence=learn,learn=0", "influence=learn"},
+	{"nelu:learn=0,influence=learn", "influence=learn"},
+	{"nelu:learn=2", "learn=2"},
+	{"nelu:per=channel", "per=channel"},
+	{"inhibitor_v2:k=2,per=neuron", "per=neuron"},
+	{"nelu:per=pixel,influence=learn", "per=pixel"},
+	{"softmax_relu:per=channel", "per=channel"},
+	{"max:per=layer", "per=layer"},
+	{"softmax_relu:influence=learn", "influence"},
+	{"softmax_relu:tau=-0.5", "tau=-0.5"},
+	{"softmax_relu:tau=2", "tau=2"},
+	{"softmax_relu:group=row", "group=row"},
+	{"nelu:edges=zero", "edges=zero"},
+	{"nelu:edges=1", "edges=1"},
+	{"max:ties=last", "ties=last"},
+	{"max_relu:ties=", "ties="},
+	{"excitator:compat=torch", "compat=torch"},
+	{"excitator_v2:compat=ref", "compat"},
+	{"nelu:compat=ref", "compat"},
+	{"max_relu:tau=0.3", "tau"},
+};
+
+TEST(window_bad_hypers_parse)
+{
+	for (size_t i = 0; i < sizeof BAD_WIN / sizeof *BAD_WIN; i++) {
+		al_act_spec s;
+		al_status st = al_act_parse(BAD_WIN[i].spec, &s);
+		const char *msg = al_errmsg();
+		CHECK(st == AL_EINVAL || st == AL_ERANGE, "%s: accepted (status %d)", BAD_WIN[i].spec,
+		      (int)st);
+		/* the entry's name (or the whole spec) and the key with its value */
+		char name[64];
+		snprintf(name, sizeof name, "%.*s", (int)strcspn(BAD_WIN[i].spec, ":"),
+			 BAD_WIN[i].spec);
+		CHECK(strstr(msg, name) && strstr(msg, BAD_WIN[i].key), "%s: message '%s'",
+		      BAD_WIN[i].spec, msg);
+	}
+}
+
+TEST(window_good_hypers_parse)
+{
+	static const char *good[] = {"nelu:k=2.0",
+				     "nelu:k=1",
+				     "nelu:kh=2,kw=3",
+				     "nelu:k=1e9",
+				     "nelu:influence=0",
+				     "nelu:influence=1",
+				     "nelu:influence=1/7",
+				     "softmax_relu:tau=0",
+				     "softmax_relu:tau=1,group=column",
+				     "max:ties=first,edges=pad",
+				     "excitator:compat=ref,influence=learn,per=neuron",
+				     "nelu:influence=learn,learn=1,per=channel"};
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		al_act_spec s;
+		CHECK(al_act_parse(good[i], &s) == AL_OK, "%s: %s", good[i], al_errmsg());
+	}
+	/* influence=learn is learn=1 with the influence's value (default or
+	 * given, in either order) as the initial lambda */
+	static const char *same[][2] = {
+		{"nelu:influence=learn", "nelu:learn=1"},
+		{"nelu:k=2,influence=learn,per=channel", "nelu:k=2,learn=1,per=channel"},
+		{"pnelu:influence=0.3,influence=learn", "pnelu:influence=0.3,learn=1"},
+	};
+	for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+		al_act_spec a, b;
+		REQUIRE_OK(al_act_parse(same[i][0], &a));
+		REQUIRE_OK(al_act_parse(same[i][1], &b));
+		CHECK(!strcmp(a.text, b.text) && al_act_nparams(&a) == 1, "%s -> %s, %s -> %s",
+		      same[i][0], a.text, same[i][1], b.text);
+	}
+	al_act_spec s;
+	REQUIRE_OK(al_act_parse("inhibitor:influence=learn,influence=0.3,per=channel", &s));
+	float p[3];
+	al_act_init_params(&s, p, 3, NULL);
+	CHECK(p[0] == 0.3f && p[2] == 0.3f && s.per == AL_PER_CHANNEL, "initial lambda %g", (double)p[0]);
+}
+
+TEST(window_bad_hypers_cli)
+{
+	char px[512], py[512], out[4096], cmd[4096];
+	snprintf(px, sizeof px, "%s/bx.npy", test_tmpdir());
+	snprintf(py, sizeof py, "%s/by.npy", test_tmpdir());
+	float x[2 * 3 * 4 * 4];
+	for (int i = 0; i < 96; i++)
+		x[i] = (float)(i % 7) - 3.25f;
+	int64_t shape[4] = {2, 3, 4, 4};
+	REQUIRE_OK(al_npy_write(px, AL_NPY_F32, 4, shape, x));
+	for (size_t i = 0; i < sizeof BAD_WIN / sizeof *BAD_WIN; i++) {
+		snprintf(cmd, sizeof cmd, "%s act eval --act '%s' --in %s --out %s", actlab_bin(),
+			 BAD_WIN[i].spec, px, py);
+		int rc = run_cmd(cmd, out, sizeof out);
+		CHECK(rc == 2 && strstr(out, BAD_WIN[i].key), "%s: exit %d: %s", BAD_WIN[i].spec, rc,
+		      out);
+	}
+	/* and a good one runs */
+	snprintf(cmd, sizeof cmd, "%s act eval --act 'nelu:k=2,influence=learn' --in %s --out %s",
+		 actlab_bin(), px, py);
+	int rc = run_cmd(cmd, out, sizeof out);
+	CHECK(rc == 0, "%s: exit %d: %s", cmd, rc, out);
+}

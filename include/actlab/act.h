@@ -93,6 +93,10 @@ typedef struct al_act_desc {
 	/* Hyper-dependent projection after each optimizer step (params [G, P]);
 	 * NULL: clamp to params[k].lo/hi. */
 	void (*project)(const double *h, float *p, size_t groups, int P);
+	/* Checks the parsed hypers and granularity (per_given: the spec said
+	 * per=...); returns AL_OK or an error naming the key and value (the
+	 * parser prefixes the spec). NULL: any value of the right type. */
+	al_status (*check)(const double *h, al_per per, int per_given);
 	/* element-wise kernels */
 	al_act_fwd_fn fwd;
 	al_act_bwd_fn bwd;

@@ -154,6 +154,17 @@ static void list_keys(const al_act_desc *d, char *buf, size_t cap)
 		snprintf(buf + l, cap - l, "per=layer|channel|neuron");
 }
 
+/* A numeric hyper directly followed by a 0|1 hyper named "learn" (the
+ * window entries' influence) also takes the value "learn": KEY=learn is
+ * learn=1 with KEY's value as the initial one. Returns the learn index. */
+static int learn_hyper(const al_act_desc *d, int i)
+{
+	if (i + 1 < d->nhyper && !d->hyper[i].choices && strcmp(d->hyper[i + 1].name, "learn") == 0 &&
+	    d->hyper[i + 1].choices && strcmp(d->hyper[i + 1].choices, "0|1") == 0)
+		return i + 1;
+	return -1;
+}
+
 al_status al_act_parse(const char *text, al_act_spec *out)
 {
 	memset(out, 0, sizeof *out);
@@ -176,7 +187,7 @@ al_status al_act_parse(const char *text, al_act_spec *out)
 	out->per = d->default_per;
 	for (int i = 0; i < d->nhyper; i++)
 		out->hyper[i] = d->hyper[i].def;
-	int set_init[AL_ACT_MAXP] = {0};
+	int set_init[AL_ACT_MAXP] = {0}, per_given = 0, learn_word = -1, learn_given = 0;
 	double init_val[AL_ACT_MAXP];
 	for (char *kv = colon ? colon + 1 : NULL; kv && *kv;) {
 		char *next = strchr(kv, ',');
@@ -199,7 +210,7 @@ al_status al_act_parse(const char *text, al_act_spec *out)
 					      "activation '%s': per=%s; valid: layer, channel, neuron",
 					      d->name, val);
 			out->per = (al_per)idx;
-			done = 1;
+			per_given = done = 1;
 		}
 		for (int i = 0; i < d->nhyper && !done; i++) {
 			if (strcmp(d->hyper[i].name, key) != 0)
@@ -213,9 +224,16 @@ al_status al_act_parse(const char *text, al_act_spec *out)
 						      d->name, key, val,
 						      choices_text(d->hyper[i].choices, cb, sizeof cb));
 				out->hyper[i] = idx;
+				if (strcmp(key, "learn") == 0)
+					learn_given = 1;
+			} else if (strcmp(val, "learn") == 0 && learn_hyper(d, i) >= 0) {
+				/* KEY=learn: the parameter KEY is trained (learn=1),
+				 * starting from KEY's default or given value */
+				learn_word = i;
 			} else if (!parse_num(val, &out->hyper[i])) {
-				return al_err(AL_EINVAL, "activation '%s': %s=%s is not a number",
-					      d->name, key, val);
+				return al_err(AL_EINVAL, "activation '%s': %s=%s is not a number%s",
+					      d->name, key, val,
+					      learn_hyper(d, i) >= 0 ? " (or 'learn')" : "");
 			}
 		}
 		for (int i = 0; i < d->nparams && !done; i++) {
@@ -239,6 +257,18 @@ al_status al_act_parse(const char *text, al_act_spec *out)
 		const char *msg = d->t_check(out->hyper);
 		if (msg)
 			return al_err(AL_EINVAL, "activation '%s': %s", d->name, msg);
+	}
+	if (learn_word >= 0) {
+		int li = learn_hyper(d, learn_word);
+		if (learn_given && out->hyper[li] == 0)
+			return al_err(AL_EINVAL, "activation spec '%s': %s=learn contradicts learn=0",
+				      text, d->hyper[learn_word].name);
+		out->hyper[li] = 1;
+	}
+	if (d->check) {
+		al_status st = d->check(out->hyper, out->per, per_given);
+		if (st != AL_OK)
+			return al_err_ctx(st, "activation spec '%s'", text);
 	}
 	for (int i = 0; i < d->nparams; i++)
 		out->init[i] = d->params[i].init;

@@ -1299,6 +1299,66 @@ static void sel_run(int op, int dir, const double *h, int n, int c, int hh, int 
 	}
 }
 
+/* ---- hyper checks ------------------------------------------------------------ */
+#define WIN_MAX 1e9 /* larger windows are clamped to the map anyway */
+
+static al_status check_size(const char *key, double v, int zero_ok)
+{
+	if (v != floor(v) || v > WIN_MAX || v < (zero_ok ? 0 : 1))
+		return al_err(AL_EINVAL, "%s=%.17g: the window %s must be a whole number %s", key, v,
+			      key[1] == 'h' ? "height" : key[1] == 'w' ? "width" : "side",
+			      zero_ok ? ">= 0 (0: use k)" : ">= 1");
+	return AL_OK;
+}
+
+static const char *per_word(al_per per)
+{
+	return per == AL_PER_LAYER ? "layer" : per == AL_PER_CHANNEL ? "channel" : "neuron";
+}
+
+static al_status check_common(const double *h, al_per per, int per_given, int learn)
+{
+	AL_TRY(check_size("k", h[AL_WIN_K], 0));
+	AL_TRY(check_size("kh", h[AL_WIN_KH], 1));
+	AL_TRY(check_size("kw", h[AL_WIN_KW], 1));
+	if (per_given && !learn)
+		return al_err(AL_EINVAL,
+			      "per=%s applies to trainable parameters and this entry has none",
+			      per_word(per));
+	return AL_OK;
+}
+
+al_status al_win_check_lambda(const double *h, al_per per, int per_given)
+{
+	int learn = h[AL_WIN_LEARN] != 0;
+	if (per_given && !learn)
+		return al_err(AL_EINVAL,
+			      "per=%s needs a trainable lambda (influence=learn or learn=1); with a "
+			      "fixed influence there are no parameters",
+			      per_word(per));
+	AL_TRY(check_common(h, per, 0, learn));
+	double l = h[AL_WIN_INFLUENCE];
+	if (!(l >= 0 && l <= 1))
+		return al_err(AL_ERANGE, "influence=%.17g outside [0, 1] (SPEC 1.2: lambda in [0, 1])",
+			      l);
+	return AL_OK;
+}
+
+al_status al_win_check_softmax(const double *h, al_per per, int per_given)
+{
+	AL_TRY(check_common(h, per, per_given, 0));
+	double t = h[AL_WIN_TAU];
+	if (!(t >= 0 && t <= 1))
+		return al_err(AL_ERANGE, "tau=%.17g outside [0, 1] (a threshold on softmax weights)",
+			      t);
+	return AL_OK;
+}
+
+al_status al_win_check_max(const double *h, al_per per, int per_given)
+{
+	return check_common(h, per, per_given, 0);
+}
+
 /* ---- hooks ----------------------------------------------------------------- */
 int al_win_lambda_nparams(const double *h) { return h[AL_WIN_LEARN] != 0 ? 1 : 0; }
 

@@ -32,20 +32,29 @@ enum {
 };
 
 #define AL_WIN_HYPERS_COMMON                                                                   \
-	{"k", 4, NULL, "square window side (integer part; < 1 acts as 1); k_eff = min(k, H, W) " \
+	{"k", 4, NULL, "square window side, a whole number >= 1; k_eff = min(k, H, W) "      \
 		       "(dense inputs: min(k, F))"},                                           \
-	{"kh", 0, NULL, "window height (0: k); clamped to H"},                                 \
-	{"kw", 0, NULL, "window width, along the features for dense inputs (0: k); clamped"},  \
+	{"kh", 0, NULL, "window height, a whole number (0: k); clamped to H"},                 \
+	{"kw", 0, NULL, "window width, along the features for dense inputs, a whole number "  \
+			"(0: k); clamped"},                                                    \
 	{"edges", 0, "partial|pad",                                                            \
 	 "partial: edge tiles hold only real elements; pad: zero-pad bottom/right to a "       \
 	 "multiple of the window, compute, crop (the zeros enter the window statistics)"}
 
 #define AL_WIN_HYPERS_LAMBDA                                                                   \
 	{"influence", 0.1, NULL,                                                               \
-	 "lambda (SPEC: in [0, 1]; used as given when learn=0, initial value when learn=1)"},  \
+	 "lambda in [0, 1]: used as given when learn=0, initial value when learn=1; "          \
+	 "influence=learn is learn=1"},                                                         \
 	{"learn", 0, "0|1",                                                                    \
 	 "1: lambda is a trainable parameter 'lambda', one per group (per=layer|channel; "      \
 	 "per=neuron and dense per=channel: one per element), kept in [0, 1]"}
+
+/* Hyper checks (the rows' check hooks): window sizes whole numbers, k >= 1
+ * (kh, kw: 0 = k, else >= 1), influence and tau in [0, 1], per=... only
+ * with a trainable lambda. */
+al_status al_win_check_lambda(const double *h, al_per per, int per_given);
+al_status al_win_check_softmax(const double *h, al_per per, int per_given);
+al_status al_win_check_max(const double *h, al_per per, int per_given);
 
 /* Hooks shared by the entries with an influence lambda. */
 int al_win_lambda_nparams(const double *h);
@@ -57,7 +66,7 @@ void al_win_lambda_project(const double *h, float *p, size_t groups, int P);
 #define AL_WIN_LAMBDA_HOOKS                                                                    \
 	.t_nparams = al_win_lambda_nparams, .t_param_name = al_win_lambda_name,                \
 	.t_init = al_win_lambda_init, .t_scratch = al_win_lambda_scratch,                      \
-	.project = al_win_lambda_project
+	.project = al_win_lambda_project, .check = al_win_check_lambda
 
 #define AL_WIN_DECLARE(e)                                                                      \
 	void al_win_##e##_fwd(const double *h, al_per per, const float *params, int n, int c,  \
