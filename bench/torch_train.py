@@ -22,6 +22,12 @@ import sys
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", choices=("lenet5", "mlp"), default="lenet5")
+    p.add_argument("--act", choices=("relu", "nelu-unfold"), default="relu",
+                   help="nelu-unfold: seed 000's NeLU the way its authors batch it "
+                        "(unfold into k x k patches, compute, stitch back; dense "
+                        "inputs: groups of k features), autograd for the backward")
+    p.add_argument("--k", type=int, default=2, help="nelu-unfold window")
+    p.add_argument("--influence", type=float, default=0.1, help="nelu-unfold lambda")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch", type=int, default=64)
@@ -87,6 +93,27 @@ def load_split(d, prefix):
             torch.from_numpy(y.astype(np.int64)))
 
 
+def nelu_unfold(x, k, lam):
+    """NeLU (SPEC.md 1.3) through unfold/stitch: y = relu(x + lam * S-) per
+    k x k tile (per group of k features on dense inputs). Sizes must divide
+    by k (LeNet-5's 28, 10, 120 and 84 do for k = 2)."""
+    if x.dim() == 2:
+        n, f = x.shape
+        p = x.reshape(n, f // k, k)
+        return F.relu(p + lam * p.clamp(max=0).sum(-1, keepdim=True)).reshape(n, f)
+    n, c, h, w = x.shape
+    p = x.unfold(2, k, k).unfold(3, k, k).reshape(-1, k * k)  # patches (a copy)
+    y = F.relu(p + lam * p.clamp(max=0).sum(1, keepdim=True))
+    return (y.reshape(n, c, h // k, w // k, k, k).permute(0, 1, 2, 4, 3, 5)
+            .reshape(n, c, h, w))  # stitched back
+
+
+def act(x):
+    if args.act == "relu":
+        return F.relu(x)
+    return nelu_unfold(x, args.k, args.influence)
+
+
 class LeNet5(nn.Module):
     def __init__(self, classes=10):
         super().__init__()
@@ -97,11 +124,11 @@ class LeNet5(nn.Module):
         self.fc3 = nn.Linear(84, classes)
 
     def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = F.max_pool2d(act(self.conv1(x)), 2)
+        x = F.max_pool2d(act(self.conv2(x)), 2)
         x = torch.flatten(x, 1)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
+        x = act(self.fc1(x))
+        x = act(self.fc2(x))
         return self.fc3(x)
 
 
@@ -191,7 +218,7 @@ def main():
     seconds = time.perf_counter() - t_all
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     out = {"framework": "pytorch", "torch": torch.__version__,
-           "model": args.model, "threads": args.threads,
+           "model": args.model, "act": args.act, "threads": args.threads,
            "torch_threads": torch.get_num_threads(), "epochs": args.epochs,
            "batch": B, "test_acc": hist[-1]["test_acc"],
            "test_loss": hist[-1]["test_loss"],

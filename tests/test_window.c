@@ -1331,3 +1331,61 @@ TEST(window_bad_hypers_cli)
 	int rc = run_cmd(cmd, out, sizeof out);
 	CHECK(rc == 0, "%s: exit %d: %s", cmd, rc, out);
 }
+
+/* ---- actlab gradcheck on window entries ------------------------------------ */
+static int hyp_index(const al_act_desc *d, const char *name)
+{
+	for (int i = 0; i < d->nhyper; i++)
+		if (!strcmp(d->hyper[i].name, name))
+			return i;
+	return -1;
+}
+
+/* al_act_gradcheck covers the window kinds: the float kernels' gradients
+ * against differences of its double reference, at inputs placed away from
+ * decision boundaries, for every entry (default and a learned lambda or a
+ * mode of its own), initial and random parameters. */
+TEST(window_gradcheck_lib)
+{
+	for (int i = 0; i < al_act_count(); i++) {
+		const al_act_desc *d = al_act_get(i);
+		if (d->kind != AL_ACT_WINDOW)
+			continue;
+		char specs[2][96];
+		snprintf(specs[0], sizeof specs[0], "%s", d->name);
+		if (hyp_index(d, "learn") >= 0)
+			snprintf(specs[1], sizeof specs[1], "%s:k=3,edges=pad,influence=learn,per=channel",
+				 d->name);
+		else if (hyp_index(d, "ties") >= 0)
+			snprintf(specs[1], sizeof specs[1], "%s:k=2,ties=first", d->name);
+		else
+			snprintf(specs[1], sizeof specs[1], "%s:k=4,group=column,edges=pad", d->name);
+		for (int v = 0; v < 2; v++) {
+			al_act_spec s;
+			REQUIRE_OK(al_act_parse(specs[v], &s));
+			al_gradcheck_result g;
+			al_status st = al_act_gradcheck(&s, v, 7 + (uint64_t)v, 100, &g);
+			CHECK(st == AL_OK, "%s: %s", specs[v], al_errmsg());
+			if (st != AL_OK)
+				continue;
+			CHECK(g.points >= 384 + 252 + 39 && g.worst < 1e-4 && g.kernel_err < 1e-4,
+			      "%s: %d points, gradient error %.3g at %s; forward error %.3g at %s",
+			      specs[v], g.points, g.worst, g.worst_at, g.kernel_err, g.kernel_at);
+		}
+	}
+}
+
+TEST(window_gradcheck_cli)
+{
+	char out[8192];
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd,
+		 "%s gradcheck --act 'excitator_v2:k=2,influence=learn,per=neuron' --points 100 --json",
+		 actlab_bin());
+	int rc = run_cmd(cmd, out, sizeof out);
+	CHECK(rc == 0 && strstr(out, "\"ok\": true") && !strstr(out, "skipped"), "%s: exit %d: %s",
+	      cmd, rc, out);
+	snprintf(cmd, sizeof cmd, "%s gradcheck --act 'max_relu:k=0' --points 100", actlab_bin());
+	rc = run_cmd(cmd, out, sizeof out);
+	CHECK(rc == 2 && strstr(out, "k=0"), "%s: exit %d: %s", cmd, rc, out);
+}

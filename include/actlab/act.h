@@ -175,7 +175,14 @@ typedef struct {
  * drawn over the entry's check range, skipping points near declared kinks,
  * at the initial parameters (random_params = 0) or at random ones near
  * them; and the float kernels (forward, backward, parameter gradients)
- * against the reference. Relative errors use |a - b| / (1e-3 + |a| + |b|). */
+ * against the reference. Relative errors use |a - b| / (1e-3 + |a| + |b|).
+ * Window entries: the float kernels' dx and dlambda against 4-point central
+ * differences of a double reference forward, and their forward against it,
+ * on conv and dense shapes that do and do not divide by the window, with
+ * inputs placed away from decision boundaries (|x| >= 0.05, and every
+ * coordinate inside a linear piece of width 0.04: no ties, no element near
+ * a window maximum, a sign change or a mask threshold); `points` / 100
+ * rounds of the three shapes; differences within float rounding count 0. */
 al_status al_act_gradcheck(const al_act_spec *s, int random_params, uint64_t seed, int points,
 			   al_gradcheck_result *out);
 

@@ -130,6 +130,17 @@ static wcfg cfg_make(int op, const double *h, int c, int hh, int w)
 	return cf;
 }
 
+void al_win_geometry(const double *h, int c, int hh, int w, int *H, int *W, int *C, int *kh,
+		     int *kw)
+{
+	wcfg cf = cfg_make(OP_NELU, h, c, hh, w);
+	*H = cf.H;
+	*W = cf.W;
+	*C = cf.C;
+	*kh = cf.kh;
+	*kw = cf.kw;
+}
+
 /* ---- element formulas of the lambda entries (SPEC 1.3-1.8) -------------- */
 /* The window statistic I is S- (nelu, pnelu), S-/n+ (inhibitor_v2), S+
  * (excitator, compat=ref) or S+/n0 (excitator_v2). */
@@ -895,6 +906,59 @@ AL_INLINE v8f vexp(v8f v)
 	return r;
 }
 
+/* exp(t) of the softmax arguments t = x - M <= 0, 8 lanes in vector
+ * operations: al_expf's reduction and polynomial, operation for operation
+ * (same results wherever exp(t) is a normal float), with t clamped below
+ * at -87 (exp(-87) = 1.6e-38 instead of a subnormal or 0: far below any
+ * threshold tau * sum, which is at least tau). NaN propagates. */
+AL_INLINE v8f vexp_neg(v8f t)
+{
+	t = vsel(t < vb(-87.0f), vb(-87.0f), t);
+	const v8f magic = vb(0x1.8p23f);
+	v8f kf = t * vb(0x1.715476p+0f) + magic;
+	v8i k = (v8i)kf - (v8i)magic;
+	v8f n = kf - magic;
+	v8f hi = t - n * vb(0x1.63p-1f);
+	v8f lo = n * vb(-0x1.bd0106p-13f);
+	v8f r = hi - lo;
+	v8f cr = (hi - r) - lo;
+	v8f P = (((vb(0x1.6a1a5cp-10f) * r + vb(0x1.123fd2p-7f)) * r + vb(0x1.555916p-5f)) * r +
+		 vb(0x1.55548ap-3f)) * r + vb(0x1.fffffcp-2f);
+	v8f S = vb(1.0f) + r;
+	v8f E = (vb(1.0f) - S) + r;
+	v8f p = S + ((P * (r * r) + cr) + E);
+	return p * (v8f)((k + 127) << 23);
+}
+
+/* 8-column group of softmax groups of width kw (1, 2, 4, 8; group=column is
+ * kw = 1) and hr rows, z padded zeros per group: one pass per group with
+ * the exponentials parked in out (L1). dir 0: out = x [w >= tau]; dir 1:
+ * out = dy [w >= tau]. */
+AL_INLINE void smax_vg(int dir, int kw, int hr, int z, float tau, const float *restrict x,
+		       const float *restrict g, float *restrict out, size_t ld)
+{
+	v8f M = vload(x);
+	for (int r = 1; r < hr; r++)
+		M = vmax2(M, vload(x + (size_t)r * ld));
+	M = vgmax(M, kw);
+	if (z > 0)
+		M = vsel(M < VZERO, VZERO, M);
+	v8f S = VZERO;
+	for (int r = 0; r < hr; r++) {
+		v8f e = vexp_neg(vload(x + (size_t)r * ld) - M);
+		S += e;
+		vstore(out + (size_t)r * ld, e);
+	}
+	S = vgsum(S, kw);
+	if (z > 0)
+		S += vb((float)z) * vexp_neg(-M);
+	const v8f thr = vb(tau) * S;
+	for (int r = 0; r < hr; r++) {
+		size_t o = (size_t)r * ld;
+		vstore(out + o, vsel(vload(out + o) < thr, VZERO, vload((dir ? g : x) + o)));
+	}
+}
+
 /* dir 0: out = y = x [w >= tau]; dir 1: out = dx = dy [w >= tau]. The
  * exponentials are parked in out between passes 2 and 3. */
 /* Softmax maxima of a band chunk (hr rows x wc columns): wM[j] = the max of
@@ -903,6 +967,8 @@ AL_INLINE void smax_max(int col, int kw, int zfull, int zcol, const float *restr
 			size_t ld, int hr, int wc, float *restrict wM)
 {
 	float cM[CWMAX];
+	if (wc < 1 || hr < 1)
+		__builtin_unreachable();
 	for (int j = 0; j < wc; j++)
 		cM[j] = x[j];
 	for (int r = 1; r < hr; r++) {
@@ -941,6 +1007,8 @@ AL_INLINE void smax_shift(int col, int kw, int zfull, int zcol, const float *res
 			  float *restrict out, size_t ld, int hr, int wc)
 {
 	float wM[CWMAX];
+	if (wc < 1 || hr < 1)
+		__builtin_unreachable();
 	smax_max(col, kw, zfull, zcol, x, ld, hr, wc, wM);
 	for (int r = 0; r < hr; r++) {
 		const float *restrict xr = x + (size_t)r * ld;
@@ -958,10 +1026,14 @@ AL_INLINE void smax_mask(int dir, int col, int kw, int zfull, int zcol, float ta
 			 size_t ld, int hr, int wc)
 {
 	float cS[CWMAX], thr[CWMAX], wM[CWMAX];
+	if (wc < 1 || hr < 1)
+		__builtin_unreachable();
 	const int zc = zcol ? zcol - hr : 0;
 	const int pads = col ? zc > 0 : zfull > 0; /* padded zeros in some group */
 	if (pads)
 		smax_max(col, kw, zfull, zcol, x, ld, hr, wc, wM);
+	else
+		memset(wM, 0, (size_t)wc * sizeof *wM); /* unused; quiets -Wmaybe-uninitialized */
 	for (int j = 0; j < wc; j++)
 		cS[j] = out[j];
 	for (int r = 1; r < hr; r++) {
@@ -971,14 +1043,14 @@ AL_INLINE void smax_mask(int dir, int col, int kw, int zfull, int zcol, float ta
 	}
 	if (col) {
 		for (int j = 0; j < wc; j++)
-			thr[j] = tau * (zc > 0 ? cS[j] + (float)zc * al_expf(-wM[j]) : cS[j]);
+			thr[j] = tau * (pads ? cS[j] + (float)zc * al_expf(-wM[j]) : cS[j]);
 	} else {
 		int j0 = 0;
 		if (VL % kw == 0) {
 			const int zf = zfull ? zfull - hr * kw : 0, wcf = wc / kw * kw;
 			for (; j0 + VL <= wcf; j0 += VL) {
 				v8f S = vgsum(vload(cS + j0), kw);
-				if (zf > 0)
+				if (pads && zf > 0)
 					S += vb((float)zf) * vexp(-vload(wM + j0));
 				vstore(thr + j0, vb(tau) * S);
 			}
@@ -988,7 +1060,7 @@ AL_INLINE void smax_mask(int dir, int col, int kw, int zfull, int zcol, float ta
 			float sum = 0;
 			for (int j = 0; j < wn; j++)
 				sum += cS[j0 + j];
-			if (z > 0)
+			if (pads && z > 0)
 				sum += (float)z * al_expf(-wM[j0]);
 			for (int j = 0; j < wn; j++)
 				thr[j0 + j] = tau * sum;
@@ -1063,6 +1135,34 @@ AL_INLINE void smax_plane(int dir, int kwc, const wcfg *cf, const float *x, cons
 				size_t o = (size_t)r0 * ld + (size_t)c0;
 				smax_win(dir, zfull ? zfull - hr * wn : 0, cf->tau, x + o,
 					 dir ? g + o : NULL, out + o, ld, hr, wn);
+			}
+		}
+		return;
+	}
+	const int kwv = cf->col ? 1 : kw; /* a column group is a window of width 1 */
+	if (use_groups(kwv, W)) {
+		const int Wf = W / kwv * kwv, zv = cf->col ? zcol : zfull;
+		for (int r0 = 0; r0 < H; r0 += kh) {
+			int hr = imin(kh, H - r0), z = zv ? zv - hr * kwv : 0;
+			size_t o0 = (size_t)r0 * ld;
+			for (int c0 = 0; c0 < Wf; c0 += VL) {
+				size_t o = o0 + (size_t)(c0 + VL <= Wf ? c0 : Wf - VL);
+				const float *gp = dir ? g + o : NULL;
+				if (kwc && hr == kwc)
+					smax_vg(dir, kwv, kwc, z, cf->tau, x + o, gp, out + o, ld);
+				else
+					smax_vg(dir, kwv, hr, z, cf->tau, x + o, gp, out + o, ld);
+			}
+			if (Wf < W) { /* the partial window at the right edge */
+				size_t o = o0 + (size_t)Wf;
+				int wc = W - Wf;
+				smax_shift(cf->col, kw, zfull, zcol, x + o, out + o, ld, hr, wc);
+				for (int r = 0; r < hr; r++)
+					for (int j = 0; j < wc; j++)
+						out[o + (size_t)r * ld + (size_t)j] =
+							al_expf(out[o + (size_t)r * ld + (size_t)j]);
+				smax_mask(dir, cf->col, kw, zfull, zcol, cf->tau, x + o,
+					  dir ? g + o : NULL, out + o, ld, hr, wc);
 			}
 		}
 		return;

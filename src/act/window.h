@@ -56,6 +56,18 @@ al_status al_win_check_lambda(const double *h, al_per per, int per_given);
 al_status al_win_check_softmax(const double *h, al_per per, int per_given);
 al_status al_win_check_max(const double *h, al_per per, int per_given);
 
+/* Effective plane and window geometry for an input (n, c, hh, w): planes
+ * of H x W (dense inputs: 1 x c), C planes per sample, window kh x kw after
+ * the clamps of SPEC 1.1. */
+void al_win_geometry(const double *h, int c, int hh, int w, int *H, int *W, int *C, int *kh,
+		     int *kw);
+
+/* Double-precision reference forward (window_ref.c) of a window entry on x
+ * (n, c, hh, w) with per-element lambda lam (NULL: 0; entries without
+ * lambda ignore it). For `actlab gradcheck`. */
+al_status al_win_ref_forward(const al_act_spec *s, int n, int c, int hh, int w, const double *x,
+			     const double *lam, double *y);
+
 /* Hooks shared by the entries with an influence lambda. */
 int al_win_lambda_nparams(const double *h);
 void al_win_lambda_name(const double *h, int k, char *buf, size_t cap);
