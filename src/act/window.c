@@ -521,7 +521,7 @@ AL_INLINE void lam_band_fwd(int op, int lm, int kw, int zfull, const float *rest
 
 /* Returns the band's lambda-gradient sum (LM_LEARN); LM_ELEM accumulates
  * into dlam (layout of x). dx is written. */
-AL_INLINE float lam_band_bwd(int op, int lm, int kw, int zfull, const float *restrict x,
+AL_INLINE double lam_band_bwd(int op, int lm, int kw, int zfull, const float *restrict x,
 			     const float *restrict dy, float *restrict dx, const float *restrict lam,
 			     float l0, float *restrict dlam, size_t ld, int hr, int wc)
 {
@@ -532,7 +532,7 @@ AL_INLINE float lam_band_bwd(int op, int lm, int kw, int zfull, const float *res
 	lam_wins(op, kw, zfull, hr, wc, cA, cB, wI, wD);
 	for (int j = 0; j < wc; j++)
 		cA[j] = 0;
-	float dls = 0;
+	double dls = 0; /* a sum of many signed terms: double, like the reference */
 	for (int r = 0; r < hr; r++) {
 		size_t o = (size_t)r * ld;
 		const float *restrict xr = x + o, *restrict gr = dy + o;
@@ -548,7 +548,7 @@ AL_INLINE float lam_band_bwd(int op, int lm, int kw, int zfull, const float *res
 			if (lm == LM_ELEM)
 				dlr[j] += d;
 			else if (lm == LM_LEARN)
-				dls += d;
+				dls += (double)d;
 		}
 	}
 	lam_wins_T(op, kw, wc, cA, wD, wI);
@@ -604,13 +604,14 @@ AL_INLINE void lam_win_fwd(int op, int lm, int z, const float *restrict x, float
 	}
 }
 
-AL_INLINE float lam_win_bwd(int op, int lm, int z, const float *restrict x,
+AL_INLINE double lam_win_bwd(int op, int lm, int z, const float *restrict x,
 			    const float *restrict dy, float *restrict dx, const float *restrict lam,
 			    float l0, float *restrict dlam, size_t ld, int hr, int wn)
 {
 	float I, d;
 	lam_win_stats(op, x, ld, hr, wn, z, &I, &d);
-	float T = 0, dls = 0;
+	float T = 0;
+	double dls = 0;
 	for (int r = 0; r < hr; r++) {
 		size_t o = (size_t)r * ld;
 		const float *restrict xr = x + o, *restrict gr = dy + o;
@@ -627,7 +628,7 @@ AL_INLINE float lam_win_bwd(int op, int lm, int z, const float *restrict x,
 			if (lm == LM_ELEM)
 				dlr[j] += dd;
 			else if (lm == LM_LEARN)
-				dls += dd;
+				dls += (double)dd;
 		}
 		T += tr;
 	}
