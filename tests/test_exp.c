@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -897,4 +898,158 @@ TEST(sweep_match_params)
 	CHECK(rc == 0 && contains(out, "mp,sweep,prelu:per=neuron,,2,2329,"),
 	      "matched row in the table: %s", out);
 	CHECK(contains(out, ",relu,2,"), "paired with relu: %s", out);
+}
+
+/* ---- seed 003's trainers in sweeps ------------------------------------------------ */
+#define TR_DATA "synthetic:n=300,test=120,classes=3,h=5,w=5"
+
+/* trainer = ... expands to al_adact_run runs; keys that do not apply are
+ * errors naming them */
+TEST(sweep_trainer_expand)
+{
+	al_sweep *sw = NULL;
+	REQUIRE_OK(al_sweep_parse("[sweep]\nname = tr\ndata = " TR_DATA "\n"
+				  "trainer = adact | owo-bp\nhidden = 6\niters = 3\nseed = 1..2\n"
+				  "kfold = 3\nbaseline = owo-bp\n",
+				  "tr.ini", NULL, 0, &sw));
+	CHECK(sw->nruns == 12, "2 trainers x 2 seeds x 3 folds: %d", sw->nruns);
+	CHECK(!strcmp(sw->baseline, "owo-bp"), "baseline '%s'", sw->baseline);
+	for (int i = 0; i < sw->nruns; i++) {
+		const al_sweep_run *r = &sw->runs[i];
+		CHECK(!strcmp(r->act, r->trainer), "row label is the trainer: %s", r->act);
+		CHECK(r->adact.hidden == 6 && r->adact.iters == 3 && r->config.epochs == 3,
+		      "settings");
+		CHECK(r->adact.seed == r->config.seed, "seed");
+		CHECK(strstr(r->ident, "trainer=") && strstr(r->ident, "hidden=6\n") &&
+			      !strstr(r->ident, "act="),
+		      "identity: %s", r->ident);
+		for (int j = 0; j < i; j++)
+			CHECK(strcmp(sw->runs[j].key, r->key) != 0, "duplicate key");
+	}
+	al_sweep_free(sw);
+	/* adam's default learning rate stays the trainer's unless lr is set */
+	REQUIRE_OK(al_sweep_parse("[sweep]\ndata = " TR_DATA "\ntrainer = adam\nlr = 0.005\n",
+				  "tr.ini", NULL, 0, &sw));
+	CHECK(sw->runs[0].adact.lr == 0.005, "lr %g", sw->runs[0].adact.lr);
+	al_sweep_free(sw);
+	REQUIRE_OK(al_sweep_parse("[sweep]\ndata = " TR_DATA "\ntrainer = adam\n", "tr.ini", NULL, 0,
+				  &sw));
+	CHECK(sw->runs[0].adact.lr == 0 && sw->runs[0].adact.momentum == 0.9, "defaults");
+	al_sweep_free(sw);
+	/* back-prop and trainers in one sweep */
+	REQUIRE_OK(al_sweep_parse("[sweep]\ndata = " TR_DATA "\ntrainer = train | adact\n"
+				  "model = mlp:8\nhidden = 8\nepochs = 2\niters = 3\n",
+				  "tr.ini", NULL, 0, &sw));
+	CHECK(sw->nruns == 2 && !strcmp(sw->runs[0].trainer, "train") &&
+		      !strcmp(sw->runs[1].trainer, "adact") && !strcmp(sw->runs[0].config.model, "mlp:8"),
+	      "mixed: %d runs", sw->nruns);
+	al_sweep_free(sw);
+	static const char *const bad[][2] = {
+		{"[sweep]\ntrainer = adact\nmodel = lenet5\n", "'model' does not apply"},
+		{"[sweep]\nhidden = 5\n", "'hidden' applies only"},
+		{"[sweep]\ntrainer = newton\n", "newton"},
+		{"[sweep]\ntrainer = adact\nval = 0.1\n", "val"},
+		{"[sweep]\ntrainer = adact\nhinges = 1\n", "hinges"},
+		{"[sweep]\ntrainer = adact\nrange = 4,-4\n", "range"},
+		{"[sweep]\ntrainer = adact\n[g]\nbaseline = relu\n", "belongs in [sweep]"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		CHECK(al_sweep_parse(bad[i][0], "bad.ini", NULL, 0, &sw) != AL_OK &&
+			      contains(al_errmsg(), bad[i][1]) && contains(al_errmsg(), "bad.ini"),
+		      "'%s': %s", bad[i][0], al_errmsg());
+	}
+}
+
+/* a value after `"key": [` in JSON text (index i) */
+static double json_at(const char *text, const char *key, int i)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"%s\": [", key);
+	const char *p = strstr(text, pat);
+	if (!p)
+		return NAN;
+	p += strlen(pat);
+	for (int k = 0; k < i && p; k++) {
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return p ? strtod(p, NULL) : NAN;
+}
+
+/* A trainer sweep stores every iteration (MSE as the training loss, test
+ * accuracy of the held-out fold) equal to what `actlab adact` computes for
+ * the same settings, parameter counts, hinge values and shapes; the report
+ * pairs against the file's baseline trainer; an interrupted trainer run
+ * starts over with its rows cleared; `actlab adact --store` records runs. */
+TEST(sweep_trainer_store)
+{
+	char out[OUTCAP], json[OUTCAP];
+	REQUIRE(mkdir(tp("tr"), 0755) == 0, "mkdir");
+	char db[600], ini[600];
+	snprintf(db, sizeof db, "%s/tr.db", tp("tr"));
+	snprintf(ini, sizeof ini, "%s/tr.ini", tp("tr"));
+	REQUIRE(write_file(ini, "[sweep]\nname = tr\ndata = " TR_DATA "\n"
+				"trainer = adact | owo-bp\nhidden = 6\niters = 4\nseed = 1..2\n"
+				"kfold = 3\nbaseline = owo-bp\n"),
+		"write");
+	int rc = cli(out, "sweep %s --store %s --threads 1", ini, db);
+	REQUIRE(rc == 0, "sweep: %s", out);
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE status='done'") == 12, "12 done");
+	CHECK(q1(db, "SELECT COUNT(*) FROM epochs") == 48, "4 iterations x 12 runs: %lld",
+	      q1(db, "SELECT COUNT(*) FROM epochs"));
+	/* 26 inputs (+1), 6 hidden, 3 outputs: W 6*26 + Wo 3*(26+6) = 252; adact adds
+	 * the 6*9 hinge values */
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE act='owo-bp' AND params=252") == 6,
+	      "owo-bp params");
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE act='adact' AND params=306") == 6,
+	      "adact params");
+	CHECK(q1(db, "SELECT COUNT(DISTINCT run) FROM act_params") == 6 &&
+		      q1(db, "SELECT COUNT(*) FROM act_params WHERE epoch=0 AND param='a8' AND "
+			     "abs(mean - 4) > 1e-12") == 0,
+	      "hinge values of the adact runs (relu at init)");
+	CHECK(q1(db, "SELECT COUNT(DISTINCT run) FROM shapes") == 6, "adact shapes");
+	/* the stored history is the trainer's own */
+	rc = cli(json, "adact --data " TR_DATA " --hidden 6 --iters 4 --kfold 3 --fold 1 --seed 2 "
+		       "--threads 1 --json --quiet");
+	REQUIRE(rc == 0, "adact: %s", json);
+	char sql[512];
+	for (int it = 1; it <= 4; it++) {
+		snprintf(sql, sizeof sql,
+			 "SELECT CAST(round(e.train_loss * 1e9) AS INTEGER) FROM epochs e JOIN runs r"
+			 " ON r.id=e.run WHERE r.act='adact' AND r.seed=2 AND r.fold=1 AND e.epoch=%d",
+			 it);
+		long long v = q1(db, sql);
+		CHECK(llabs(v - llround(json_at(json, "mse", it) * 1e9)) <= 1,
+		      "iteration %d: stored mse %lld vs %.9f", it, v, json_at(json, "mse", it));
+	}
+	snprintf(sql, sizeof sql,
+		 "SELECT CAST(round(e.test_acc * 1e6) AS INTEGER) FROM epochs e JOIN runs r ON "
+		 "r.id=e.run WHERE r.act='adact' AND r.seed=2 AND r.fold=1 AND e.epoch=4");
+	const char *ta = strstr(json, "\"test_acc\": ");
+	REQUIRE(ta, "json test_acc");
+	CHECK(llabs(q1(db, sql) - llround(strtod(ta + 12, NULL) * 1e6)) <= 1, "final test acc");
+	rc = cli(out, "report --store %s --format csv", db);
+	CHECK(rc == 0 && contains(out, "tr,sweep,adact,,6,306,") && contains(out, ",owo-bp,6,"),
+	      "adact row paired with owo-bp over 6 seed/fold pairs: %s", out);
+	rc = cli(out, "report --store %s --format md", db);
+	CHECK(rc == 0 && contains(out, "iterations 4; baseline owo-bp"), "md: %s", out);
+	/* an interrupted run (dead owner, partial rows) starts over */
+	exec_sql(db, "UPDATE runs SET status='running', owner='nohost:999999:1', heartbeat=0 "
+		     "WHERE id=(SELECT MIN(id) FROM runs); INSERT INTO epochs(run, epoch, "
+		     "train_loss) VALUES((SELECT MIN(id) FROM runs), 9, 1.0)");
+	rc = cli(out, "sweep %s --store %s --threads 1", ini, db);
+	CHECK(rc == 0 && contains(out, "1 run now"), "rerun: %s", out);
+	CHECK(q1(db, "SELECT COUNT(*) FROM epochs") == 48 &&
+		      q1(db, "SELECT COUNT(*) FROM events WHERE kind='finish'") == 13,
+	      "restarted run: rows %lld", q1(db, "SELECT COUNT(*) FROM epochs"));
+	/* actlab adact --store */
+	rc = cli(out, "adact --data " TR_DATA " --hidden 5 --iters 2 --algo molf --store %s "
+		      "--sweep one --quiet",
+		 db);
+	CHECK(rc == 0 && q1(db, "SELECT COUNT(*) FROM runs WHERE sweep='one' AND status='done' "
+				"AND act='molf'") == 1,
+	      "adact --store: %s", out);
+	rc = cli(out, "adact --data " TR_DATA " --iters 2 --store %s --fold 1 --kfold 2", db);
+	CHECK(rc == 2 && contains(out, "--fold"), "--store with --fold: %d %s", rc, out);
 }

@@ -94,6 +94,10 @@ double al_adact_pla(const al_adact_net *net, int k, double n, double *slope);
 /* E (MSE as above) and accuracy (argmax y == label) of net on d. */
 al_status al_adact_evaluate(const al_adact_net *net, const al_adact_data *d, double *mse,
 			    double *acc);
+/* The same plus macro precision (SPEC.md section 6: mean over classes of
+ * TP/(TP+FP), 0/0 = 0); any output may be NULL. */
+al_status al_adact_evaluate_prec(const al_adact_net *net, const al_adact_data *d, double *mse,
+				 double *acc, double *macro_prec);
 
 /* ---- trainer ------------------------------------------------------------- */
 typedef enum {
@@ -161,6 +165,8 @@ typedef struct {
 	double z_hinge;   /* hinge-step learning factor (adact) */
 	int halvings;     /* safeguard halvings in this iteration */
 	int rejected;     /* steps the safeguard rejected (learning factor set to 0) */
+	/* set by al_adact_fit before its callback (-1 without a test set) */
+	double test_acc, test_prec;
 } al_adact_iter;
 
 /* One iteration (one epoch for sgd/adam). */
@@ -201,6 +207,13 @@ typedef struct {
 	double *mse;              /* (iters + 1): E at init and after each iteration */
 	double *val;              /* (iters + 1) validation accuracy, or NULL */
 	double *test;             /* (iters + 1) test accuracy, or NULL (not timed) */
+	double *test_prec;        /* (iters + 1) test macro precision, or NULL */
+	/* the tested network's hinge values (nh x ns; hinge j at lo + j*delta) */
+	int nh, ns;
+	double lo, delta;
+	double *hinges;
+	size_t nparams;           /* trained parameters: W and Wo, plus A when the
+				     algorithm trains it (adact, sgd, adam) */
 } al_adact_fit_result;
 
 typedef void (*al_adact_progress)(void *ctx, int iter, const al_adact_iter *info,

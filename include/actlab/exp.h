@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "actlab/adact.h"
 #include "actlab/status.h"
 #include "actlab/train.h"
 
@@ -35,6 +36,12 @@ typedef struct {
 	char act[256];         /* activation spec as written (table label) */
 	int kfold, fold;       /* kfold = 0: no cross-validation */
 	al_train_config config; /* resolved; out and threads are set per run */
+	/* trainer runs (`trainer = adact | molf | ...`): the seed-003 algorithm
+	 * and network (al_adact_run); "" for back-prop runs (al_train_run).
+	 * config then holds the shared settings (data, seed, kfold_seed,
+	 * threads; epochs = iterations) and act the trainer's name. */
+	char trainer[16];
+	al_adact_opts adact;
 	char *ident;           /* identity: config text without out/threads, plus
 				  group; malloc'd */
 	char *cell;            /* ident without seed and fold: the table cell */
@@ -44,6 +51,7 @@ typedef struct {
 	char name[128];
 	char description[512];
 	char file[512];
+	char baseline[256];    /* the report's default baseline row ("": relu) */
 	int match_params;      /* widen/narrow $WIDTH models to the baseline's count */
 	char match_baseline[256];
 	int nruns;

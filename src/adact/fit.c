@@ -26,6 +26,12 @@ static double cpu_now(void)
 al_status al_adact_evaluate(const al_adact_net *net, const al_adact_data *d, double *mse,
 			    double *acc)
 {
+	return al_adact_evaluate_prec(net, d, mse, acc, NULL);
+}
+
+al_status al_adact_evaluate_prec(const al_adact_net *net, const al_adact_data *d, double *mse,
+				 double *acc, double *macro_prec)
+{
 	if (!net || !d || d->ni != net->ni || d->no != net->no)
 		return al_err(AL_EINVAL, "adact evaluate: data has %d inputs and %d outputs, the "
 					 "network %d and %d",
@@ -35,12 +41,14 @@ al_status al_adact_evaluate(const al_adact_net *net, const al_adact_data *d, dou
 	const int nchunks = (n + EVAL_CHUNK - 1) / EVAL_CHUNK;
 	double *sse = al_calloc((size_t)nchunks, sizeof *sse);
 	long long *hits = al_calloc((size_t)nchunks, sizeof *hits);
+	int32_t *pred = macro_prec ? al_malloc((size_t)n * sizeof *pred) : NULL;
 	int th = (double)n * nu * nh < 262144.0 ? 1 : al_get_threads();
 	double *buf = al_malloc((size_t)th * EVAL_CHUNK * (2 * nh + no) * sizeof *buf);
-	if (!sse || !hits || !buf) {
+	if (!sse || !hits || !buf || (macro_prec && !pred)) {
 		al_free(sse);
 		al_free(hits);
 		al_free(buf);
+		al_free(pred);
 		return al_err(AL_ENOMEM, "adact evaluate: out of memory");
 	}
 #pragma omp parallel for schedule(static) num_threads(th)
@@ -73,6 +81,8 @@ al_status al_adact_evaluate(const al_adact_net *net, const al_adact_data *d, dou
 					best = i;
 			}
 			h += best == d->labels[p0 + q];
+			if (pred)
+				pred[p0 + q] = best;
 		}
 		sse[c] = s;
 		hits[c] = h;
@@ -87,9 +97,30 @@ al_status al_adact_evaluate(const al_adact_net *net, const al_adact_data *d, dou
 		*mse = s / n;
 	if (acc)
 		*acc = (double)h / n;
+	if (macro_prec) {
+		/* mean over classes of TP / (TP + FP), 0/0 = 0 */
+		long long *tp = al_calloc((size_t)no * 2, sizeof *tp);
+		if (!tp) {
+			al_free(sse);
+			al_free(hits);
+			al_free(buf);
+			al_free(pred);
+			return al_err(AL_ENOMEM, "adact evaluate: out of memory");
+		}
+		for (int p = 0; p < n; p++) {
+			tp[no + pred[p]]++;
+			tp[pred[p]] += pred[p] == d->labels[p];
+		}
+		double mp = 0;
+		for (int i = 0; i < no; i++)
+			mp += tp[no + i] ? (double)tp[i] / (double)tp[no + i] : 0;
+		*macro_prec = mp / no;
+		al_free(tp);
+	}
 	al_free(sse);
 	al_free(hits);
 	al_free(buf);
+	al_free(pred);
 	return AL_OK;
 }
 
@@ -100,6 +131,8 @@ void al_adact_fit_result_free(al_adact_fit_result *r)
 	al_free(r->mse);
 	al_free(r->val);
 	al_free(r->test);
+	al_free(r->test_prec);
+	al_free(r->hinges);
 	memset(r, 0, sizeof *r);
 }
 
@@ -113,9 +146,11 @@ al_status al_adact_fit(const al_adact_opts *o, const al_adact_data *train,
 	r->mse = al_malloc((size_t)(o->iters + 1) * sizeof *r->mse);
 	if (val)
 		r->val = al_malloc((size_t)(o->iters + 1) * sizeof *r->val);
-	if (test)
+	if (test) {
 		r->test = al_malloc((size_t)(o->iters + 1) * sizeof *r->test);
-	if (!r->mse || (val && !r->val) || (test && !r->test)) {
+		r->test_prec = al_malloc((size_t)(o->iters + 1) * sizeof *r->test_prec);
+	}
+	if (!r->mse || (val && !r->val) || (test && (!r->test || !r->test_prec))) {
 		al_adact_fit_result_free(r);
 		return al_err(AL_ENOMEM, "adact fit: out of memory");
 	}
@@ -149,7 +184,7 @@ al_status al_adact_fit(const al_adact_opts *o, const al_adact_data *train,
 		memcpy(best + nW + nA, nt->Wo, nWo * sizeof *best);
 	}
 	if (test)
-		al_adact_evaluate(nt, test, NULL, &r->test[0]);
+		al_adact_evaluate_prec(nt, test, NULL, &r->test[0], &r->test_prec[0]);
 	double busy = 0, cpu = 0;
 	for (int it = 1; it <= o->iters; it++) {
 		al_adact_iter info;
@@ -173,8 +208,12 @@ al_status al_adact_fit(const al_adact_opts *o, const al_adact_data *train,
 				memcpy(best + nW + nA, nt->Wo, nWo * sizeof *best);
 			}
 		}
-		if (test)
-			al_adact_evaluate(nt, test, NULL, &r->test[it]);
+		info.test_acc = info.test_prec = -1;
+		if (test) {
+			al_adact_evaluate_prec(nt, test, NULL, &r->test[it], &r->test_prec[it]);
+			info.test_acc = r->test[it];
+			info.test_prec = r->test_prec[it];
+		}
 		r->iters = it;
 		if (cb)
 			cb(ctx, it, &info, va, dt);
@@ -199,6 +238,18 @@ al_status al_adact_fit(const al_adact_opts *o, const al_adact_data *train,
 		r->best_iter = r->iters;
 	if (test)
 		s = al_adact_evaluate(&t->net, test, &r->test_mse, &r->test_acc);
+	r->nh = nt->nh;
+	r->ns = nt->ns;
+	r->lo = nt->lo;
+	r->delta = nt->delta;
+	r->hinges = al_malloc(nA * sizeof *r->hinges);
+	if (s == AL_OK && !r->hinges)
+		s = al_err(AL_ENOMEM, "adact fit: out of memory");
+	if (s == AL_OK)
+		memcpy(r->hinges, nt->A, nA * sizeof *r->hinges);
+	r->nparams = nW + nWo;
+	if (o->algo == AL_ADACT_ADACT || o->algo == AL_ADACT_SGD || o->algo == AL_ADACT_ADAM)
+		r->nparams += nA;
 	al_adact_free(t);
 	if (s != AL_OK)
 		al_adact_fit_result_free(r);

@@ -346,7 +346,10 @@ static void variants(rep_data *d, int from, int to)
 	static const char *const keys[] = {"model", "data", "act_sites", "sched", "norm",
 					   "epochs", "batch", "val", "crop", "flip", "loss",
 					   "opt", "lr", "momentum", "wd", "nesterov", "beta1",
-					   "beta2", "eps", "act_lr", "act_wd", "warmup", "kfold"};
+					   "beta2", "eps", "act_lr", "act_wd", "warmup", "kfold",
+					   /* trainer runs */
+					   "range", "init", "iters", "per_unit", "safeguard",
+					   "precision", "lm_mu"};
 	int groups = 0;
 	for (int i = from; i < to; i++)
 		if (strcmp(d->c[i].group, d->c[from].group))
@@ -877,10 +880,24 @@ al_status al_report_write(al_store *s, const al_report_opts *oin, FILE *f)
 			    o.sweep ? " in sweep " : "", o.sweep ? o.sweep : "");
 	for (int i = 0; i < d.n && st == AL_OK; i++)
 		st = cell_metrics(&d.c[i]);
-	const char *baseline = o.baseline ? o.baseline : "relu";
+	/* baseline per sweep: --baseline, else the file's `baseline`, else relu */
+	char (*bases)[256] = calloc((size_t)nn + 1, sizeof *bases);
+	if (!bases && st == AL_OK)
+		st = al_err(AL_ENOMEM, "out of memory");
 	for (int i = 0; i < nn && st == AL_OK; i++) {
+		snprintf(bases[i], sizeof bases[i], "%s", o.baseline ? o.baseline : "relu");
+		sqlite3_stmt *mq;
+		char key[160];
+		snprintf(key, sizeof key, "baseline:%s", names[i]);
+		if (!o.baseline && st_prepare(s, "SELECT value FROM meta WHERE key=?", &mq) == AL_OK) {
+			sqlite3_bind_text(mq, 1, key, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(mq) == SQLITE_ROW && sqlite3_column_text(mq, 0))
+				snprintf(bases[i], sizeof bases[i], "%s",
+					 (const char *)sqlite3_column_text(mq, 0));
+			sqlite3_finalize(mq);
+		}
 		variants(&d, bounds[i], bounds[i + 1]);
-		st = pair_tests(&d, bounds[i], bounds[i + 1], baseline);
+		st = pair_tests(&d, bounds[i], bounds[i + 1], bases[i]);
 	}
 	if (st == AL_OK && o.baseline) {
 		int found = 0;
@@ -906,9 +923,16 @@ al_status al_report_write(al_store *s, const al_report_opts *oin, FILE *f)
 			sqlite3_finalize(q);
 		}
 		char common[1200] = "";
+		const char *baseline = bases[i];
 		{
 			/* settings shared by every row ("varies" otherwise: see the rows) */
-			static const char *const keys[3] = {"model", "data", "epochs"};
+			/* trainer runs count iterations */
+			char ep[600];
+			text_value(d.c[from].cell, "epochs", ep, sizeof ep);
+			int iters = !ep[0];
+			static const char *const keys_e[3] = {"model", "data", "epochs"};
+			static const char *const keys_i[3] = {"model", "data", "iters"};
+			const char *const *keys = iters ? keys_i : keys_e;
 			char v[3][600];
 			for (int k = 0; k < 3; k++) {
 				text_value(d.c[from].cell, keys[k], v[k], sizeof v[k]);
@@ -921,8 +945,8 @@ al_status al_report_write(al_store *s, const al_report_opts *oin, FILE *f)
 					}
 				}
 			}
-			snprintf(common, sizeof common, "model %s, data %s, epochs %s; baseline %s", v[0],
-				 v[1], v[2], baseline);
+			snprintf(common, sizeof common, "model %s, data %s, %s %s; baseline %s", v[0],
+				 v[1], iters ? "iterations" : "epochs", v[2], baseline);
 		}
 		switch (o.format) {
 		case AL_REPORT_MD:
@@ -988,6 +1012,7 @@ al_status al_report_write(al_store *s, const al_report_opts *oin, FILE *f)
 			   "</script>\n</body>\n</html>\n");
 	free_data(&d);
 	free(bounds);
+	free(bases);
 	al_store_free_names(names, nn);
 	return st;
 }

@@ -24,6 +24,7 @@
 #include "actlab/act.h"
 #include "actlab/nn.h"
 #include "exp/store_int.h"
+#include "exp/trainer_int.h"
 
 #define BUSY_MS 60000
 #define STALE_SECONDS 900.0 /* a foreign host's run is orphaned after this */
@@ -264,6 +265,24 @@ al_status al_store_add_sweep(al_store *s, const al_sweep *sw)
 		if (sqlite3_step(q) != SQLITE_DONE)
 			st = st_fail(s, "adding the sweep");
 	}
+	if (st == AL_OK) {
+		/* the report's default baseline for this sweep (meta: baseline:NAME) */
+		sqlite3_stmt *m = NULL;
+		char key[160];
+		snprintf(key, sizeof key, "baseline:%s", sw->name);
+		st = st_prepare(s,
+				sw->baseline[0] ? "INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)"
+						: "DELETE FROM meta WHERE key=?",
+				&m);
+		if (st == AL_OK) {
+			sqlite3_bind_text(m, 1, key, -1, SQLITE_TRANSIENT);
+			if (sw->baseline[0])
+				sqlite3_bind_text(m, 2, sw->baseline, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(m) != SQLITE_DONE)
+				st = st_fail(s, "recording the sweep's baseline");
+			sqlite3_finalize(m);
+		}
+	}
 	if (st == AL_OK)
 		st = st_prepare(s,
 				"INSERT OR IGNORE INTO runs(sweep, key, grp, act, act_canon, model, data,"
@@ -271,19 +290,27 @@ al_status al_store_add_sweep(al_store *s, const al_sweep *sw)
 				&r);
 	for (int i = 0; st == AL_OK && i < sw->nruns; i++) {
 		const al_sweep_run *u = &sw->runs[i];
-		char text[8192];
+		char text[8192], model[256];
 		al_train_config c = u->config;
 		c.out[0] = 0;
-		al_train_config_to_text(&c, text, sizeof text);
 		al_act_spec spec;
-		const char *canon = al_act_parse(u->act, &spec) == AL_OK ? spec.text : u->act;
+		const char *canon;
+		if (xt_is_trainer(u->trainer)) {
+			xt_to_text(u, c.threads, text, sizeof text);
+			xt_model_name(&u->adact, model, sizeof model);
+			canon = u->act;
+		} else {
+			al_train_config_to_text(&c, text, sizeof text);
+			snprintf(model, sizeof model, "%s", u->config.model);
+			canon = al_act_parse(u->act, &spec) == AL_OK ? spec.text : u->act;
+		}
 		sqlite3_reset(r);
 		sqlite3_bind_text(r, 1, sw->name, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(r, 2, u->key, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(r, 3, u->group, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(r, 4, u->act, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(r, 5, canon, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(r, 6, u->config.model, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(r, 6, model, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(r, 7, u->config.data, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(r, 8, (sqlite3_int64)u->config.seed);
 		sqlite3_bind_int(r, 9, u->kfold);
@@ -847,5 +874,153 @@ al_status st_run_info(al_store *s, int64_t run, char **config, char *sweep, size
 		st = al_err(AL_EINVAL, "store %s: no run with id %lld", s->path, (long long)run);
 	}
 	sqlite3_finalize(q);
+	return st;
+}
+
+/* ---- trainer runs (rows written while running) -------------------------------------- */
+al_status st_clear_run(al_store *s, int64_t run)
+{
+	AL_TRY(st_begin(s));
+	int yes = 0;
+	al_status st = owned(s, run, &yes);
+	if (st == AL_OK && !yes)
+		st = al_err(AL_ESTATE, "store %s: run %lld is no longer owned by this process",
+			    s->path, (long long)run);
+	if (st == AL_OK)
+		st = delete_rows(s, "DELETE FROM epochs WHERE run=?", run);
+	if (st == AL_OK)
+		st = delete_rows(s, "DELETE FROM act_params WHERE run=?", run);
+	if (st == AL_OK)
+		st = delete_rows(s, "DELETE FROM shapes WHERE run=?", run);
+	if (st == AL_OK)
+		return st_commit(s);
+	st_rollback(s);
+	return st;
+}
+
+/* f of hinge row a (ns values, hinge j at lo + j*delta) at x: linear
+ * interpolation, end segments extrapolated (SPEC.md 4.2) */
+static double pla_at(const double *a, int ns, double lo, double delta, double x)
+{
+	int m = (int)floor((x - lo) / delta);
+	m = m < 0 ? 0 : m > ns - 2 ? ns - 2 : m;
+	double t = (x - (lo + m * delta)) / delta;
+	return (1 - t) * a[m] + t * a[m + 1];
+}
+
+static al_status hinge_rows(al_store *s, int64_t run, int epoch, const char *act, int nh, int ns,
+			    const double *A)
+{
+	sqlite3_stmt *q;
+	AL_TRY(st_prepare(s,
+			  "INSERT OR REPLACE INTO act_params(run, epoch, layer, act, param, groups,"
+			  " mean, std, min, max) VALUES(?,?,?,?,?,?,?,?,?,?)",
+			  &q));
+	al_status st = AL_OK;
+	for (int j = 0; j < ns && st == AL_OK; j++) {
+		double sum = 0, sq = 0, mn = A[j], mx = A[j];
+		for (int k = 0; k < nh; k++) {
+			double v = A[(size_t)k * ns + j];
+			sum += v;
+			sq += v * v;
+			mn = v < mn ? v : mn;
+			mx = v > mx ? v : mx;
+		}
+		double mean = sum / nh, var = nh > 1 ? (sq - sum * mean) / (nh - 1) : 0;
+		char param[16];
+		snprintf(param, sizeof param, "a%d", j);
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, run);
+		sqlite3_bind_int(q, 2, epoch);
+		sqlite3_bind_text(q, 3, "hidden", -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4, act, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 5, param, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(q, 6, nh);
+		sqlite3_bind_double(q, 7, mean);
+		sqlite3_bind_double(q, 8, var > 0 ? sqrt(var) : 0);
+		sqlite3_bind_double(q, 9, mn);
+		sqlite3_bind_double(q, 10, mx);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			st = st_fail(s, "storing hinge values");
+	}
+	sqlite3_finalize(q);
+	return st;
+}
+
+al_status st_finish_rows(al_store *s, int64_t run, int epochs, size_t params, const char *act,
+			 int nh, int ns, double lo, double delta, const double *init0,
+			 const double *A)
+{
+	AL_TRY(st_begin(s));
+	int yes = 0;
+	al_status st = owned(s, run, &yes);
+	if (st == AL_OK && !yes)
+		st = al_err(AL_ESTATE, "store %s: run %lld is no longer owned by this process",
+			    s->path, (long long)run);
+	sqlite3_stmt *q = NULL;
+	if (st == AL_OK)
+		st = st_prepare(s, "SELECT COUNT(*), MIN(epoch), MAX(epoch) FROM epochs WHERE run=?",
+				&q);
+	if (st == AL_OK) {
+		sqlite3_bind_int64(q, 1, run);
+		if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int(q, 0) != epochs ||
+		    (epochs > 0 && (sqlite3_column_int(q, 1) != 1 || sqlite3_column_int(q, 2) != epochs)))
+			st = al_err(AL_ESTATE, "store %s: run %lld has %d of %d iteration rows",
+				    s->path, (long long)run, sqlite3_column_int(q, 0), epochs);
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	if (st == AL_OK && A && init0)
+		st = hinge_rows(s, run, 0, act, nh, ns, init0);
+	if (st == AL_OK && A)
+		st = hinge_rows(s, run, epochs, act, nh, ns, A);
+	if (st == AL_OK && A)
+		st = st_prepare(s,
+				"INSERT OR REPLACE INTO shapes(run, layer, act, idx, x, y)"
+				" VALUES(?,?,?,?,?,?)",
+				&q);
+	for (int k = 0; st == AL_OK && A && k < SHAPE_POINTS; k++) {
+		double a = lo - delta, b = lo + (ns - 1) * delta + delta;
+		double x = a + (b - a) * k / (SHAPE_POINTS - 1), y = 0;
+		for (int u = 0; u < nh; u++)
+			y += pla_at(A + (size_t)u * ns, ns, lo, delta, x);
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, run);
+		sqlite3_bind_text(q, 2, "hidden", -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, act, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(q, 4, k);
+		sqlite3_bind_double(q, 5, x);
+		sqlite3_bind_double(q, 6, y / nh);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			st = st_fail(s, "storing a shape");
+	}
+	if (A && q) {
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	if (st == AL_OK)
+		st = st_prepare(s,
+				"UPDATE runs SET status='done', owner=NULL, params=?1, finished=?2,"
+				" seconds=(SELECT SUM(seconds) FROM epochs WHERE run=?3),"
+				" epoch_seconds=(SELECT AVG(seconds) FROM epochs WHERE run=?3),"
+				" img_per_s=(SELECT AVG(img_per_s) FROM epochs WHERE run=?3), dir=NULL"
+				" WHERE id=?3",
+				&q);
+	if (st == AL_OK) {
+		sqlite3_bind_int64(q, 1, (sqlite3_int64)params);
+		sqlite3_bind_double(q, 2, wall_now());
+		sqlite3_bind_int64(q, 3, run);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			st = st_fail(s, "finishing a run");
+		sqlite3_finalize(q);
+	}
+	if (st == AL_OK) {
+		char detail[64];
+		snprintf(detail, sizeof detail, "%d iterations", epochs);
+		st = event(s, run, "finish", detail);
+	}
+	if (st == AL_OK)
+		return st_commit(s);
+	st_rollback(s);
 	return st;
 }

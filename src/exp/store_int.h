@@ -38,6 +38,17 @@ al_status st_epoch(al_store *s, int64_t run, const al_epoch_stats *e);
 /* Ingests the run folder (log.csv, act_params.csv, ckpt.bin) and marks the
  * run done, in one transaction, if this process still owns it. */
 al_status st_finish(al_store *s, int64_t run, const char *dir, size_t params);
+/* Trainer runs (no run folder): st_clear_run deletes the run's epoch,
+ * parameter and shape rows (a restarted run starts over); st_finish_rows
+ * checks that the epoch rows written by st_epoch are 1..epochs, stores the
+ * learned hinge values (epoch 0 = init0, epoch `epochs` = A; mean/std/min/
+ * max over the nh units per hinge; A NULL: none) and the mean learned shape
+ * (SHAPE points over the hinge range widened by one step), and marks the
+ * run done, in one transaction, if this process still owns it. */
+al_status st_clear_run(al_store *s, int64_t run);
+al_status st_finish_rows(al_store *s, int64_t run, int epochs, size_t params, const char *act,
+			 int nh, int ns, double lo, double delta, const double *init0,
+			 const double *A);
 /* Marks the run failed with a message. */
 al_status st_failed(al_store *s, int64_t run, const char *msg);
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "exp/store_int.h"
+#include "exp/trainer_int.h"
 
 extern char **environ;
 
@@ -135,6 +136,11 @@ al_status al_sweep_run_one(al_store *s, int64_t run_id, const al_sweep_opts *oin
 	if (!strcmp(status, "done")) {
 		free(config);
 		return AL_OK;
+	}
+	if (!strncmp(config, "trainer=", 8)) {
+		al_status ts = xt_run_one(s, run_id, config, &o, claimed);
+		free(config);
+		return ts;
 	}
 	if (runs_dir && *runs_dir)
 		snprintf(rd, sizeof rd, "%s", runs_dir);

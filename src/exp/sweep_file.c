@@ -18,6 +18,7 @@
 #include "actlab/nn.h"
 #include "actlab/exp.h"
 #include "actlab/optim.h"
+#include "exp/trainer_int.h"
 
 #define MAXSEC 64
 #define MAXKEY 48
@@ -176,7 +177,7 @@ static al_status expand_value(const char *value, list *out)
 }
 
 /* ---- INI reading ----------------------------------------------------------- */
-static const char *const sweep_keys[] = {"name", "description", "kfold", "match_params",
+static const char *const sweep_keys[] = {"name", "description", "baseline", "kfold", "match_params",
 					 "match_baseline"};
 
 static int is_sweep_key(const char *k)
@@ -184,7 +185,7 @@ static int is_sweep_key(const char *k)
 	for (size_t i = 0; i < sizeof sweep_keys / sizeof *sweep_keys; i++)
 		if (!strcmp(k, sweep_keys[i]))
 			return 1;
-	return 0;
+	return xt_is_key(k);
 }
 
 /* Keys a run configuration accepts (probe al_train_config_set). */
@@ -220,10 +221,10 @@ static al_status unknown_key(const char *where, int line, const char *k)
 	char loc[600];
 	where_line(loc, sizeof loc, where, line);
 	return al_err(AL_EINVAL,
-		      "%s: unknown key '%s'; valid: name, description, kfold, match_params, "
-		      "match_baseline, and "
+		      "%s: unknown key '%s'; valid: name, description, baseline, kfold, match_params, "
+		      "match_baseline, the seed-003 trainer settings %s, and "
 		      "the run settings %s (out and threads are set per run)",
-		      loc, k, valid);
+		      loc, k, xt_keys(), valid);
 }
 
 static entry *sec_find(section *s, const char *key)
@@ -341,7 +342,8 @@ static al_status read_ini(const char *text, const char *where, section *secs, in
 					st = al_err(AL_EINVAL,
 						    "%s:%d: 'fold' is set per run by 'kfold = K' (folds 0..K-1)",
 						    where, lineno);
-				else if ((!strcmp(k, "name") || !strcmp(k, "description")) &&
+				else if ((!strcmp(k, "name") || !strcmp(k, "description") ||
+					  !strcmp(k, "baseline")) &&
 					 strcmp(cur->name, "sweep") != 0)
 					st = al_err(AL_EINVAL, "%s:%d: '%s' belongs in [sweep]", where,
 						    lineno, k);
@@ -432,6 +434,11 @@ static al_status validate_item(const char *key, const char *v)
 		al_act_spec sp;
 		return al_act_parse(v, &sp);
 	}
+	if (xt_is_key(key)) {
+		char tr[16];
+		al_adact_opts o = al_adact_opts_default();
+		return xt_set(tr, sizeof tr, &o, key, v);
+	}
 	return al_train_config_set(&c, key, v);
 }
 
@@ -441,7 +448,10 @@ static al_status validate_item(const char *key, const char *v)
 static al_status run_identity(al_sweep_run *r, int cell)
 {
 	char text[8192];
-	al_train_config_to_text(&r->config, text, sizeof text);
+	if (xt_is_trainer(r->trainer))
+		xt_to_text(r, -1, text, sizeof text);
+	else
+		al_train_config_to_text(&r->config, text, sizeof text);
 	static const char *const drop_run[] = {"out=", "threads="};
 	char *base = drop_lines(text, drop_run, 2);
 	if (!base)
@@ -485,11 +495,30 @@ static al_status add_run(al_sweep *sw, int *cap, const char *group, axis *ax, in
 	snprintf(r->act, sizeof r->act, "%s", r->config.act);
 	r->kfold = kfold;
 	r->fold = kfold ? fold : 0;
+	r->adact = al_adact_opts_default();
+	int lr_set = 0, mom_set = 0, any_train = 1;
+	for (int a = 0; a < nax; a++)
+		if (!strcmp(ax[a].key, "trainer")) {
+			any_train = 0;
+			for (int k = 0; k < ax[a].vals.n; k++)
+				any_train |= !strcmp(ax[a].vals.item[k], "train");
+		}
 	for (int a = 0; a < nax; a++) {
 		const char *v = ax[a].vals.item[pick[a]];
 		if (!strcmp(ax[a].key, "kfold") || !strcmp(ax[a].key, "match_params") ||
 		    !strcmp(ax[a].key, "match_baseline"))
 			continue;
+		if (xt_is_key(ax[a].key)) {
+			al_status st = xt_set(r->trainer, sizeof r->trainer, &r->adact, ax[a].key, v);
+			if (st != AL_OK) {
+				char w[600];
+				where_line(w, sizeof w, where, ax[a].line);
+				return al_err_ctx(st, "%s: key '%s'", w, ax[a].key);
+			}
+			continue;
+		}
+		lr_set |= !strcmp(ax[a].key, "lr");
+		mom_set |= !strcmp(ax[a].key, "momentum");
 		al_status st = al_train_config_set(&r->config, ax[a].key, v);
 		if (st != AL_OK) {
 			char w[600];
@@ -499,7 +528,7 @@ static al_status add_run(al_sweep *sw, int *cap, const char *group, axis *ax, in
 		if (!strcmp(ax[a].key, "act"))
 			snprintf(r->act, sizeof r->act, "%s", v);
 	}
-	if (kfold) {
+	if (kfold && !xt_is_trainer(r->trainer)) {
 		char k[16], f[16];
 		snprintf(k, sizeof k, "%d", kfold);
 		snprintf(f, sizeof f, "%d", fold);
@@ -509,6 +538,55 @@ static al_status add_run(al_sweep *sw, int *cap, const char *group, axis *ax, in
 				      "%s: kfold = %d: the training configuration has no k-fold "
 				      "setting in this build (%s)",
 				      where, kfold, al_errmsg());
+	}
+	/* keys that only one kind of run uses are errors unless the group has
+	 * both kinds (trainer = train | adact | ...) */
+	for (int a = 0; a < nax; a++) {
+		char w[600];
+		where_line(w, sizeof w, where, ax[a].line);
+		if (xt_is_trainer(r->trainer) && !any_train && xt_is_train_only_key(ax[a].key))
+			return al_err(AL_EINVAL,
+				      "%s: key '%s' does not apply to trainer %s (its network is the "
+				      "two-layer MLP set by hidden, hinges and range; add trainer = "
+				      "train to also run back-prop)",
+				      w, ax[a].key, r->trainer);
+		if (!xt_is_trainer(r->trainer) && xt_is_key(ax[a].key) &&
+		    strcmp(ax[a].key, "trainer") != 0) {
+			int any_xt = 0;
+			for (int b = 0; b < nax; b++)
+				if (!strcmp(ax[b].key, "trainer"))
+					for (int k = 0; k < ax[b].vals.n; k++)
+						any_xt |= xt_is_trainer(ax[b].vals.item[k]);
+			if (!any_xt)
+				return al_err(AL_EINVAL,
+					      "%s: key '%s' applies only to seed 003's trainers (set "
+					      "trainer = adact | molf | owo-bp | cg | lm | sgd | adam)",
+					      w, ax[a].key);
+		}
+	}
+	if (xt_is_trainer(r->trainer)) {
+		if (r->config.val > 0)
+			return al_err(AL_EINVAL,
+				      "%s: val = %g: trainer %s runs are tested after their last "
+				      "iteration; validation-based early stopping is `actlab adact "
+				      "--val` only",
+				      where, r->config.val, r->trainer);
+		al_adact_opts *o = &r->adact;
+		o->seed = r->config.seed;
+		o->batch = r->config.batch;
+		o->beta1 = r->config.opt.beta1;
+		o->beta2 = r->config.opt.beta2;
+		o->eps = r->config.opt.eps;
+		if (lr_set)
+			o->lr = r->config.opt.lr;
+		if (mom_set)
+			o->momentum = r->config.opt.momentum;
+		if (al_adact_opts_check(o) != AL_OK)
+			return al_err_ctx(AL_EINVAL, "%s: trainer %s", where, r->trainer);
+		r->config.epochs = o->iters;
+		r->config.kfold = kfold;
+		r->config.fold = r->fold;
+		snprintf(r->act, sizeof r->act, "%s", r->trainer);
 	}
 	AL_TRY(run_identity(r, 1));
 	sw->nruns++;
@@ -530,7 +608,8 @@ static al_status expand_group(al_sweep *sw, int *cap, section *base, section *gr
 			continue;
 		for (int i = 0; i < s->n && st == AL_OK; i++) {
 			entry *e = &s->e[i];
-			if (!strcmp(e->key, "name") || !strcmp(e->key, "description"))
+			if (!strcmp(e->key, "name") || !strcmp(e->key, "description") ||
+			    !strcmp(e->key, "baseline"))
 				continue;
 			if (L == 0 && grp && sec_find(grp, e->key))
 				continue; /* the group overrides it */
@@ -701,6 +780,8 @@ static al_status match_params(al_sweep *sw, const char *where)
 	int ncache = 0;
 	for (int i = 0; i < sw->nruns; i++) {
 		al_sweep_run *r = &sw->runs[i];
+		if (xt_is_trainer(r->trainer))
+			continue; /* the trainers share one network per hidden/hinges */
 		long w[64];
 		int n = mlp_widths(r->config.model, w, 64);
 		if (!n)
@@ -787,7 +868,8 @@ al_status al_sweep_parse(const char *text, const char *where, const char *const 
 			break;
 		}
 		for (int s = 0; s < nsec && st == AL_OK; s++) {
-			if (s > 0 && (!strcmp(key, "name") || !strcmp(key, "description")))
+			if (s > 0 && (!strcmp(key, "name") || !strcmp(key, "description") ||
+				      !strcmp(key, "baseline")))
 				continue;
 			if (s > 0 && !sec_find(&secs[s], key))
 				continue;
@@ -806,6 +888,14 @@ al_status al_sweep_parse(const char *text, const char *where, const char *const 
 			size_t l = strlen(sw->name);
 			if (l > 4 && !strcmp(sw->name + l - 4, ".ini"))
 				sw->name[l - 4] = 0;
+		}
+		e = sec_find(base, "baseline");
+		if (e) {
+			if (strchr(e->value, '|'))
+				st = al_err(AL_EINVAL, "%s:%d: key 'baseline' takes one value", where,
+					    e->line);
+			else
+				snprintf(sw->baseline, sizeof sw->baseline, "%s", e->value);
 		}
 		e = sec_find(base, "description");
 		if (e)

@@ -9,6 +9,7 @@
 
 #include "actlab/adact.h"
 #include "actlab/core.h"
+#include "actlab/exp.h"
 #include "cli.h"
 
 static void adact_help(FILE *f)
@@ -45,6 +46,10 @@ static void adact_help(FILE *f)
 		"  --precision P        double | mixed: products with the inputs by sgemm with\n"
 		"                       double accumulation per 1024 samples (default mixed)\n"
 		"  --threads N          OpenMP threads (default 2)\n"
+		"  --store DB           record the run(s) in the experiment store DB as sweep\n"
+		"                       --sweep NAME (default adact), one run per fold, so\n"
+		"                       `actlab report` tables them (no --fold, --val, --json)\n"
+		"  --sweep NAME         sweep name in the store (with --store)\n"
 		"  --json               end with one JSON object on stdout\n"
 		"  --quiet              no per-iteration lines on stderr\n",
 		al_adact_algo_name(d.algo), d.hidden, d.hinges, d.lo, d.hi, d.iters, d.safeguard,
@@ -150,11 +155,49 @@ static void print_json(const al_adact_opts *o, const al_adact_run_opts *ro, int 
 	       r->nruns ? r->runs[0].iters : 0);
 }
 
+static void store_line(void *user, const char *line)
+{
+	(void)user;
+	fprintf(stderr, "%s\n", line);
+}
+
+/* --store: the run as a one-cell sweep (trainer = ALGO) of the store, so it
+ * is resumable, skipped when done, and tabled by `actlab report`. */
+static int run_in_store(const char *store, const char *name, const char *ini, int threads)
+{
+	al_sweep *sw = NULL;
+	al_status st = al_sweep_parse(ini, "actlab adact", NULL, 0, &sw);
+	if (st != AL_OK)
+		return cli_usage_error("%s", al_errmsg());
+	al_store *s = NULL;
+	st = al_store_open(store, &s);
+	if (st == AL_OK)
+		st = al_store_add_sweep(s, sw);
+	al_sweep_summary sum;
+	if (st == AL_OK) {
+		al_sweep_opts o = al_sweep_opts_default();
+		o.threads = threads;
+		o.on_line = store_line;
+		st = al_sweep_execute(s, sw, &o, &sum);
+		fprintf(stderr, "sweep %s: %d run now, %d finished, %d failed, %d done before; "
+				"store %s (actlab report --store %s --sweep %s)\n",
+			name, sum.started, sum.finished, sum.failed, sum.skipped, store, store, name);
+	}
+	al_store_close(s);
+	al_sweep_free(sw);
+	return st == AL_OK ? 0 : cli_runtime_error(st);
+}
+
 int cmd_adact(int argc, char **argv)
 {
 	al_adact_opts o = al_adact_opts_default();
 	al_adact_run_opts ro = al_adact_run_opts_default();
 	int json = 0, threads = 2, fold_set = 0;
+	const char *store = NULL, *sweep_name = "adact";
+	/* the settings as experiment-file keys, for --store */
+	char ini[4096];
+	size_t il = 0;
+	ini[0] = 0;
 	progress_ctx pc = {1};
 	cli_args a;
 	cli_init(&a, argc, argv);
@@ -180,7 +223,22 @@ int cmd_adact(int argc, char **argv)
 		if (!v)
 			return cli_usage_error("--%s needs a value (see actlab adact --help)", n);
 		int rc = 0;
-		if (!strcmp(n, "data"))
+		static const char *const as_key[][2] = {
+			{"data", "data"},       {"algo", "trainer"},     {"hidden", "hidden"},
+			{"hinges", "hinges"},   {"range", "range"},      {"init", "init"},
+			{"iters", "iters"},     {"safeguard", "safeguard"}, {"kfold", "kfold"},
+			{"seed", "seed"},       {"split_seed", "kfold_seed"}, {"lr", "lr"},
+			{"momentum", "momentum"}, {"batch", "batch"},    {"lm_mu", "lm_mu"},
+			{"precision", "precision"}};
+		for (size_t k = 0; k < sizeof as_key / sizeof *as_key; k++)
+			if (!strcmp(n, as_key[k][0]) && il < sizeof ini && !strchr(v, '\n'))
+				il += (size_t)snprintf(ini + il, sizeof ini - il, "%s = %s\n",
+						       as_key[k][1], v);
+		if (!strcmp(n, "store"))
+			store = v;
+		else if (!strcmp(n, "sweep"))
+			sweep_name = v;
+		else if (!strcmp(n, "data"))
 			ro.data = v;
 		else if (!strcmp(n, "algo")) {
 			if (al_adact_parse_algo(v, &o.algo) != AL_OK)
@@ -256,6 +314,19 @@ int cmd_adact(int argc, char **argv)
 	if (al_adact_opts_check(&o) != AL_OK)
 		return cli_usage_error("%s", al_errmsg());
 	al_set_threads(threads);
+	if (store) {
+		if (fold_set || ro.val > 0 || json)
+			return cli_usage_error("--store runs every fold and tests after the last "
+					       "iteration: --fold, --val and --json do not combine "
+					       "with it");
+		if (strchr(sweep_name, '\n') || !*sweep_name)
+			return cli_usage_error("--sweep: bad name");
+		char text[5000];
+		snprintf(text, sizeof text, "[sweep]\nname = %s\ndescription = actlab adact\n%s%s%s",
+			 sweep_name, o.per_unit ? "per_unit = 1\n" : "",
+			 strstr(ini, "trainer =") ? "" : "trainer = adact\n", ini);
+		return run_in_store(store, sweep_name, text, threads);
+	}
 	al_adact_report r;
 	al_status st = al_adact_run(&o, &ro, progress, &pc, &r);
 	if (st != AL_OK)

@@ -166,9 +166,16 @@ int cmd_sweep(int argc, char **argv)
 	if (rc < 0 && list) {
 		for (int i = 0; i < sw->nruns; i++) {
 			const al_sweep_run *r = &sw->runs[i];
-			printf("%s  %-10s %-28s model=%s data=%s seed=%llu epochs=%d", r->key, r->group,
-			       r->act, r->config.model, r->config.data,
-			       (unsigned long long)r->config.seed, r->config.epochs);
+			if (r->trainer[0] && strcmp(r->trainer, "train") != 0)
+				printf("%s  %-10s trainer %-20s hidden=%d hinges=%d data=%s seed=%llu "
+				       "iters=%d",
+				       r->key, r->group, r->trainer, r->adact.hidden, r->adact.hinges,
+				       r->config.data, (unsigned long long)r->config.seed,
+				       r->adact.iters);
+			else
+				printf("%s  %-10s %-28s model=%s data=%s seed=%llu epochs=%d", r->key,
+				       r->group, r->act, r->config.model, r->config.data,
+				       (unsigned long long)r->config.seed, r->config.epochs);
 			if (r->kfold)
 				printf(" fold=%d/%d", r->fold + 1, r->kfold);
 			printf("\n");
