@@ -26,10 +26,14 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 /* ---- stamp the scalar functions: float ----------------------------------- */
 #define T float
 #define C(v) ((float)(v))
-#define F(name) static inline float name##_f_s(float x, const float *restrict p, const double *restrict h)
+#define F(name)                                                                           \
+	static inline __attribute__((always_inline)) float name##_f_s(                    \
+		float x, const float *restrict p, const double *restrict h)
 #define DF(name)                                                                          \
-	static inline float name##_df_s(float x, float y, const float *restrict p,        \
-					const double *restrict h, float *restrict dp)
+	static inline __attribute__((always_inline)) float name##_df_s(                   \
+		float x, float y, const float *restrict p, const double *restrict h,      \
+		float *restrict dp)
+#define PREP(name) static inline void name##_prep_s(float *restrict p, const double *restrict h)
 #define EXP(v) al_expf(v)
 #define EXPM1(v) al_expm1f(v)
 #define ERF(v) al_erff(v)
@@ -46,6 +50,9 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef C
 #undef F
 #undef DF
+#undef PREP
+#undef SIG_PAIR
+#undef BLEND_PREP
 #undef EXP
 #undef EXPM1
 #undef ERF
@@ -55,7 +62,6 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef LOG
 #undef POW
 #undef TWO_SQRTPI
-#undef BLEND_WEIGHTS
 #undef BLEND_THETA_GRADS
 #undef SELU_L
 #undef SELU_A
@@ -73,6 +79,7 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #define DF(name)                                                                          \
 	static inline double name##_df_d(double x, double y, const double *restrict p,    \
 					 const double *restrict h, double *restrict dp)
+#define PREP(name) static inline void name##_prep_d(double *restrict p, const double *restrict h)
 #define EXP(v) exp(v)
 #define EXPM1(v) expm1(v)
 #define ERF(v) erf(v)
@@ -89,6 +96,9 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef C
 #undef F
 #undef DF
+#undef PREP
+#undef SIG_PAIR
+#undef BLEND_PREP
 #undef EXP
 #undef EXPM1
 #undef ERF
@@ -98,7 +108,6 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef LOG
 #undef POW
 #undef TWO_SQRTPI
-#undef BLEND_WEIGHTS
 #undef BLEND_THETA_GRADS
 #undef SELU_L
 #undef SELU_A
@@ -141,8 +150,12 @@ AL_ELEM_KERNELS(pelu, 2)
 AL_ELEM_KERNELS(asigmoid, 4)
 AL_ELEM_KERNELS(atanh, 4)
 AL_ELEM_KERNELS(arelu, 4)
-AL_ELEM_KERNELS(method2, 3)
-AL_ELEM_KERNELS(method1, 15)
+/* derived-slot preparation, float or double by the array's type */
+#define AL_PREP(name, pv, h) _Generic((pv)[0], float: name##_prep_s, double: name##_prep_d)(pv, h)
+#define METHOD2_PREP(pv, h) AL_PREP(method2, pv, h)
+#define METHOD1_PREP(pv, h) AL_PREP(method1, pv, h)
+AL_ELEM_KERNELS_X(method2, 3, 6, METHOD2_PREP)
+AL_ELEM_KERNELS_X(method1, 15, 6, METHOD1_PREP)
 AL_ELEM_KERNELS(tleaky_relu, 1)
 AL_ELEM_KERNELS(thardswish, 1)
 AL_ELEM_KERNELS(tgelu, 2)

@@ -6,8 +6,8 @@
  *   F(NAME)  { ... return y; }          y = f(x; p, h)
  *   DF(NAME) { ... dp[k] = ...; return dy/dx; }   given x, y = f(x)
  * AL_ELEM_KERNELS(NAME, NP) then stamps:
- *   NAME_fwd, NAME_bwd  float kernels (al_act_fwd_fn / al_act_bwd_fn) with
- *                       `omp simd` loops for shared and per-element params;
+ *   NAME_fwd, NAME_bwd  float kernels (al_act_fwd_fn / al_act_bwd_fn) for
+ *                       shared and per-element params (vectorised loops);
  *   NAME_ref            the double reference (al_act_ref_fn).
  * The float kernels and the double reference come from the same source.
  */
@@ -22,7 +22,41 @@
 #define AL_PRAGMA_(x) _Pragma(#x)
 #define AL_PRAGMA(x) AL_PRAGMA_(x)
 
-#define AL_ELEM_KERNELS(name, NP)                                                              \
+/* Backward block: per-element parameter gradients of AL_ELEM_BLK elements
+ * go to a stack buffer td[k][j] (a loop GCC vectorises: no reduction, no
+ * loop-carried dependence), then each row is summed (a short `omp simd`
+ * reduction) into a double accumulator. Summing inside the element loop
+ * instead (`omp simd reduction` over an array section with a local dp[]
+ * array) keeps GCC from vectorising it at all. */
+#define AL_ELEM_BLK 128
+#define AL_ELEM_LANES 16
+#define AL_UNROLL _Pragma("GCC unroll 32")
+
+/* Sum of row[0..m), m <= AL_ELEM_BLK, in a fixed order: the row is padded
+ * with zeros to AL_ELEM_BLK and summed in AL_ELEM_LANES interleaved partial
+ * sums (one vector add per 16 floats; a plain or `omp simd` reduction here
+ * compiled to a serial scalar chain), then the lanes in double. */
+static inline double al_elem_rowsum(float *row, size_t m)
+{
+	for (size_t j = m; j < AL_ELEM_BLK; j++)
+		row[j] = 0;
+	float l[AL_ELEM_LANES] = {0};
+	for (size_t j = 0; j < AL_ELEM_BLK; j += AL_ELEM_LANES)
+		for (int q = 0; q < AL_ELEM_LANES; q++)
+			l[q] += row[j + (size_t)q];
+	double s = 0;
+	for (int q = 0; q < AL_ELEM_LANES; q++)
+		s += (double)l[q];
+	return s;
+}
+
+/* PREP(pv, h) derives NX values pv[NP..NP+NX) from the parameters pv[0..NP)
+ * once per run of shared parameters (e.g. softmax blend weights), instead of
+ * once per element; F/DF read them as p[NP + r]. AL_ELEM_NOPREP: none. */
+#define AL_ELEM_NOPREP(pv, h) ((void)(pv), (void)(h))
+#define AL_ELEM_KERNELS(name, NP) AL_ELEM_KERNELS_X(name, NP, 0, AL_ELEM_NOPREP)
+
+#define AL_ELEM_KERNELS_X(name, NP, NX, PREP)                                                  \
 	static void name##_fwd(const al_act_args *a, size_t n, const float *restrict x,        \
 			       float *restrict y)                                              \
 	{                                                                                      \
@@ -30,18 +64,18 @@
 		for (int k_ = 0; k_ < AL_ACT_MAXH; k_++)                                       \
 			h[k_] = a->h[k_];                                                      \
 		if (NP == 0 || a->pstride == 0) {                                              \
-			float pv[AL_NP1(NP)] = {0};                                            \
+			float pv[AL_NP1(NP + NX)] = {0};                                       \
 			for (int k = 0; k < NP; k++)                                           \
 				pv[k] = a->p[k][0];                                            \
+			PREP(pv, h);                                                           \
 			_Pragma("omp simd") for (size_t i = 0; i < n; i++) y[i] =              \
 				name##_f_s(x[i], pv, h);                                       \
 		} else {                                                                       \
 			const size_t s = a->pstride;                                           \
-			_Pragma("omp simd") for (size_t i = 0; i < n; i++)                     \
-			{                                                                      \
-				float pv[AL_NP1(NP)];                                          \
-				for (int k = 0; k < NP; k++)                                   \
-					pv[k] = a->p[k][i * s];                                \
+			for (size_t i = 0; i < n; i++) {                                       \
+				float pv[AL_NP1(NP + NX)];                                     \
+				AL_UNROLL for (int k = 0; k < NP; k++) pv[k] = a->p[k][i * s]; \
+				PREP(pv, h);                                                   \
 				y[i] = name##_f_s(x[i], pv, h);                                \
 			}                                                                      \
 		}                                                                              \
@@ -60,40 +94,58 @@
 				float d[1];                                                    \
 				dx[i] = dy[i] * name##_df_s(x[i], y[i], pv, h, d);            \
 			}                                                                      \
-		} else if (a->pstride == 0) {                                                  \
-			float pv[AL_NP1(NP)], acc[AL_NP1(NP)];                                 \
-			for (int k = 0; k < NP; k++) {                                         \
-				pv[k] = a->p[k][0];                                            \
-				acc[k] = 0;                                                    \
-			}                                                                      \
-			AL_PRAGMA(omp simd reduction(+ : acc[:AL_NP1(NP)])) for (size_t i = 0; \
-										 i < n; i++) \
-			{                                                                      \
-				float d[AL_NP1(NP)];                                           \
-				dx[i] = dy[i] * name##_df_s(x[i], y[i], pv, h, d);            \
-				for (int k = 0; k < NP; k++)                                   \
-					acc[k] += dy[i] * d[k];                                \
-			}                                                                      \
+			return;                                                                \
+		}                                                                              \
+		const size_t s = a->pstride;                                                   \
+		float pv[AL_NP1(NP + NX)] = {0}, td[AL_NP1(NP)][AL_ELEM_BLK];                  \
+		double acc[AL_NP1(NP)] = {0};                                                  \
+		if (s == 0) {                                                                  \
 			for (int k = 0; k < NP; k++)                                           \
-				dp[k][0] += acc[k];                                            \
-		} else {                                                                       \
-			const size_t s = a->pstride;                                           \
-			for (size_t i = 0; i < n; i++) {                                       \
-				float pv[AL_NP1(NP)], d[AL_NP1(NP)];                           \
+				pv[k] = a->p[k][0];                                            \
+			PREP(pv, h);                                                           \
+		}                                                                              \
+		for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {                               \
+			const size_t m = n - i0 < AL_ELEM_BLK ? n - i0 : AL_ELEM_BLK;          \
+			const float *restrict xb = x + i0, *restrict yb = y + i0,              \
+					      *restrict gb = dy + i0;                          \
+			float *restrict dxb = dx + i0;                                         \
+			if (s == 0) {                                                          \
+				for (size_t j = 0; j < m; j++) {                               \
+					float d[AL_NP1(NP)];                                   \
+					dxb[j] = gb[j] * name##_df_s(xb[j], yb[j], pv, h, d);  \
+					AL_UNROLL for (int k = 0; k < NP; k++) td[k][j] =      \
+						gb[j] * d[k];                                  \
+				}                                                              \
 				for (int k = 0; k < NP; k++)                                   \
-					pv[k] = a->p[k][i * s];                                \
-				dx[i] = dy[i] * name##_df_s(x[i], y[i], pv, h, d);            \
+					acc[k] += al_elem_rowsum(td[k], m);                    \
+			} else {                                                               \
+				for (size_t j = 0; j < m; j++) {                               \
+					float q[AL_NP1(NP + NX)], d[AL_NP1(NP)];               \
+					AL_UNROLL for (int k = 0; k < NP; k++) q[k] =          \
+						a->p[k][(i0 + j) * s];                         \
+					PREP(q, h);                                            \
+					dxb[j] = gb[j] * name##_df_s(xb[j], yb[j], q, h, d);   \
+					AL_UNROLL for (int k = 0; k < NP; k++) td[k][j] =      \
+						gb[j] * d[k];                                  \
+				}                                                              \
 				for (int k = 0; k < NP; k++)                                   \
-					dp[k][i * s] += dy[i] * d[k];                          \
+					for (size_t j = 0; j < m; j++)                         \
+						dp[k][(i0 + j) * s] += td[k][j];               \
 			}                                                                      \
 		}                                                                              \
+		if (s == 0)                                                                    \
+			for (int k = 0; k < NP; k++)                                           \
+				dp[k][0] += (float)acc[k];                                     \
 	}                                                                                      \
 	static double name##_ref(const double *h, const double *p, double x, double *dfdx,     \
 				 double *dfdp)                                                 \
 	{                                                                                      \
-		double d[AL_NP1(NP)] = {0};                                                    \
-		double y = name##_f_d(x, p, h);                                                \
-		*dfdx = name##_df_d(x, y, p, h, d);                                           \
+		double q[AL_NP1(NP + NX)] = {0}, d[AL_NP1(NP)] = {0};                          \
+		for (int k = 0; k < NP; k++)                                                   \
+			q[k] = p[k];                                                           \
+		PREP(q, h);                                                                    \
+		double y = name##_f_d(x, q, h);                                                \
+		*dfdx = name##_df_d(x, y, q, h, d);                                           \
 		for (int k = 0; k < NP; k++)                                                   \
 			dfdp[k] = d[k];                                                        \
 		return y;                                                                      \

@@ -5,8 +5,20 @@
  * once, branch-free (ternaries compile to selects), with constants as C(v).
  * F(name): returns f(x). DF(name): returns df/dx and writes dp[k] = df/dp_k;
  * it may use y = f(x). Parameters p[k] and hypers h[k] follow the row's
- * declaration order in catalog.c. No include guard on purpose.
+ * declaration order in catalog.c. PREP(name) { ... } fills derived slots
+ * p[NP..] from p[0..NP) (see AL_ELEM_KERNELS_X in elem.h). No include guard on purpose.
  */
+
+/* SIG_PAIR(u, s, sd): s = sigma(u) and sd = sigma'(u) = sigma(u) sigma(-u)
+ * from one exponential e = e^-|u| and one division: sigma(|u|) = 1/(1+e),
+ * sigma(-|u|) = e/(1+e), sigma' = e/(1+e)^2 (no 1 - s cancellation). */
+#define SIG_PAIR(u, s, sd)                                                         \
+	T s, sd;                                                                   \
+	{                                                                          \
+		T e_ = EXP(-ABS(u)), r_ = C(1) / (C(1) + e_);                      \
+		s = (u) >= C(0) ? r_ : e_ * r_;                                    \
+		sd = e_ * r_ * r_;                                                 \
+	}
 
 /* ---- identity --------------------------------------------------------- */
 F(identity) { return x; }
@@ -90,18 +102,26 @@ DF(gelu_tanh)
 F(silu) { return x * SIGMOID(x); }
 DF(silu)
 {
-	T s = SIGMOID(x);
-	return s + x * s * SIGMOID(-x);
+	SIG_PAIR(x, s, sd);
+	return s + x * sd;
 }
 
 /* ---- mish: x tanh(softplus(x)) ---------------------------------------------- */
-F(mish) { return x * TANH(SOFTPLUS(x)); }
+/* One exponential: with e = e^x and n = e(e + 2) = (1 + e)^2 - 1,
+ * tanh(softplus(x)) = n / (n + 2) (no cancellation: every term is positive),
+ * and its derivative is 4 e (1 + e) / (n + 2)^2. Beyond x = 20 the factor is
+ * 1 in float and in double, so e is clamped there (no overflow) and the
+ * derivative is 1. */
+F(mish)
+{
+	T e = EXP(x < C(20) ? x : C(20)), n = e * (e + C(2));
+	return x * (n / (n + C(2)));
+}
 DF(mish)
 {
-	/* m = e^(-2 sp) - 1 (expm1: no cancellation when sp is tiny):
-	 * tanh(sp) = -m/(2+m), sech^2(sp) = 4(1+m)/(2+m)^2 */
-	T m = EXPM1(C(-2) * SOFTPLUS(x)), q = C(2) + m;
-	return -m / q + x * (C(4) * (C(1) + m) / (q * q)) * SIGMOID(x);
+	T e = EXP(x < C(20) ? x : C(20)), n = e * (e + C(2)), q = n + C(2);
+	T d = n / q + x * (C(4) * e * (C(1) + e) / (q * q));
+	return x > C(20) ? C(1) : d;
 }
 
 /* ---- hardswish: x relu6(x+3)/6 ---------------------------------------------- */
@@ -201,7 +221,7 @@ DF(frelu)
 F(agsig) { return p[0] * SIGMOID(p[1] * x); }
 DF(agsig)
 {
-	T s = SIGMOID(p[1] * x), sd = s * SIGMOID(-p[1] * x);
+	SIG_PAIR(p[1] * x, s, sd);
 	dp[0] = s;
 	dp[1] = p[0] * x * sd;
 	return p[0] * p[1] * sd;
@@ -211,7 +231,7 @@ DF(agsig)
 F(swish_beta) { return x * SIGMOID(p[0] * x); }
 DF(swish_beta)
 {
-	T s = SIGMOID(p[0] * x), sd = s * SIGMOID(-p[0] * x);
+	SIG_PAIR(p[0] * x, s, sd);
 	dp[0] = x * x * sd;
 	return s + p[0] * x * sd;
 }
@@ -231,7 +251,8 @@ DF(pelu)
 F(asigmoid) { return p[1] * SIGMOID(p[0] * x + p[2]) + p[3]; }
 DF(asigmoid)
 {
-	T u = p[0] * x + p[2], s = SIGMOID(u), sd = s * SIGMOID(-u);
+	T u = p[0] * x + p[2];
+	SIG_PAIR(u, s, sd);
 	dp[0] = p[1] * sd * x;
 	dp[1] = s;
 	dp[2] = p[1] * sd;
@@ -271,81 +292,80 @@ DF(arelu)
 
 /* ---- method2 (seed 002): X tanh(x) + Y sigmoid(x) + Z relu(x) -------------
  * h[0] mode: 0 softmax (X,Y,Z = softmax(theta)), 1 ratio (theta_r / sum),
- * 2 fixed (h[1..3]). */
-#define BLEND_WEIGHTS(X)                                                           \
-	T X[3];                                                                    \
+ * 2 fixed (h[1..3]). The weights depend only on the parameters, so PREP
+ * computes them once per run of shared parameters into the derived slots
+ * p[B..B+2] (X, Y, Z) and p[B+3..B+5] (G_r, with df/dtheta_r =
+ * G_r (phi_r - f): softmax X_r, ratio 1 / sum, fixed 0); B = NP. */
+#define BLEND_PREP(B)                                                              \
 	{                                                                          \
 		T m_ = p[0] > p[1] ? p[0] : p[1];                                  \
 		m_ = m_ > p[2] ? m_ : p[2];                                        \
-		T e0 = EXP(p[0] - m_), e1 = EXP(p[1] - m_), e2 = EXP(p[2] - m_);    \
-		T se = e0 + e1 + e2, sr = p[0] + p[1] + p[2];                      \
+		T e_[3] = {EXP(p[0] - m_), EXP(p[1] - m_), EXP(p[2] - m_)};        \
+		T se = e_[0] + e_[1] + e_[2], sr = p[0] + p[1] + p[2];             \
 		int md = (int)h[0];                                                \
-		X[0] = md == 0 ? e0 / se : (md == 1 ? p[0] / sr : (T)h[1]);        \
-		X[1] = md == 0 ? e1 / se : (md == 1 ? p[1] / sr : (T)h[2]);        \
-		X[2] = md == 0 ? e2 / se : (md == 1 ? p[2] / sr : (T)h[3]);        \
+		for (int r_ = 0; r_ < 3; r_++) {                                   \
+			p[B + r_] = md == 0 ? e_[r_] / se                          \
+					    : (md == 1 ? p[r_] / sr : (T)h[1 + r_]);   \
+			p[B + 3 + r_] = md == 0 ? p[B + r_] : (md == 1 ? C(1) / sr : C(0)); \
+		}                                                                  \
 	}
-/* d f / d theta_r: softmax X_r (phi_r - f); ratio (phi_r - f)/S; fixed 0 */
-#define BLEND_THETA_GRADS(X, phi, f)                                                \
-	{                                                                           \
-		int md = (int)h[0];                                                 \
-		T sr = p[0] + p[1] + p[2];                                          \
-		for (int r_ = 0; r_ < 3; r_++)                                      \
-			dp[r_] = md == 0 ? X[r_] * (phi[r_] - f)                    \
-					 : (md == 1 ? (phi[r_] - f) / sr : C(0));   \
-	}
+#define BLEND_THETA_GRADS(B, phi, f)                                                \
+	for (int r_ = 0; r_ < 3; r_++)                                              \
+		dp[r_] = p[B + 3 + r_] * (phi[r_] - f);
 
+PREP(method2) BLEND_PREP(3)
 F(method2)
 {
-	BLEND_WEIGHTS(X);
-	return X[0] * TANH(x) + X[1] * SIGMOID(x) + X[2] * (x < C(0) ? C(0) : x);
+	return p[3] * TANH(x) + p[4] * SIGMOID(x) + p[5] * (x < C(0) ? C(0) : x);
 }
 DF(method2)
 {
-	BLEND_WEIGHTS(X);
-	T t = TANH(x), s = SIGMOID(x), r = x < C(0) ? C(0) : x;
+	T t = TANH(x), r = x < C(0) ? C(0) : x;
 	T e = EXP(C(-2) * ABS(x)), q = C(1) + e;
+	SIG_PAIR(x, s, sd);
 	T phi[3] = {t, s, r};
-	T f = X[0] * t + X[1] * s + X[2] * r;
-	BLEND_THETA_GRADS(X, phi, f);
-	return X[0] * (C(4) * e / (q * q)) + X[1] * s * SIGMOID(-x) + X[2] * (x > C(0) ? C(1) : C(0));
+	T f = p[3] * t + p[4] * s + p[5] * r;
+	BLEND_THETA_GRADS(3, phi, f);
+	return p[3] * (C(4) * e / (q * q)) + p[4] * sd + p[5] * (x > C(0) ? C(1) : C(0));
 }
 
 /* ---- method1 (seed 002): X ATanh(x) + Y ASigmoid(x) + Z AReLU(x), each
  * component with its own (a, b, c, d): p[3..6] tanh, p[7..10] sigmoid,
- * p[11..14] relu. */
+ * p[11..14] relu; derived weights in p[15..20] (PREP, as method2). */
+PREP(method1) BLEND_PREP(15)
 F(method1)
 {
-	BLEND_WEIGHTS(X);
 	T ft = p[4] * TANH(p[3] * x + p[5]) + p[6];
 	T fs = p[8] * SIGMOID(p[7] * x + p[9]) + p[10];
 	T u1 = p[11] * x + p[13], u2 = p[12] * x + p[14];
 	T fr = u1 >= u2 ? u1 : u2;
-	return X[0] * ft + X[1] * fs + X[2] * fr;
+	return p[15] * ft + p[16] * fs + p[17] * fr;
 }
 DF(method1)
 {
-	BLEND_WEIGHTS(X);
+	const T X0 = p[15], X1 = p[16], X2 = p[17];
 	T ut = p[3] * x + p[5], tt = TANH(ut), e = EXP(C(-2) * ABS(ut)), q = C(1) + e;
 	T td = C(4) * e / (q * q);
-	T us = p[7] * x + p[9], ss = SIGMOID(us), sd = ss * SIGMOID(-us);
+	T us = p[7] * x + p[9];
+	SIG_PAIR(us, ss, sd);
 	T u1 = p[11] * x + p[13], u2 = p[12] * x + p[14];
 	int first = u1 >= u2;
 	T phi[3] = {p[4] * tt + p[6], p[8] * ss + p[10], first ? u1 : u2};
-	T f = X[0] * phi[0] + X[1] * phi[1] + X[2] * phi[2];
-	BLEND_THETA_GRADS(X, phi, f);
-	dp[3] = X[0] * p[4] * td * x;
-	dp[4] = X[0] * tt;
-	dp[5] = X[0] * p[4] * td;
-	dp[6] = X[0];
-	dp[7] = X[1] * p[8] * sd * x;
-	dp[8] = X[1] * ss;
-	dp[9] = X[1] * p[8] * sd;
-	dp[10] = X[1];
-	dp[11] = first ? X[2] * x : C(0);
-	dp[12] = first ? C(0) : X[2] * x;
-	dp[13] = first ? X[2] : C(0);
-	dp[14] = first ? C(0) : X[2];
-	return X[0] * p[3] * p[4] * td + X[1] * p[7] * p[8] * sd + X[2] * (first ? p[11] : p[12]);
+	T f = X0 * phi[0] + X1 * phi[1] + X2 * phi[2];
+	BLEND_THETA_GRADS(15, phi, f);
+	dp[3] = X0 * p[4] * td * x;
+	dp[4] = X0 * tt;
+	dp[5] = X0 * p[4] * td;
+	dp[6] = X0;
+	dp[7] = X1 * p[8] * sd * x;
+	dp[8] = X1 * ss;
+	dp[9] = X1 * p[8] * sd;
+	dp[10] = X1;
+	dp[11] = first ? X2 * x : C(0);
+	dp[12] = first ? C(0) : X2 * x;
+	dp[13] = first ? X2 : C(0);
+	dp[14] = first ? C(0) : X2;
+	return X0 * p[3] * p[4] * td + X1 * p[7] * p[8] * sd + X2 * (first ? p[11] : p[12]);
 }
 
 /* ---- seed 004's T-variants ------------------------------------------------ */
@@ -408,7 +428,8 @@ DF(tsqrt)
 F(tswish) { return x * SIGMOID(x * LOG(p[0])); }
 DF(tswish)
 {
-	T b = LOG(p[0]), s = SIGMOID(b * x), sd = s * SIGMOID(-b * x);
+	T b = LOG(p[0]);
+	SIG_PAIR(b * x, s, sd);
 	dp[0] = x * x * sd / p[0];
 	return s + b * x * sd;
 }

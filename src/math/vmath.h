@@ -2,7 +2,7 @@
  *
  * For: the element functions in src/act/ and any other float kernel that
  * needs exp, log, tanh, erf, sigmoid or softplus inside a `#pragma omp simd`
- * loop. Every function is `static inline` and branch-free: data-dependent
+ * loop. Every function is always inlined (AL_VINLINE) and branch-free: data-dependent
  * choices are ternaries that become blends, float<->int reinterpretation goes
  * through memcpy, and 2^k is built by integer arithmetic on the exponent
  * field. Only + - * / and sqrt are used (no libm calls, no FMA), so GCC 12
@@ -31,16 +31,21 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Always inlined: a call left out of line inside a kernel loop stops GCC
+ * from vectorising that loop (the callers are large blends of several of
+ * these functions, past GCC's inlining budget). */
+#define AL_VINLINE static inline __attribute__((always_inline))
+
 /* ---- bit helpers ------------------------------------------------------ */
 
-static inline uint32_t al__f2u(float x)
+AL_VINLINE uint32_t al__f2u(float x)
 {
 	uint32_t u;
 	memcpy(&u, &x, sizeof u);
 	return u;
 }
 
-static inline float al__u2f(uint32_t u)
+AL_VINLINE float al__u2f(uint32_t u)
 {
 	float x;
 	memcpy(&x, &u, sizeof x);
@@ -48,31 +53,31 @@ static inline float al__u2f(uint32_t u)
 }
 
 /* 2^k for integer k in [-126, 127]. */
-static inline float al__pow2i(int32_t k)
+AL_VINLINE float al__pow2i(int32_t k)
 {
 	return al__u2f((uint32_t)(k + 127) << 23);
 }
 
 /* |x| by clearing the sign bit (NaN stays NaN). */
-static inline float al_fabsf(float x)
+AL_VINLINE float al_fabsf(float x)
 {
 	return al__u2f(al__f2u(x) & 0x7fffffffu);
 }
 
 /* sqrt, correctly rounded (vsqrtps; no errno with -fno-math-errno). */
-static inline float al_sqrtf(float x)
+AL_VINLINE float al_sqrtf(float x)
 {
 	return __builtin_sqrtf(x);
 }
 
 /* |r| with the sign bit of s (copysignf without the libm call). */
-static inline float al_copysignf(float r, float s)
+AL_VINLINE float al_copysignf(float r, float s)
 {
 	return al__u2f((al__f2u(r) & 0x7fffffffu) | (al__f2u(s) & 0x80000000u));
 }
 
 /* Older internal spelling, kept for existing callers. */
-static inline float al__copysign(float r, float s)
+AL_VINLINE float al__copysign(float r, float s)
 {
 	return al_copysignf(r, s);
 }
@@ -83,7 +88,7 @@ static inline float al__copysign(float r, float s)
  * r, stores the integer k and cr, the rounding error of r. x*log2(e) is
  * rounded to an integer by adding 1.5*2^23; valid for |x| < 2^22 (k stays in
  * [-151, 129] for the clamped inputs used here). */
-static inline float al__exp_reduce(float x, int32_t *k, float *cr)
+AL_VINLINE float al__exp_reduce(float x, int32_t *k, float *cr)
 {
 	const float magic = 0x1.8p23f;
 	float kf = x * 0x1.715476p+0f + magic;
@@ -98,7 +103,7 @@ static inline float al__exp_reduce(float x, int32_t *k, float *cr)
 
 /* (exp(r) - 1 - r) / r^2 on |r| <= 0.35, minimax relative to exp(r)
  * (approximation error 3.3e-9 relative). */
-static inline float al__exp_poly(float r)
+AL_VINLINE float al__exp_poly(float r)
 {
 	return (((0x1.6a1a5cp-10f * r + 0x1.123fd2p-7f) * r + 0x1.555916p-5f) * r +
 		0x1.55548ap-3f) * r + 0x1.fffffcp-2f;
@@ -106,7 +111,7 @@ static inline float al__exp_poly(float r)
 
 /* exp(r + cr) for the reduced argument: 1 + r summed exactly (Fast2Sum),
  * so the only large rounding is the last addition. */
-static inline float al__exp_kernel(float r, float cr)
+AL_VINLINE float al__exp_kernel(float r, float cr)
 {
 	float S = 1.0f + r;
 	float E = (1.0f - S) + r;
@@ -114,7 +119,7 @@ static inline float al__exp_kernel(float r, float cr)
 }
 
 /* exp(x) for x in [-87.3, 88.7] (normal results), no special cases. */
-static inline float al__expf_core(float x)
+AL_VINLINE float al__expf_core(float x)
 {
 	int32_t k;
 	float cr;
@@ -129,7 +134,7 @@ static inline float al__expf_core(float x)
  * +inf and results below FLT_MIN are gradual (not flushed).
  * x > 88.7228 -> +inf, x < -103.98 -> 0, NaN -> NaN.
  * Max error 0.70 ulp for normal results, 0.78 ulp for subnormal ones. */
-static inline float al_expf(float x)
+AL_VINLINE float al_expf(float x)
 {
 	x = x < -104.0f ? -104.0f : x; /* NaN passes both clamps */
 	x = x > 88.8f ? 88.8f : x;
@@ -149,7 +154,7 @@ static inline float al_expf(float x)
  * x < -30 -> -1, x > 88.7228 -> +inf, NaN -> NaN, -0 -> -0.
  * Max error 1.17 ulp (near x = 0.35, where k switches 0 -> 1); 0.87 ulp
  * for x < 0. */
-static inline float al_expm1f(float x)
+AL_VINLINE float al_expm1f(float x)
 {
 	float xc = x < -30.0f ? -30.0f : x;
 	xc = xc > 88.8f ? 88.8f : xc;
@@ -175,7 +180,7 @@ static inline float al_expm1f(float x)
  * log(1+f) = f - hfsq + s (hfsq + R(s^2)), s = f/(2+f), hfsq = f^2/2, with
  * the degree-8 odd polynomial of fdlibm/musl logf. Returns
  * s (hfsq + R) and stores hfsq; the callers add the large terms last. */
-static inline float al__log_kernel(float f, float *hfsq)
+AL_VINLINE float al__log_kernel(float f, float *hfsq)
 {
 	float s = f / (2.0f + f);
 	float z = s * s, w = z * z;
@@ -195,7 +200,7 @@ static inline float al__log_kernel(float f, float *hfsq)
  * odd polynomial in s (musl/fdlibm logf); k*ln2 split in hi/lo.
  * log(0) = -inf, log(x<0) = NaN, log(+inf) = +inf, NaN -> NaN.
  * Max error 0.84 ulp. */
-static inline float al_logf(float x)
+AL_VINLINE float al_logf(float x)
 {
 	int sub = x < 0x1p-126f; /* also true for 0 and negatives: fixed below */
 	float xs = sub ? x * 0x1p25f : x;
@@ -220,7 +225,7 @@ static inline float al_logf(float x)
  * 1 + x in [sqrt(1/2), sqrt(2)) f = x is used directly (musl log1pf).
  * x = -1 -> -inf, x < -1 -> NaN, +inf -> +inf, NaN -> NaN, -0 -> -0.
  * Max error 0.85 ulp. */
-static inline float al_log1pf(float x)
+AL_VINLINE float al_log1pf(float x)
 {
 	float u = 1.0f + x;
 	uint32_t iu = al__f2u(u) + (0x3f800000u - 0x3f3504f3u);
@@ -252,7 +257,7 @@ static inline float al_log1pf(float x)
  * sigmoid(-inf) = 0, NaN -> NaN.
  * Max error 1.97 ulp (x < 0, where the result is e/(1+e) and inherits the
  * error of e at up to twice the relative ulp); 1.17 ulp for x >= 0. */
-static inline float al_sigmoidf(float x)
+AL_VINLINE float al_sigmoidf(float x)
 {
 	float e = al_expf(-al_fabsf(x));
 	float d = 1.0f + e;
@@ -269,7 +274,7 @@ static inline float al_sigmoidf(float x)
  * compensated to first order and |x| clamped to 9.1 (tanh rounds to 1
  * beyond 9.01). Sign copied from x (so -0 -> -0, NaN -> NaN).
  * Max error 1.23 ulp (just above the switch at 0.6875). */
-static inline float al_tanhf(float x)
+AL_VINLINE float al_tanhf(float x)
 {
 	float a = al_fabsf(x);
 	float s = a * a;
@@ -289,7 +294,7 @@ static inline float al_tanhf(float x)
  * Never overflows; softplus(-100) = 3.7e-44, softplus(+inf) = +inf,
  * softplus(-inf) = 0, NaN -> NaN.
  * Max error 1.58 ulp. */
-static inline float al_softplusf(float x)
+AL_VINLINE float al_softplusf(float x)
 {
 	float m = x > 0.0f ? x : 0.0f;
 	return m + al_log1pf(al_expf(-al_fabsf(x)));
@@ -300,7 +305,7 @@ static inline float al_softplusf(float x)
  * |x| < 3.92: 1 - exp(Q(|x|)), Q a degree-7 minimax fit of log(erfc);
  * |x| >= 3.92: 1 (erf rounds to 1 beyond 3.9192). Sign copied from x
  * (-0 -> -0, NaN -> NaN). Max error 1.38 ulp (just above the switch). */
-static inline float al_erff(float x)
+AL_VINLINE float al_erff(float x)
 {
 	float a = al_fabsf(x);
 	float s = a * a;
@@ -323,7 +328,7 @@ static inline float al_erff(float x)
  * <= 1 + 2|y| ulp (max (err - 1)/|y| = 1.91 over 2e7 random pairs with
  * a in [2^-20, 2^21], |z| <= 4), i.e. ~2 ulp for |y| <~ 0.5, ~20 ulp at
  * |y| = 10. a = 0 gives 0 (z > 0) or +inf (z < 0); a < 0 gives NaN. */
-static inline float al_powf_pos(float a, float z)
+AL_VINLINE float al_powf_pos(float a, float z)
 {
 	float r = al_expf(z * al_logf(a));
 	return z == 0.0f ? 1.0f : r;
