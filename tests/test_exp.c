@@ -1053,3 +1053,78 @@ TEST(sweep_trainer_store)
 	rc = cli(out, "adact --data " TR_DATA " --iters 2 --store %s --fold 1 --kfold 2", db);
 	CHECK(rc == 2 && contains(out, "--fold"), "--store with --fold: %d %s", rc, out);
 }
+
+/* parameters of model (with a width multiplier) for act on 1x28x28, 10 classes */
+static size_t nparams_of(const char *model, const char *act, double width)
+{
+	al_model_opts mo = al_model_opts_default();
+	mo.act = act;
+	mo.width = width;
+	mo.no_init = 1;
+	int c = 0, h = 0, w = 0;
+	if (al_model_declared_input(model, &mo, &c, &h, &w) != AL_OK)
+		al_err_clear();
+	mo.in_c = c ? c : 1;
+	mo.in_h = h ? h : 28;
+	mo.in_w = w ? w : 28;
+	al_model *m = NULL;
+	if (al_model_create(model, &mo, &m) != AL_OK)
+		return 0;
+	size_t n = al_model_nparams(m);
+	al_model_free(m);
+	return n;
+}
+
+/* match_params on CNNs: a common width multiplier of the literal conv
+ * filter counts and dense widths brings each activation's count within 2%
+ * of the baseline's (and closer than unscaled); models whose channels are
+ * tied by fixed counts are refused by name */
+TEST(sweep_match_params_cnn)
+{
+	al_sweep *sw = NULL;
+	REQUIRE_OK(al_sweep_parse("[sweep]\nname = mpc\n"
+				  "data = synthetic:n=100,test=50,classes=10,h=28,w=28\n"
+				  "model = lenet5 | lenet-hu | experiments/models/vgg2-blocks.cfg\n"
+				  "act = relu | adact | prelu:per=channel | tsqrt\nmatch_params = 1\n"
+				  "epochs = 1\n",
+				  "mpc.ini", NULL, 0, &sw));
+	int scaled = 0;
+	for (int i = 0; i < sw->nruns; i++) {
+		const al_sweep_run *r = &sw->runs[i];
+		size_t base = nparams_of(r->config.model, "relu", 1);
+		size_t plain = nparams_of(r->config.model, r->act, 1);
+		size_t got = nparams_of(r->config.model, r->act, r->config.width);
+		REQUIRE(base && plain && got, "%s %s: model not built: %s", r->config.model, r->act,
+			al_errmsg());
+		double rel = fabs((double)got - (double)base) / (double)base;
+		if (!strcmp(r->act, "relu")) {
+			CHECK(r->config.width == 1, "baseline scaled");
+			continue;
+		}
+		CHECK(rel <= 0.02, "%s %s: %zu vs relu %zu (width %g)", r->config.model, r->act, got,
+		      base, r->config.width);
+		CHECK(llabs((long long)got - (long long)base) <= llabs((long long)plain - (long long)base),
+		      "%s %s: matched %zu is no closer to %zu than %zu", r->config.model, r->act, got,
+		      base, plain);
+		CHECK(strstr(r->cell, "width=") == NULL, "the cell stays the requested model");
+		scaled += r->config.width != 1;
+	}
+	CHECK(scaled >= 3, "only %d runs scaled", scaled);
+	al_sweep_free(sw);
+	/* the scaled cfg: lenet5's 6/16 filters and 120/84 units scale, the
+	 * classifier keeps $CLASSES outputs */
+	al_model_opts mo = al_model_opts_default();
+	mo.width = 2;
+	al_model *m = NULL;
+	REQUIRE_OK(al_model_create("lenet5", &mo, &m));
+	const char *cfg = al_model_cfg_text(m);
+	CHECK(strstr(cfg, "filters = 12") && strstr(cfg, "filters = 32") && strstr(cfg, "out = 240") &&
+		      strstr(cfg, "out = 168") && strstr(cfg, "out = 10"),
+	      "scaled cfg:\n%s", cfg);
+	al_model_free(m);
+	CHECK(al_sweep_parse("[sweep]\ndata = synthetic:n=100,test=50,classes=10,h=28,w=28\n"
+			     "model = resnet20\nact = relu | prelu:per=channel\nmatch_params = 1\n",
+			     "r.ini", NULL, 0, &sw) != AL_OK &&
+		      contains(al_errmsg(), "resnet20") && contains(al_errmsg(), "match_params"),
+	      "resnet20: %s", al_errmsg());
+}

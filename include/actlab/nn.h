@@ -36,6 +36,13 @@ typedef struct {
 				* layers, or loading them afterwards): no random draws */
 	/* extra `key=value` substitutions for $KEY in the cfg, e.g. "WIDTH=512" */
 	const char *vars[8];
+	/* width multiplier (0 or 1: as written): every literal `filters = N` and
+	 * `out = N` of the cfg becomes max(1, round(N * width)) (`out =
+	 * $CLASSES` and other variables stay); a depthwise conv's `groups = N`
+	 * (groups equal to its filters) scales with it; with other grouped
+	 * convolutions (groups = G > 1) every filter count is rounded to a
+	 * multiple of G so the groups still divide the channels */
+	double width;
 } al_model_opts;
 
 al_model_opts al_model_opts_default(void);

@@ -49,6 +49,8 @@ typedef struct {
 	int kfold, fold;
 	uint64_t kfold_seed; /* fold assignment, independent of seed */
 	int skip_bad;        /* skip unreadable images with a warning */
+	double width;        /* model width multiplier (al_model_opts.width; 1: as
+				written; in the text only when it is not 1) */
 } al_train_config;
 
 al_train_config al_train_config_default(void);

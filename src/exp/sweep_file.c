@@ -742,20 +742,84 @@ static int mlp_widths(const char *model, long *w, int cap)
 	return n;
 }
 
-static al_status count_params(const char *model, const char *act, const char *sites,
-			      const shape_cache *sh, size_t *out)
+static al_status count_params_w(const char *model, const char *act, const char *sites,
+				const shape_cache *sh, double width, size_t *out)
 {
 	al_model_opts mo = al_model_opts_default();
+	mo.width = width;
+	mo.no_init = 1;
+	/* images are adapted to the input a model declares (al_train_load_data) */
+	int dc = 0, dh = 0, dw = 0;
+	mo.classes = sh->classes;
+	if (al_model_declared_input(model, &mo, &dc, &dh, &dw) != AL_OK)
+		al_err_clear();
 	mo.act = act;
 	mo.act_sites = sites;
-	mo.in_c = sh->c;
-	mo.in_h = sh->h;
-	mo.in_w = sh->w;
+	mo.in_c = dc ? dc : sh->c;
+	mo.in_h = dh ? dh : sh->h;
+	mo.in_w = dw ? dw : sh->w;
 	mo.classes = sh->classes;
 	al_model *m = NULL;
 	AL_TRY(al_model_create(model, &mo, &m));
 	*out = al_model_nparams(m);
 	al_model_free(m);
+	return AL_OK;
+}
+
+static al_status count_params(const char *model, const char *act, const char *sites,
+			      const shape_cache *sh, size_t *out)
+{
+	return count_params_w(model, act, sites, sh, 1, out);
+}
+
+#define MATCH_TOL 0.02 /* relative distance to the baseline's count */
+
+/* Models other than mlp: the common width multiplier of every literal conv
+ * filter count and dense width (al_model_opts.width) whose parameter count
+ * is the closest to target; the count must come within MATCH_TOL. */
+static al_status match_width(al_sweep_run *r, const shape_cache *sh, size_t target, size_t cur,
+			     const char *where)
+{
+	double lo = 1.0 / 64, hi = 64, best = 1;
+	size_t bestd = cur > target ? cur - target : target - cur, p;
+	for (int it = 0; it < 50 && hi / lo > 1 + 1e-4; it++) {
+		double mid = sqrt(lo * hi);
+		al_status st = count_params_w(r->config.model, r->config.act, r->config.act_sites,
+					      sh, mid, &p);
+		if (st != AL_OK)
+			return al_err_ctx(st, "%s: match_params: model '%s' cannot be widened or "
+					      "narrowed",
+					  where, r->config.model);
+		size_t d = p > target ? p - target : target - p;
+		if (d < bestd || (d == bestd && fabs(mid - 1) < fabs(best - 1))) {
+			bestd = d;
+			best = mid;
+		}
+		if (p > target)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	if ((double)bestd > MATCH_TOL * (double)target)
+		return al_err(AL_ERANGE,
+			      "%s: match_params: model '%s' with '%s' gets no closer than %zu "
+			      "parameters to the baseline's %zu (tolerance %.0f%%)",
+			      where, r->config.model, r->config.act, bestd, target, MATCH_TOL * 100);
+	/* a short, stable text: the smallest rounding of best with the same count */
+	size_t want;
+	AL_TRY(count_params_w(r->config.model, r->config.act, r->config.act_sites, sh, best, &want));
+	for (int digits = 2; digits <= 12; digits++) {
+		char t[32];
+		snprintf(t, sizeof t, "%.*g", digits, best);
+		double v = strtod(t, NULL);
+		if (count_params_w(r->config.model, r->config.act, r->config.act_sites, sh, v, &p) ==
+			    AL_OK &&
+		    p == want) {
+			best = v;
+			break;
+		}
+	}
+	r->config.width = best;
 	return AL_OK;
 }
 
@@ -784,11 +848,6 @@ static al_status match_params(al_sweep *sw, const char *where)
 			continue; /* the trainers share one network per hidden/hinges */
 		long w[64];
 		int n = mlp_widths(r->config.model, w, 64);
-		if (!n)
-			return al_err(AL_EINVAL,
-				      "%s: match_params: model '%s' has no width to adjust (supported: "
-				      "mlp and mlp:W1,W2,...)",
-				      where, r->config.model);
 		shape_cache *sh = NULL;
 		AL_TRY(data_shape(r->config.data, cache, &ncache, 16, &sh));
 		size_t target, cur;
@@ -796,6 +855,24 @@ static al_status match_params(al_sweep *sw, const char *where)
 		AL_TRY(count_params(r->config.model, r->config.act, r->config.act_sites, sh, &cur));
 		if (cur == target)
 			continue;
+		if (!n) {
+			/* runs equal but for seed/fold/group share the result */
+			int done = 0;
+			for (int j = 0; j < i && !done; j++) {
+				const al_sweep_run *q = &sw->runs[j];
+				if (!xt_is_trainer(q->trainer) && !strcmp(q->config.model, r->config.model) &&
+				    !strcmp(q->config.act, r->config.act) &&
+				    !strcmp(q->config.act_sites, r->config.act_sites) &&
+				    !strcmp(q->config.data, r->config.data)) {
+					r->config.width = q->config.width;
+					done = 1;
+				}
+			}
+			if (!done)
+				AL_TRY(match_width(r, sh, target, cur, where));
+			AL_TRY(run_identity(r, 0));
+			continue;
+		}
 		/* parameters grow with the scale: bisect, then take the closest of
 		 * the two neighbouring width vectors */
 		double lo = 1.0 / 64, hi = 64;
@@ -817,6 +894,12 @@ static al_status match_params(al_sweep *sw, const char *where)
 			else
 				lo = mid;
 		}
+		if ((double)bestd > MATCH_TOL * (double)target)
+			return al_err(AL_ERANGE,
+				      "%s: match_params: model '%s' with '%s' gets no closer than %zu "
+				      "parameters to the baseline's %zu (tolerance %.0f%%)",
+				      where, r->config.model, r->config.act, bestd, target,
+				      MATCH_TOL * 100);
 		snprintf(r->config.model, sizeof r->config.model, "%s", best);
 		AL_TRY(run_identity(r, 0));
 	}

@@ -539,8 +539,147 @@ static al_status build(al_model *m, al_cfg *cfg, const al_model_opts *o, const c
 	return AL_OK;
 }
 
+static al_status create_text(const char *text, const char *where, const al_model_opts *opts,
+			     al_model **out);
+
+/* Value of a "key = N" line (leading spaces allowed, comment after
+ * ';' or '#'): 1 and *v when N is a literal positive integer. */
+static int literal_line(const char *line, size_t len, const char *key, long *v)
+{
+	size_t kl = strlen(key), i = 0;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (len - i < kl || strncmp(line + i, key, kl) != 0)
+		return 0;
+	i += kl;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i >= len || line[i] != '=')
+		return 0;
+	i++;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i >= len || line[i] < '0' || line[i] > '9')
+		return 0;
+	long x = 0;
+	while (i < len && line[i] >= '0' && line[i] <= '9' && x < 100000000)
+		x = x * 10 + (line[i++] - '0');
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i < len && line[i] != ';' && line[i] != '#' && line[i] != '\r')
+		return 0;
+	*v = x;
+	return x > 0;
+}
+
+static long scale_count(long n, double f, long mult)
+{
+	long v = (long)floor(n * f / mult + 0.5) * mult;
+	return v < mult ? mult : v;
+}
+
+/* The literal `filters` of the cfg section holding position p (0: none). */
+static long section_filters(const char *text, const char *p)
+{
+	const char *q = p;
+	while (q > text && !(q[-1] == '\n' && q[0] == '['))
+		q--;
+	long fl = 0;
+	for (const char *r = q; *r;) {
+		const char *re = strchr(r, '\n');
+		size_t rl = re ? (size_t)(re - r) : strlen(r);
+		long x;
+		if (r > q && r[0] == '[')
+			break;
+		if (literal_line(r, rl, "filters", &x))
+			fl = x;
+		r = re ? re + 1 : r + rl;
+	}
+	return fl;
+}
+
+/* The cfg text with every literal filters/out count scaled by f (see
+ * al_model_opts.width). */
+static al_status scale_widths(const char *text, double f, const char *where, char **out)
+{
+	*out = NULL;
+	/* grouped (not depthwise) convolutions: every filter count becomes a
+	 * multiple of the lcm of their group counts */
+	long mult = 1;
+	for (const char *p = text; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		long g;
+		if (literal_line(p, l, "groups", &g) && g > 1 && section_filters(text, p) != g) {
+			long a = mult, b = g;
+			while (b) {
+				long t = a % b;
+				a = b;
+				b = t;
+			}
+			mult = mult / a * g;
+			if (mult > 64)
+				return al_err(AL_EUNSUPPORTED,
+					      "%s: width scaling: its grouped convolutions need every "
+					      "channel count to be a multiple of %ld",
+					      where, mult);
+		}
+		p = e ? e + 1 : p + l;
+	}
+	size_t cap = strlen(text) * 2 + 64;
+	char *r = malloc(cap);
+	if (!r)
+		return al_err(AL_ENOMEM, "%s: out of memory", where);
+	size_t o = 0;
+	for (const char *p = text; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		long v;
+		char buf[64];
+		buf[0] = 0;
+		if (literal_line(p, l, "filters", &v))
+			snprintf(buf, sizeof buf, "filters = %ld", scale_count(v, f, mult));
+		else if (literal_line(p, l, "out", &v))
+			snprintf(buf, sizeof buf, "out = %ld", scale_count(v, f, 1));
+		else if (literal_line(p, l, "groups", &v) && v > 1 && section_filters(text, p) == v)
+			snprintf(buf, sizeof buf, "groups = %ld", scale_count(v, f, mult));
+		if (buf[0]) {
+			size_t bl = strlen(buf);
+			memcpy(r + o, buf, bl);
+			o += bl;
+		} else {
+			memcpy(r + o, p, l);
+			o += l;
+		}
+		if (e)
+			r[o++] = '\n';
+		p = e ? e + 1 : p + l;
+	}
+	r[o] = 0;
+	*out = r;
+	return AL_OK;
+}
+
 al_status al_model_create_text(const char *text, const char *where, const al_model_opts *opts,
 			       al_model **out)
+{
+	if (opts && opts->width > 0 && opts->width != 1) {
+		if (!(opts->width >= 1.0 / 64 && opts->width <= 64))
+			return al_err(AL_ERANGE, "%s: width %g outside [1/64, 64]", where,
+				      opts->width);
+		char *scaled;
+		AL_TRY(scale_widths(text, opts->width, where, &scaled));
+		al_model_opts o = *opts;
+		o.width = 0;
+		al_status st = al_model_create_text(scaled, where, &o, out);
+		free(scaled);
+		return st;
+	}
+	return create_text(text, where, opts, out);
+}
+
+static al_status create_text(const char *text, const char *where, const al_model_opts *opts,
+			     al_model **out)
 {
 	*out = NULL;
 	al_model_opts o = opts ? *opts : al_model_opts_default();

@@ -26,13 +26,14 @@ al_train_config al_train_config_default(void)
 	c.opt = al_optim_opts_default();
 	c.eval_batch = 500;
 	c.kfold_seed = 1;
+	c.width = 1;
 	return c;
 }
 
 #define KEYS                                                                                  \
 	"model, act, act_sites, data, sched, norm, out, epochs, batch, threads, seed, val, crop, " \
 	"flip, loss, opt, lr, momentum, wd, nesterov, beta1, beta2, eps, act_lr, act_wd, "        \
-	"warmup, eval_batch, kfold, fold, kfold_seed, skip_bad"
+	"warmup, eval_batch, kfold, fold, kfold_seed, skip_bad, width"
 
 static al_status to_int(const char *key, const char *v, long lo, long hi, long *out)
 {
@@ -127,6 +128,7 @@ al_status al_train_config_set(al_train_config *c, const char *key, const char *v
 		return AL_OK;                             \
 	}
 	NUM("val", val, 0, 0.99);
+	NUM("width", width, 1.0 / 64, 64);
 	NUM("lr", opt.lr, 0, 1e6);
 	NUM("momentum", opt.momentum, 0, 0.999999);
 	NUM("wd", opt.wd, 0, 1e6);
@@ -166,6 +168,12 @@ void al_train_config_to_text(const al_train_config *c, char *buf, size_t cap)
 		 c->opt.nesterov, c->opt.beta1, c->opt.beta2, c->opt.eps, c->opt.act_lr,
 		 c->opt.act_wd, c->warmup, c->eval_batch, c->kfold, c->fold,
 		 (unsigned long long)c->kfold_seed, c->skip_bad);
+	/* only when set, so runs without it keep their identity (sweep keys) */
+	if (c->width != 1) {
+		size_t l = strlen(buf);
+		if (l < cap)
+			snprintf(buf + l, cap - l, "width=%.17g\n", c->width);
+	}
 }
 
 al_status al_train_config_from_text(const char *text, al_train_config *c)

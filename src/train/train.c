@@ -308,6 +308,7 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 	mo.in_w = train.w;
 	mo.classes = train.classes;
 	mo.seed = c.seed;
+	mo.width = c.width;
 	st = al_model_create(c.model, &mo, &m);
 	if (st != AL_OK)
 		goto done;

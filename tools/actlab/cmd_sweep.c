@@ -176,6 +176,8 @@ int cmd_sweep(int argc, char **argv)
 				printf("%s  %-10s %-28s model=%s data=%s seed=%llu epochs=%d", r->key,
 				       r->group, r->act, r->config.model, r->config.data,
 				       (unsigned long long)r->config.seed, r->config.epochs);
+			if (r->config.width != 1)
+				printf(" width=%g", r->config.width);
 			if (r->kfold)
 				printf(" fold=%d/%d", r->fold + 1, r->kfold);
 			printf("\n");

@@ -17,6 +17,8 @@ static void train_help(FILE *f)
 		"  --model NAME|FILE.cfg  zoo name or cfg file (default %s; `actlab models`)\n"
 		"  --act SPEC             activation at $ACT sites (default %s; `actlab act list`)\n"
 		"  --act-sites S          all | first | none | 1,3,... (default %s)\n"
+		"  --width F              multiply the model's literal conv filter counts and\n"
+		"                         dense widths by F (default 1; --match-params in sweeps)\n"
 		"  --data SPEC            fashion-mnist | mnist:DIR | idx:DIR | cifar10:DIR |\n"
 		"                         cifar100:DIR | folder:DIR[,size=S] | csv:FILE |\n"
 		"                         synthetic[:...];\n"
