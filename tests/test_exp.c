@@ -201,8 +201,9 @@ TEST(sweep_file_errors_name_file_line_key)
 		{"[sweep]\nact = relu | | elu\n", "empty value"},
 		{"[sweep]\nopt = sgdd\n", "ex.ini:2"},
 		{"[sweep]\nkfold = 1\n", "fold count"},
-		{"[sweep]\nmatch_params = 1\nmodel = lenet5\ndata = " TINY_DATA "\n",
-		 "no width to adjust"},
+		{"[sweep]\nmatch_params = 1\nmodel = resnet20\nact = relu | prelu:per=channel\n"
+		 "data = synthetic:n=100,test=50,classes=4,h=28,w=28\n",
+		 "match_params: model 'resnet20'"},
 		{"[sweep]\nmatch_params = 1\nmatch_baseline = nosuch\n", "nosuch"},
 		{"[sweep]\n[g]\nname = x\n", "belongs in [sweep]"},
 		{"[sweep]\nact = relu\nact = relu\n", "set twice"},

@@ -851,8 +851,11 @@ static al_status match_params(al_sweep *sw, const char *where)
 		shape_cache *sh = NULL;
 		AL_TRY(data_shape(r->config.data, cache, &ncache, 16, &sh));
 		size_t target, cur;
-		AL_TRY(count_params(r->config.model, base, r->config.act_sites, sh, &target));
-		AL_TRY(count_params(r->config.model, r->config.act, r->config.act_sites, sh, &cur));
+		al_status cs = count_params(r->config.model, base, r->config.act_sites, sh, &target);
+		if (cs == AL_OK)
+			cs = count_params(r->config.model, r->config.act, r->config.act_sites, sh, &cur);
+		if (cs != AL_OK)
+			return al_err_ctx(cs, "%s: match_params: model '%s'", where, r->config.model);
 		if (cur == target)
 			continue;
 		if (!n) {
