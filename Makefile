@@ -4,13 +4,21 @@
 #   make demo         install, build, a short Fashion-MNIST activation comparison
 #   make bench        side-by-side benchmarks against PyTorch (bench/)
 #   make docs         regenerate docs/activations.md from the catalog
-# Knobs: MODE=release|debug  SAN=1 (ASan+UBSan)  OMP=0  ARCH=native|x86-64-v3|...
+#   make MPI=1        also ./actlab-mpi, the same CLI with Open MPI (mpicc):
+#                     data-parallel training and distributed sweeps under
+#                     mpirun/srun (docs/scale-out.md); `make actlab-mpi` alone
+#                     builds just that. Only src/dist/mpi/ (and src/dist/
+#                     launch.c with -DAL_MPI) is compiled by mpicc, into
+#                     $(BUILD)-mpi; everything else is shared with ./actlab.
+# Knobs: MODE=release|debug  SAN=1 (ASan+UBSan)  OMP=0  ARCH=native|x86-64-v3|...  MPI=1
 
 MODE ?= release
 SAN ?= 0
 OMP ?= 1
 ARCH ?= native
 CC ?= gcc
+MPI ?= 0
+MPICC ?= mpicc
 
 BUILD := build/$(MODE)$(if $(filter 1,$(SAN)),-san)$(if $(filter 0,$(OMP)),-noomp)
 
@@ -44,9 +52,15 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libactlab.a
 CLI := $(BUILD)/actlab
 TESTBIN := $(BUILD)/run_tests
+# the MPI build: src/dist/mpi/ replaces the "built without MPI" stubs of
+# src/dist/launch.c
+MPI_BUILD := $(BUILD)-mpi
+MPI_OBJ := $(patsubst %.c,$(MPI_BUILD)/%.o,$(wildcard src/dist/mpi/*.c) src/dist/launch.c)
+MPI_LIB_OBJ := $(filter-out $(BUILD)/src/dist/launch.o,$(LIB_OBJ))
+MPI_CLI := $(MPI_BUILD)/actlab
 
-.PHONY: all check test demo bench docs format clean deps
-all: actlab
+.PHONY: all check test demo bench docs format clean deps actlab-mpi
+all: actlab $(if $(filter 1,$(MPI)),actlab-mpi)
 
 actlab: $(CLI)
 	@cp $(CLI) actlab.tmp && mv -f actlab.tmp actlab
@@ -57,6 +71,16 @@ $(LIB): $(LIB_OBJ)
 
 $(CLI): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+actlab-mpi: $(MPI_CLI)
+	@cp $(MPI_CLI) actlab-mpi.tmp && mv -f actlab-mpi.tmp actlab-mpi
+
+$(MPI_CLI): $(CLI_OBJ) $(MPI_OBJ) $(MPI_LIB_OBJ)
+	$(MPICC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(MPI_OBJ) $(MPI_LIB_OBJ) $(LDLIBS)
+
+$(MPI_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(MPICC) $(CFLAGS) -DAL_MPI -c $< -o $@
 
 $(TESTBIN): $(TEST_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS)
@@ -76,11 +100,17 @@ deps:
 	@scripts/install-deps.sh
 
 # The test runner's last line is "N passed, N failed"; non-zero exit on failure.
+# With mpicc and mpirun installed (scripts/install-deps.sh installs them) the
+# MPI tests run ./actlab-mpi under `mpirun -np 2`; without them they are
+# skipped with a note.
+HAVE_MPICC = command -v $(MPICC) >/dev/null 2>&1
 check: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) actlab $(TESTBIN)
+	@if $(HAVE_MPICC); then $(MAKE) --no-print-directory -j$$(nproc) actlab-mpi; fi
 	@ACTLAB_BIN=./actlab $(TESTBIN)
 
 test: actlab $(TESTBIN)
+	@if $(HAVE_MPICC); then $(MAKE) --no-print-directory actlab-mpi; fi
 	@ACTLAB_BIN=./actlab $(TESTBIN) $(T)
 
 # A short Fashion-MNIST comparison (experiments/demo-fmnist.ini) into
@@ -101,6 +131,6 @@ format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(wildcard include/actlab/*.h src/*/*.h tests/*.h)
 
 clean:
-	rm -rf build actlab
+	rm -rf build actlab actlab-mpi
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MPI_OBJ:.o=.d)

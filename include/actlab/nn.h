@@ -85,6 +85,14 @@ size_t al_model_nweights(const al_model *m);
 void al_model_project(al_model *m);
 /* Resets the per-step RNG used by dropout and stochastic activations. */
 void al_model_set_rng(al_model *m, const al_rng *r);
+/* Synchronised batch norm across processes: with sum set, training-mode
+ * batch-norm layers pass their per-channel sums (of x and of squared
+ * deviations in forward, of dy and dy * xhat in backward, plus the sample
+ * count) through sum(ctx, buf, n), which must replace buf by its total
+ * over the processes; every process then normalises with the statistics
+ * of the global batch. Weight gradients stay per process. NULL: off. */
+void al_model_set_stat_sum(al_model *m, void (*sum)(void *ctx, double *buf, size_t n),
+			   void *ctx);
 
 /* Batch-norm running statistics and other non-trained state that a
  * checkpoint must carry. */

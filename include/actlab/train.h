@@ -82,12 +82,41 @@ void al_train_result_free(al_train_result *r);
 /* Per-epoch callback (may be NULL); return non-zero to stop early. */
 typedef int (*al_epoch_cb)(void *user, const al_epoch_stats *s);
 
+/* Collective operations among the ranks of a data-parallel run (src/dist/
+ * supplies them over MPI; the training loop knows nothing of MPI). Every
+ * call is collective: all ranks make it, in the same order. */
+typedef struct {
+	int rank, size;
+	void *ctx;
+	/* in-place sums over ranks of n values */
+	void (*sum_f)(void *ctx, float *buf, size_t n);
+	void (*sum_d)(void *ctx, double *buf, size_t n);
+	/* AL_OK on every rank when st is AL_OK on every rank; otherwise the
+	 * status and message of the lowest failing rank, "rank R: message",
+	 * on every rank */
+	al_status (*agree)(void *ctx, al_status st);
+	/* 1 on every rank when buf holds the same bytes on every rank */
+	int (*same)(void *ctx, const void *buf, size_t nbytes);
+	int sync_bn;    /* batch-norm statistics over the global batch */
+	int check_sync; /* same() over the parameters after every step */
+} al_train_comm;
+
 typedef struct {
 	int progress;        /* progress bar on stderr (1 when stderr is a tty) */
 	int verbose;         /* print one line per epoch to stderr */
 	const char *resume;  /* checkpoint to continue from */
 	al_epoch_cb on_epoch;
 	void *user;
+	/* data-parallel run (NULL: this process alone). Rank r trains on
+	 * shard [floor(n r / p), floor(n (r + 1) / p)) of every batch of n,
+	 * gradients are summed over ranks and scaled so the update equals the
+	 * one-process update on the whole batch; dropout and stochastic
+	 * activations draw from a per-rank stream. Rank 0 alone evaluates,
+	 * logs, writes c->out and calls the hooks; the others hold the same
+	 * parameters. Without sync_bn each rank normalises with its shard's
+	 * batch statistics, and the running statistics are averaged over the
+	 * ranks at the end of every epoch. */
+	const al_train_comm *comm;
 } al_train_hooks;
 
 /* The data a run of c trains and tests on: c->data loaded (skip_bad

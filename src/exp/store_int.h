@@ -56,4 +56,33 @@ al_status st_failed(al_store *s, int64_t run, const char *msg);
 al_status st_run_info(al_store *s, int64_t run, char **config, char *sweep, size_t scap,
 		      char *key, size_t kcap, char *status, size_t stcap);
 
+/* ---- pieces of the sweep runner (sweep.c), shared with src/dist/ ---- */
+/* Progress line through o->on_line. */
+void sw_emit(const al_sweep_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The runs folder: runs_dir, or <store folder>/runs. */
+void sw_runs_dir(const al_store *s, const char *runs_dir, char *buf, size_t cap);
+/* A run's folder: <runs_dir>/<sweep, made file-name safe>/<key>. */
+void sw_run_dir(const char *runs_dir, const char *sweep, const char *key, char *buf, size_t cap);
+/* Epochs completed by the checkpoint in dir (0: none; an unreadable one is
+ * removed, so the run starts over). */
+int sw_resume_epoch(const char *dir);
+/* Trains the run whose stored configuration text is config into dir,
+ * resuming from dir's checkpoint (logs cut back to its epoch); threads > 0
+ * overrides the stored count. cb is called after every epoch; when it
+ * stops the run, *stopped = 1 and the status is AL_ESTATE. *cfg (may be
+ * NULL) receives the configuration before training starts; *params the
+ * parameter count. */
+al_status sw_train_dir(const char *config, const char *dir, int threads, al_epoch_cb cb,
+		       void *user, int *stopped, al_train_config *cfg, size_t *params);
+/* Store ids of the runs of sw (ids[i] for sw->runs[i]); all registered. */
+al_status sw_run_ids(al_store *s, const al_sweep *sw, int64_t *ids);
+/* Status, last test accuracy and error of a run, for progress lines. */
+void sw_run_state(al_store *s, int64_t id, char *status, size_t cap, double *acc, char *err,
+		  size_t ecap);
+/* "group: act seed S [fold F/K]" */
+void sw_describe(const al_sweep_run *r, char *buf, size_t cap);
+/* Counts the end of run i (done / failed / elsewhere) in sum, with a line. */
+void sw_report_end(al_store *s, const al_sweep *sw, const al_sweep_opts *o, int i, int64_t id,
+		   int n, al_sweep_summary *sum, double secs);
+
 #endif

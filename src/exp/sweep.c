@@ -33,8 +33,7 @@ al_sweep_opts al_sweep_opts_default(void)
 	return o;
 }
 
-static void emit(const al_sweep_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void emit(const al_sweep_opts *o, const char *fmt, ...)
+void sw_emit(const al_sweep_opts *o, const char *fmt, ...)
 {
 	if (!o->on_line)
 		return;
@@ -46,8 +45,12 @@ static void emit(const al_sweep_opts *o, const char *fmt, ...)
 	o->on_line(o->user, buf);
 }
 
-static void default_runs_dir(const al_store *s, char *buf, size_t cap)
+void sw_runs_dir(const al_store *s, const char *runs_dir, char *buf, size_t cap)
 {
+	if (runs_dir && *runs_dir) {
+		snprintf(buf, cap, "%s", runs_dir);
+		return;
+	}
 	const char *slash = strrchr(s->path, '/');
 	if (slash)
 		snprintf(buf, cap, "%.*s/runs", (int)(slash - s->path), s->path);
@@ -55,7 +58,7 @@ static void default_runs_dir(const al_store *s, char *buf, size_t cap)
 		snprintf(buf, cap, "runs");
 }
 
-static void run_dir(const char *runs_dir, const char *sweep, const char *key, char *buf, size_t cap)
+void sw_run_dir(const char *runs_dir, const char *sweep, const char *key, char *buf, size_t cap)
 {
 	char safe[160];
 	size_t i = 0;
@@ -110,7 +113,7 @@ static int on_epoch(void *user, const al_epoch_stats *e)
 {
 	epoch_ctx *c = user;
 	if (c->o && c->o->on_line)
-		emit(c->o, "    run %lld (%s seed %llu): epoch %d/%d  train loss %.4f  test acc %.4f  "
+		sw_emit(c->o, "    run %lld (%s seed %llu): epoch %d/%d  train loss %.4f  test acc %.4f  "
 			   "(%.1fs)",
 		     (long long)c->run, c->c->act, (unsigned long long)c->c->seed, e->epoch,
 		     c->c->epochs, e->train_loss, e->test_acc, e->seconds);
@@ -123,30 +126,8 @@ static int on_epoch(void *user, const al_epoch_stats *e)
 	return 0;
 }
 
-al_status al_sweep_run_one(al_store *s, int64_t run_id, const al_sweep_opts *oin, int *claimed)
+int sw_resume_epoch(const char *dir)
 {
-	*claimed = 0;
-	al_sweep_opts o = oin ? *oin : al_sweep_opts_default();
-	int threads = o.threads;
-	const char *runs_dir = o.runs_dir;
-	int retry_failed = o.retry_failed;
-	char *config = NULL, sweep[256], key[64], status[32], rd[1024], dir[1400];
-	AL_TRY(st_run_info(s, run_id, &config, sweep, sizeof sweep, key, sizeof key, status,
-			   sizeof status));
-	if (!strcmp(status, "done")) {
-		free(config);
-		return AL_OK;
-	}
-	if (!strncmp(config, "trainer=", 8)) {
-		al_status ts = xt_run_one(s, run_id, config, &o, claimed);
-		free(config);
-		return ts;
-	}
-	if (runs_dir && *runs_dir)
-		snprintf(rd, sizeof rd, "%s", runs_dir);
-	else
-		default_runs_dir(s, rd, sizeof rd);
-	run_dir(rd, sweep, key, dir, sizeof dir);
 	char ckpath[1500];
 	snprintf(ckpath, sizeof ckpath, "%s/ckpt.bin", dir);
 	int resume_epoch = 0;
@@ -160,23 +141,26 @@ al_status al_sweep_run_one(al_store *s, int64_t run_id, const al_sweep_opts *oin
 		}
 		al_err_clear();
 	}
-	al_status st = st_claim(s, run_id, retry_failed, resume_epoch > 0, claimed);
-	if (st != AL_OK || !*claimed) {
-		free(config);
-		return st;
-	}
+	return resume_epoch;
+}
+
+al_status sw_train_dir(const char *config, const char *dir, int threads, al_epoch_cb cb,
+		       void *user, int *stopped, al_train_config *cfg, size_t *params)
+{
+	*params = 0;
+	*stopped = 0;
+	int resume_epoch = sw_resume_epoch(dir);
+	char ckpath[1500];
+	snprintf(ckpath, sizeof ckpath, "%s/ckpt.bin", dir);
 	al_train_config c;
-	st = al_train_config_from_text(config, &c);
-	free(config);
-	if (st != AL_OK) {
-		char msg[600];
-		snprintf(msg, sizeof msg, "stored configuration: %s", al_errmsg());
-		st_failed(s, run_id, msg);
-		return al_err(st, "%s", msg);
-	}
+	al_status st = al_train_config_from_text(config, &c);
+	if (st != AL_OK)
+		return al_err(st, "stored configuration: %s", al_errmsg());
 	snprintf(c.out, sizeof c.out, "%s", dir);
 	if (threads > 0)
 		c.threads = threads;
+	if (cfg)
+		*cfg = c;
 	char p1[1500], p2[1500];
 	snprintf(p1, sizeof p1, "%s/log.csv", dir);
 	snprintf(p2, sizeof p2, "%s/act_params.csv", dir);
@@ -185,29 +169,65 @@ al_status al_sweep_run_one(al_store *s, int64_t run_id, const al_sweep_opts *oin
 		if (st == AL_OK)
 			st = cut_log(p2, resume_epoch);
 	}
-	epoch_ctx ctx = {s, run_id, AL_OK, "", &o, &c};
 	al_train_hooks hk = {0};
 	hk.resume = resume_epoch > 0 ? ckpath : NULL;
-	hk.on_epoch = on_epoch;
-	hk.user = &ctx;
+	hk.on_epoch = cb;
+	hk.user = user;
 	al_train_result r;
 	memset(&r, 0, sizeof r);
 	if (st == AL_OK)
 		st = al_train_run(&c, &hk, &r);
-	if (st == AL_OK && ctx.st != AL_OK)
-		st = al_err(ctx.st, "%s", ctx.msg);
-	if (st == AL_OK && r.epochs_done + resume_epoch < c.epochs)
+	if (st == AL_OK && r.epochs_done + resume_epoch < c.epochs) {
+		*stopped = 1;
 		st = al_err(AL_ESTATE, "run stopped after %d of %d epochs",
 			    r.epochs_done + resume_epoch, c.epochs);
+	}
+	*params = r.params;
+	al_train_result_free(&r);
+	return st;
+}
+
+al_status al_sweep_run_one(al_store *s, int64_t run_id, const al_sweep_opts *oin, int *claimed)
+{
+	*claimed = 0;
+	al_sweep_opts o = oin ? *oin : al_sweep_opts_default();
+	char *config = NULL, sweep[256], key[64], status[32], rd[1024], dir[1400];
+	AL_TRY(st_run_info(s, run_id, &config, sweep, sizeof sweep, key, sizeof key, status,
+			   sizeof status));
+	if (!strcmp(status, "done")) {
+		free(config);
+		return AL_OK;
+	}
+	if (!strncmp(config, "trainer=", 8)) {
+		al_status ts = xt_run_one(s, run_id, config, &o, claimed);
+		free(config);
+		return ts;
+	}
+	sw_runs_dir(s, o.runs_dir, rd, sizeof rd);
+	sw_run_dir(rd, sweep, key, dir, sizeof dir);
+	int resume_epoch = sw_resume_epoch(dir);
+	al_status st = st_claim(s, run_id, o.retry_failed, resume_epoch > 0, claimed);
+	if (st != AL_OK || !*claimed) {
+		free(config);
+		return st;
+	}
+	al_train_config c; /* for progress lines: filled before the first epoch */
+	memset(&c, 0, sizeof c);
+	epoch_ctx ctx = {s, run_id, AL_OK, "", &o, &c};
+	size_t params = 0;
+	int stopped = 0;
+	st = sw_train_dir(config, dir, o.threads, on_epoch, &ctx, &stopped, &c, &params);
+	free(config);
+	if (ctx.st != AL_OK && (st == AL_OK || stopped))
+		st = al_err(ctx.st, "%s", ctx.msg);
 	if (st == AL_OK) {
-		st = st_finish(s, run_id, dir, r.params);
+		st = st_finish(s, run_id, dir, params);
 	} else {
 		char msg[1024];
 		snprintf(msg, sizeof msg, "%s", al_errmsg());
 		st_failed(s, run_id, msg);
 		al_err(st, "%s", msg);
 	}
-	al_train_result_free(&r);
 	return st;
 }
 
@@ -217,7 +237,7 @@ typedef struct {
 	int idx;
 } job;
 
-static al_status run_ids(al_store *s, const al_sweep *sw, int64_t *ids)
+al_status sw_run_ids(al_store *s, const al_sweep *sw, int64_t *ids)
 {
 	sqlite3_stmt *q;
 	AL_TRY(st_prepare(s, "SELECT id FROM runs WHERE sweep=? AND key=?", &q));
@@ -272,7 +292,7 @@ al_status al_sweep_progress_of(al_store *s, const al_sweep *sw, al_sweep_progres
 }
 
 /* status and last test accuracy of a run, for progress lines */
-static void run_state(al_store *s, int64_t id, char *status, size_t cap, double *acc, char *err,
+void sw_run_state(al_store *s, int64_t id, char *status, size_t cap, double *acc, char *err,
 		      size_t ecap)
 {
 	sqlite3_stmt *q;
@@ -295,7 +315,7 @@ static void run_state(al_store *s, int64_t id, char *status, size_t cap, double 
 	sqlite3_finalize(q);
 }
 
-static void describe(const al_sweep_run *r, char *buf, size_t cap)
+void sw_describe(const al_sweep_run *r, char *buf, size_t cap)
 {
 	if (r->kfold)
 		snprintf(buf, cap, "%s%s%s seed %llu fold %d/%d", strcmp(r->group, "sweep") ? r->group : "",
@@ -307,22 +327,22 @@ static void describe(const al_sweep_run *r, char *buf, size_t cap)
 			 (unsigned long long)r->config.seed);
 }
 
-static void report_end(al_store *s, const al_sweep *sw, const al_sweep_opts *o, int i, int64_t id,
+void sw_report_end(al_store *s, const al_sweep *sw, const al_sweep_opts *o, int i, int64_t id,
 		       int n, al_sweep_summary *sum, double secs)
 {
 	char status[32], err[512], d[400];
 	double acc;
-	run_state(s, id, status, sizeof status, &acc, err, sizeof err);
-	describe(&sw->runs[i], d, sizeof d);
+	sw_run_state(s, id, status, sizeof status, &acc, err, sizeof err);
+	sw_describe(&sw->runs[i], d, sizeof d);
 	if (!strcmp(status, "done")) {
 		sum->finished++;
-		emit(o, "[%d/%d] %s: done, test acc %.4f (%.1fs)", i + 1, n, d, acc, secs);
+		sw_emit(o, "[%d/%d] %s: done, test acc %.4f (%.1fs)", i + 1, n, d, acc, secs);
 	} else if (!strcmp(status, "failed")) {
 		sum->failed++;
-		emit(o, "[%d/%d] %s: failed: %s", i + 1, n, d, err);
+		sw_emit(o, "[%d/%d] %s: failed: %s", i + 1, n, d, err);
 	} else {
 		sum->skipped++;
-		emit(o, "[%d/%d] %s: %s (owned by another process)", i + 1, n, d, status);
+		sw_emit(o, "[%d/%d] %s: %s (owned by another process)", i + 1, n, d, status);
 	}
 }
 
@@ -345,26 +365,23 @@ al_status al_sweep_execute(al_store *s, const al_sweep *sw, const al_sweep_opts 
 		cores = 1;
 	int threads = o.threads > 0 ? o.threads : (int)(cores / o.jobs > 0 ? cores / o.jobs : 1);
 	char rd[1024];
-	if (o.runs_dir && *o.runs_dir)
-		snprintf(rd, sizeof rd, "%s", o.runs_dir);
-	else
-		default_runs_dir(s, rd, sizeof rd);
+	sw_runs_dir(s, o.runs_dir, rd, sizeof rd);
 	int64_t *ids = malloc((size_t)sw->nruns * sizeof *ids);
 	if (!ids)
 		return al_err(AL_ENOMEM, "out of memory");
-	al_status st = run_ids(s, sw, ids);
+	al_status st = sw_run_ids(s, sw, ids);
 	int n = sw->nruns;
 	if (st == AL_OK && o.jobs == 1) {
 		for (int i = 0; i < n; i++) {
 			char status[32], err[512], d[400];
 			double acc;
-			run_state(s, ids[i], status, sizeof status, &acc, err, sizeof err);
+			sw_run_state(s, ids[i], status, sizeof status, &acc, err, sizeof err);
 			if (!strcmp(status, "done") || (!strcmp(status, "failed") && !o.retry_failed)) {
 				sum->skipped++;
 				continue;
 			}
-			describe(&sw->runs[i], d, sizeof d);
-			emit(&o, "[%d/%d] %s: running (%d threads)", i + 1, n, d, threads);
+			sw_describe(&sw->runs[i], d, sizeof d);
+			sw_emit(&o, "[%d/%d] %s: running (%d threads)", i + 1, n, d, threads);
 			double t0 = mono();
 			int claimed = 0;
 			al_sweep_opts one = o;
@@ -373,11 +390,11 @@ al_status al_sweep_execute(al_store *s, const al_sweep *sw, const al_sweep_opts 
 			al_status rs = al_sweep_run_one(s, ids[i], &one, &claimed);
 			if (rs == AL_OK && !claimed) {
 				sum->skipped++;
-				emit(&o, "[%d/%d] %s: skipped (owned by another live process)", i + 1, n, d);
+				sw_emit(&o, "[%d/%d] %s: skipped (owned by another live process)", i + 1, n, d);
 				continue;
 			}
 			sum->started++;
-			report_end(s, sw, &o, i, ids[i], n, sum, mono() - t0);
+			sw_report_end(s, sw, &o, i, ids[i], n, sum, mono() - t0);
 		}
 	} else if (st == AL_OK) {
 		if (!o.exe || !*o.exe) {
@@ -403,7 +420,7 @@ al_status al_sweep_execute(al_store *s, const al_sweep *sw, const al_sweep_opts 
 				char status[32], err[512], d[400];
 				double acc;
 				int i = next++;
-				run_state(s, ids[i], status, sizeof status, &acc, err, sizeof err);
+				sw_run_state(s, ids[i], status, sizeof status, &acc, err, sizeof err);
 				if (!strcmp(status, "done") ||
 				    (!strcmp(status, "failed") && !o.retry_failed)) {
 					sum->skipped++;
@@ -428,14 +445,14 @@ al_status al_sweep_execute(al_store *s, const al_sweep *sw, const al_sweep_opts 
 				if (o.retry_failed)
 					argv[a++] = "--retry-failed";
 				argv[a] = NULL;
-				describe(&sw->runs[i], d, sizeof d);
+				sw_describe(&sw->runs[i], d, sizeof d);
 				pid_t pid;
 				int rc = posix_spawn(&pid, o.exe, NULL, NULL, argv, environ);
 				if (rc != 0) {
 					st = al_err(AL_EIO, "sweep: cannot start %s: %s", o.exe, strerror(rc));
 					break;
 				}
-				emit(&o, "[%d/%d] %s: running in process %ld (%d threads)", i + 1, n, d,
+				sw_emit(&o, "[%d/%d] %s: running in process %ld (%d threads)", i + 1, n, d,
 				     (long)pid, threads);
 				pids[j] = pid;
 				slot_run[j] = i;
@@ -454,7 +471,7 @@ al_status al_sweep_execute(al_store *s, const al_sweep *sw, const al_sweep_opts 
 					pids[j] = 0;
 					active--;
 					reaped = 1;
-					report_end(s, sw, &o, slot_run[j], ids[slot_run[j]], n, sum,
+					sw_report_end(s, sw, &o, slot_run[j], ids[slot_run[j]], n, sum,
 						   mono() - slot_t0[j]);
 				}
 			}

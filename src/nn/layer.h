@@ -84,6 +84,9 @@ struct al_layer {
 	al_rng rng;   /* per-step stream, set by the model */
 	int init_kind; /* al_init_kind for weights: [net] init or the section's init */
 	int train;     /* mode of the last forward, set by the model */
+	/* statistics summed over processes (al_model_set_stat_sum), or NULL */
+	void (*stat_sum)(void *ctx, double *buf, size_t n);
+	void *stat_ctx;
 	void *priv;
 };
 

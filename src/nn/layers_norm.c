@@ -7,6 +7,11 @@
  * Training normalises with the biased batch variance; per-channel sums run
  * in double in a fixed order (image, then position), one channel per
  * OpenMP iteration, so results do not depend on the thread count.
+ * Synchronised batch norm (l->stat_sum set by al_model_set_stat_sum, in
+ * training): the per-channel sums are totalled over processes before use,
+ * so each process normalises its shard with the global batch's mean and
+ * biased variance (two passes, as here) and backward uses the global
+ * sums of dy and dy * xhat; weight gradients stay per process.
  * dropout: inverted dropout; the keep mask of sample i is drawn from
  * al_rng_derive(&l->rng, i), so it depends only on the step's RNG and the
  * sample index, never on threads. The mask is kept in scratch for backward.
@@ -29,6 +34,9 @@ typedef struct {
 	double eps, momentum;
 	int affine;
 	int train; /* mode of the last forward, for backward */
+	int synced; /* the last forward used global statistics */
+	double m;   /* global count of the last synchronised forward */
+	double red[]; /* 2C + 1: sums exchanged with the other processes */
 } bn_cfg;
 
 static void free_priv(al_layer *l)
@@ -39,7 +47,8 @@ static void free_priv(al_layer *l)
 
 static al_status bn_setup1(al_layer *l, al_cfg_section *s)
 {
-	bn_cfg *c = calloc(1, sizeof *c);
+	bn_cfg *c = calloc(1, sizeof *c + (2 * (size_t)(l->nin > 0 ? l->in_c[0] : 0) + 1) *
+					     sizeof(double));
 	if (!c)
 		return al_err(AL_ENOMEM, "batchnorm: out of memory");
 	l->priv = c;
@@ -84,9 +93,73 @@ static void bn_init(al_layer *l, al_rng *r)
 		l->state[c->c + i] = 1.0f;
 }
 
+static void bn_forward_sync(al_layer *l, int n)
+{
+	bn_cfg *c = l->priv;
+	const int C = c->c;
+	const size_t hw = c->hw, stride = (size_t)C * hw;
+	double *red = c->red, *ss = c->red + C + 1;
+	float *rmean = l->state, *rvar = l->state + C;
+	float *smean = l->scratch, *sinv = l->scratch + C;
+	c->train = 1;
+	c->synced = 1;
+#pragma omp parallel for schedule(static) if ((size_t)n * stride >= PAR_MIN)
+	for (int ch = 0; ch < C; ch++) {
+		const float *x = l->x[0] + (size_t)ch * hw;
+		double sum = 0.0;
+		for (int i = 0; i < n; i++)
+			for (size_t j = 0; j < hw; j++)
+				sum += (double)x[(size_t)i * stride + j];
+		red[ch] = sum;
+	}
+	red[C] = (double)n * (double)hw;
+	l->stat_sum(l->stat_ctx, red, (size_t)C + 1);
+	const double m = red[C];
+	c->m = m;
+#pragma omp parallel for schedule(static) if ((size_t)n * stride >= PAR_MIN)
+	for (int ch = 0; ch < C; ch++) {
+		const float *x = l->x[0] + (size_t)ch * hw;
+		const double mean = red[ch] / m;
+		double acc = 0.0;
+		for (int i = 0; i < n; i++)
+			for (size_t j = 0; j < hw; j++) {
+				double d = (double)x[(size_t)i * stride + j] - mean;
+				acc += d * d;
+			}
+		ss[ch] = acc;
+	}
+	l->stat_sum(l->stat_ctx, ss, (size_t)C);
+#pragma omp parallel for schedule(static) if ((size_t)n * stride >= PAR_MIN)
+	for (int ch = 0; ch < C; ch++) {
+		const float *x = l->x[0] + (size_t)ch * hw;
+		float *y = l->y + (size_t)ch * hw;
+		const double mean = red[ch] / m, var = ss[ch] / m;
+		double unbiased = m > 1.0 ? ss[ch] / (m - 1.0) : var;
+		rmean[ch] = (float)((1.0 - c->momentum) * (double)rmean[ch] + c->momentum * mean);
+		rvar[ch] = (float)((1.0 - c->momentum) * (double)rvar[ch] + c->momentum * unbiased);
+		double inv = 1.0 / sqrt(var + c->eps);
+		smean[ch] = (float)mean;
+		sinv[ch] = (float)inv;
+		const float mu = (float)mean;
+		const float a = c->affine ? (float)(inv * (double)l->w[ch]) : (float)inv;
+		const float b = c->affine ? l->w[C + ch] : 0.0f;
+		for (int i = 0; i < n; i++) {
+			const float *xi = x + (size_t)i * stride;
+			float *yi = y + (size_t)i * stride;
+			for (size_t j = 0; j < hw; j++)
+				yi[j] = (xi[j] - mu) * a + b;
+		}
+	}
+}
+
 static void bn_forward(al_layer *l, int n, int train)
 {
 	bn_cfg *c = l->priv;
+	if (train && l->stat_sum) {
+		bn_forward_sync(l, n);
+		return;
+	}
+	c->synced = 0;
 	const int C = c->c;
 	const size_t hw = c->hw, stride = (size_t)C * hw;
 	const double m = (double)n * (double)hw;
@@ -136,9 +209,62 @@ static void bn_forward(al_layer *l, int n, int train)
 	}
 }
 
+/* Backward of a synchronised forward: local sums, their totals over the
+ * processes for dx, the local ones for the weight gradients. */
+static void bn_backward_sync(al_layer *l, int n)
+{
+	bn_cfg *c = l->priv;
+	const int C = c->c;
+	const size_t hw = c->hw, stride = (size_t)C * hw;
+	const float *smean = l->scratch, *sinv = l->scratch + C;
+	double *red = c->red;
+	float *dx = l->dx[0];
+#pragma omp parallel for schedule(static) if ((size_t)n * stride >= PAR_MIN)
+	for (int ch = 0; ch < C; ch++) {
+		const float *x = l->x[0] + (size_t)ch * hw, *dy = l->dy + (size_t)ch * hw;
+		const float mu = smean[ch], inv = sinv[ch];
+		double sdy = 0.0, sdyx = 0.0;
+		for (int i = 0; i < n; i++)
+			for (size_t j = 0; j < hw; j++) {
+				size_t k = (size_t)i * stride + j;
+				sdy += (double)dy[k];
+				sdyx += (double)dy[k] * (double)((x[k] - mu) * inv);
+			}
+		if (c->affine) {
+			l->dw[ch] += (float)sdyx;
+			l->dw[C + ch] += (float)sdy;
+		}
+		red[ch] = sdy;
+		red[C + ch] = sdyx;
+	}
+	l->stat_sum(l->stat_ctx, red, 2 * (size_t)C);
+	if (!dx)
+		return;
+	const double m = c->m;
+#pragma omp parallel for schedule(static) if ((size_t)n * stride >= PAR_MIN)
+	for (int ch = 0; ch < C; ch++) {
+		const float *x = l->x[0] + (size_t)ch * hw, *dy = l->dy + (size_t)ch * hw;
+		const float mu = smean[ch], inv = sinv[ch];
+		const double gamma = c->affine ? (double)l->w[ch] : 1.0;
+		const float g = (float)(gamma * (double)inv);
+		const float mdy = (float)(red[ch] / m), mdyx = (float)(red[C + ch] / m);
+		float *d = dx + (size_t)ch * hw;
+		for (int i = 0; i < n; i++)
+			for (size_t j = 0; j < hw; j++) {
+				size_t k = (size_t)i * stride + j;
+				float xh = (x[k] - mu) * inv;
+				d[k] = g * (dy[k] - mdy - xh * mdyx);
+			}
+	}
+}
+
 static void bn_backward(al_layer *l, int n)
 {
 	bn_cfg *c = l->priv;
+	if (c->synced) {
+		bn_backward_sync(l, n);
+		return;
+	}
 	const int C = c->c;
 	const size_t hw = c->hw, stride = (size_t)C * hw;
 	const double m = (double)n * (double)hw;

@@ -918,6 +918,14 @@ int al_model_classes(const al_model *m) { return m->classes; }
 const char *al_model_cfg_text(const al_model *m) { return m->cfg_text; }
 void al_model_set_rng(al_model *m, const al_rng *r) { m->step_rng = *r; }
 
+void al_model_set_stat_sum(al_model *m, void (*sum)(void *ctx, double *buf, size_t n), void *ctx)
+{
+	for (int i = 0; i < m->nl; i++) {
+		m->layers[i].stat_sum = sum;
+		m->layers[i].stat_ctx = ctx;
+	}
+}
+
 void al_model_input_shape(const al_model *m, int *c, int *h, int *w)
 {
 	*c = m->in_c;

@@ -6,6 +6,11 @@
  * results do not depend on threads and resume is exact.
  * img/s counts the training loop only (batch assembly, forward, backward,
  * update), not data loading or evaluation.
+ * Data-parallel runs (hooks->comm, supplied by src/dist/): each rank takes
+ * its shard of every batch, scales its loss gradient by shard/batch, and
+ * the gradients are summed over ranks before the (identical) update. Every
+ * failure is made collective (a flag summed after each step, then agree()),
+ * so no rank is left waiting in a collective call for one that quit.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -268,6 +273,14 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 	al_train_hooks hk = {0};
 	if (hooks)
 		hk = *hooks;
+	const al_train_comm *cm = hk.comm && hk.comm->size > 1 ? hk.comm : NULL;
+	const int rank0 = !cm || cm->rank == 0;
+	int synced = 0; /* every rank passed setup (agree() was called) */
+	if (!rank0) {
+		c.out[0] = 0;
+		hk.progress = hk.verbose = 0;
+		hk.on_epoch = NULL;
+	}
 	if (c.opt.act_lr < 0)
 		c.opt.act_lr = c.opt.lr;
 	al_set_threads(c.threads);
@@ -365,6 +378,17 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 	st = al_model_reserve(m, B > c.eval_batch ? B : c.eval_batch);
 	if (st != AL_OK)
 		goto done;
+	if (cm && cm->sync_bn) {
+		int last = (int)(ntr % B);
+		if (B < cm->size || (last > 0 && last < cm->size)) {
+			st = al_err(AL_EINVAL,
+				    "--sync-bn: a batch of %d samples leaves a rank of %d without "
+				    "samples (--batch %d, %d training samples)",
+				    B < cm->size ? B : last, cm->size, B, ntr);
+			goto done;
+		}
+		al_model_set_stat_sum(m, cm->sum_d, cm->ctx);
+	}
 	if (c.out[0]) {
 		st = mkdir_p(c.out);
 		if (st != AL_OK)
@@ -397,6 +421,12 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 	long train_imgs = 0;
 	int64_t step = al_optim_steps(opt);
 	int tty = hk.progress;
+	if (cm) {
+		synced = 1;
+		st = cm->agree(cm->ctx, st);
+		if (st != AL_OK)
+			goto done;
+	}
 
 	for (int ep = start_epoch; ep < c.epochs; ep++) {
 		double t_ep = al_now(), t_loop = 0;
@@ -410,34 +440,67 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 		for (long b = 0; b < nb; b++) {
 			double t0 = al_now();
 			int bn = (int)(ntr - b * B < B ? ntr - b * B : B);
-			al_batch_assemble(&train, order + b * B, bn, &norm, use_aug ? &aug : NULL, &ar,
-					  (uint64_t)(b * B), x, y);
-			al_rng sr2 = al_rng_derive(&step_base, (uint64_t)step);
-			al_model_set_rng(m, &sr2);
-			const float *z;
-			st = al_model_forward(m, x, bn, 1, &z);
-			if (st != AL_OK)
-				goto done;
-			double l = c.loss == AL_LOSS_MSE ? al_mse_onehot(z, y, bn, K, dz)
-							 : al_softmax_xent(z, y, bn, K, dz);
-			if (!isfinite(l)) {
-				st = al_err(AL_ENUMERIC,
-					    "training diverged: loss is %g at epoch %d, batch %ld "
-					    "(try a smaller --lr)",
-					    l, ep + 1, b + 1);
+			/* this rank's shard [lo, hi) of the batch (all of it alone) */
+			int lo = cm ? (int)((int64_t)bn * cm->rank / cm->size) : 0;
+			int hi = cm ? (int)((int64_t)bn * (cm->rank + 1) / cm->size) : bn;
+			int sn = hi - lo;
+			al_model_zero_grad(m);
+			if (sn > 0) {
+				al_batch_assemble(&train, order + b * B + lo, sn, &norm,
+						  use_aug ? &aug : NULL, &ar, (uint64_t)(b * B + lo), x, y);
+				al_rng sr2 = al_rng_derive(&step_base, (uint64_t)step);
+				if (cm)
+					sr2 = al_rng_derive(&sr2, 0x52414e4bull + (uint64_t)cm->rank);
+				al_model_set_rng(m, &sr2);
+				const float *z;
+				st = al_model_forward(m, x, sn, 1, &z);
+				double l = 0;
+				if (st == AL_OK) {
+					l = c.loss == AL_LOSS_MSE ? al_mse_onehot(z, y, sn, K, dz)
+								  : al_softmax_xent(z, y, sn, K, dz);
+					if (!isfinite(l))
+						st = al_err(AL_ENUMERIC,
+							    "training diverged: loss is %g at epoch %d, "
+							    "batch %ld (try a smaller --lr)",
+							    l, ep + 1, b + 1);
+				}
+				if (st == AL_OK) {
+					for (int i = 0; i < sn; i++)
+						correct += argmax(z + (size_t)i * K, K) == y[i];
+					loss_sum += l * sn;
+					if (sn != bn) { /* mean over the shard -> over the batch */
+						const float f = (float)sn / (float)bn;
+						for (size_t i = 0; i < (size_t)sn * (size_t)K; i++)
+							dz[i] *= f;
+					}
+					st = al_model_backward(m, dz);
+				}
+			}
+			if (cm) {
+				/* a failure on any rank ends every rank, with its message */
+				double fail = st != AL_OK;
+				cm->sum_d(cm->ctx, &fail, 1);
+				if (fail > 0) {
+					st = cm->agree(cm->ctx, st);
+					goto done;
+				}
+				cm->sum_f(cm->ctx, al_model_grads(m), al_model_nparams(m));
+			} else if (st != AL_OK) {
 				goto done;
 			}
-			for (int i = 0; i < bn; i++)
-				correct += argmax(z + (size_t)i * K, K) == y[i];
-			loss_sum += l * bn;
-			al_model_zero_grad(m);
-			st = al_model_backward(m, dz);
-			if (st != AL_OK)
-				goto done;
 			lr_f = al_sched_factor(&sched, ep + (double)(b + 1) / (double)nb);
 			al_optim_step(opt, al_model_params(m), al_model_grads(m), lr_f);
 			al_model_project(m);
 			step++;
+			if (cm && cm->check_sync &&
+			    !cm->same(cm->ctx, al_model_params(m),
+				      al_model_nparams(m) * sizeof(float))) {
+				st = al_err(AL_ESTATE,
+					    "ranks hold different parameters after step %lld (epoch %d, "
+					    "batch %ld)",
+					    (long long)step, ep + 1, b + 1);
+				goto done;
+			}
 			double dt = al_now() - t0;
 			t_loop += dt;
 			if (tty && (b % 20 == 0 || b == nb - 1))
@@ -447,6 +510,20 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 		}
 		if (tty)
 			fputc('\n', stderr);
+		if (cm) {
+			double sums[2] = {loss_sum, (double)correct};
+			cm->sum_d(cm->ctx, sums, 2);
+			loss_sum = sums[0];
+			correct = (long)sums[1];
+			if (!cm->sync_bn && al_model_nstate(m)) {
+				/* per-rank batch-norm running statistics: their mean */
+				float *sv = al_model_state(m);
+				size_t ns = al_model_nstate(m);
+				cm->sum_f(cm->ctx, sv, ns);
+				for (size_t i = 0; i < ns; i++)
+					sv[i] /= (float)cm->size;
+			}
+		}
 		train_time += t_loop;
 		train_imgs += ntr;
 		al_epoch_stats es = {0};
@@ -456,16 +533,19 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 		es.img_per_s = t_loop > 0 ? ntr / t_loop : 0;
 		es.lr = c.opt.lr * lr_f;
 		al_eval_stats ev;
+		int stop = 0;
+		if (!rank0)
+			goto epoch_end;
 		if (nva) {
 			st = al_evaluate(m, &train, va_idx, nva, &norm, c.eval_batch, c.loss, &ev);
 			if (st != AL_OK)
-				goto done;
+				goto epoch_end;
 			es.val_loss = ev.loss;
 			es.val_acc = ev.acc;
 		}
 		st = al_evaluate(m, &test, NULL, test.n, &norm, c.eval_batch, c.loss, &ev);
 		if (st != AL_OK)
-			goto done;
+			goto epoch_end;
 		es.test_loss = ev.loss;
 		es.test_acc = ev.acc;
 		es.macro_precision = ev.macro_precision;
@@ -504,14 +584,30 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 			snprintf(path, sizeof path, "%s/ckpt.bin", c.out);
 			st = al_checkpoint_save(path, &save);
 			if (st != AL_OK)
-				goto done;
+				goto epoch_end;
 		}
 		if (hk.on_epoch && hk.on_epoch(hk.user, &es))
+			stop = 1;
+	epoch_end:
+		if (cm) {
+			double ctl[2] = {st != AL_OK, stop};
+			cm->sum_d(cm->ctx, ctl, 2);
+			if (ctl[0] > 0) {
+				st = cm->agree(cm->ctx, st);
+				goto done;
+			}
+			stop = ctl[1] > 0;
+		} else if (st != AL_OK) {
+			goto done;
+		}
+		if (stop)
 			break;
 	}
 	out->img_per_s = train_time > 0 ? (double)train_imgs / train_time : 0;
 	out->params = al_model_nparams(m);
 done:
+	if (cm && !synced)
+		st = cm->agree(cm->ctx, st);
 	out->seconds = al_now() - t_start;
 	out->peak_rss_mb = al_peak_rss_mb();
 	if (log)

@@ -56,8 +56,11 @@ int cli_usage_error(const char *fmt, ...)
 
 int cli_runtime_error(al_status s)
 {
-	fprintf(stderr, "actlab: error: %s\n", al_errmsg()[0] ? al_errmsg() : al_status_str(s));
-	(void)s;
+	const char *m = al_errmsg()[0] ? al_errmsg() : al_status_str(s);
+	if (cli_rank != 0) /* rank 0 speaks for the job; the others say who they are */
+		fprintf(stderr, "actlab (rank %d): error: %s\n", cli_rank, m);
+	else
+		fprintf(stderr, "actlab: error: %s\n", m);
 	return EXIT_RUNTIME;
 }
 

@@ -31,6 +31,10 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_runtime_error(al_status s);
 void json_string(FILE *f, const char *s);
 
+/* This process's rank and the job's size under an MPI launcher (0 and 1
+ * otherwise); set by main before the command runs. */
+extern int cli_rank, cli_size;
+
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_act(int argc, char **argv);

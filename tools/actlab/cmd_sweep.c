@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "actlab/dist.h"
 #include "actlab/exp.h"
 #include "cli.h"
 
@@ -22,7 +23,10 @@ static const char *sweep_help =
 	"  --retry-failed  rerun runs that failed before (default: leave them failed)\n"
 	"  --list          print the expanded runs and exit\n"
 	"  --KEY VALUE     override KEY of [sweep] and every group, e.g. --epochs 1\n"
-	"                  --seed 1..2 --act 'relu | elu'\n";
+	"                  --seed 1..2 --act 'relu | elu'\n\n"
+	"Under mpirun/srun with N ranks (./actlab-mpi, docs/scale-out.md) rank 0 alone\n"
+	"opens the store and hands the runs out to ranks 1..N-1 as they become idle\n"
+	"(--threads: threads per run, default cores per rank; -j does not apply).\n";
 
 
 static void print_line(void *user, const char *line)
@@ -150,6 +154,32 @@ int cmd_sweep(int argc, char **argv)
 				rc = cli_runtime_error(al_err(AL_ENOMEM, "out of memory"));
 			else
 				snprintf(ov[nov++], l, "%s=%s", name, val);
+		}
+	}
+	if (rc < 0 && cli_size > 1) {
+		/* under an MPI launcher: rank 0 answers --status/--list alone */
+		if (exec || jobs > 1)
+			rc = cli_usage_error("sweep: %s does not apply under mpirun (each rank is a "
+					     "worker)",
+					     exec ? "--exec-run" : "-j");
+		else if ((status || list) && cli_rank != 0)
+			rc = 0;
+		else if (!status && !list && !file)
+			rc = cli_usage_error("sweep needs an experiment file (see actlab sweep --help)");
+		else if (!status && !list) {
+			al_sweep_opts o = al_sweep_opts_default();
+			o.threads = threads;
+			o.runs_dir = runs_dir;
+			o.retry_failed = retry;
+			o.on_line = cli_rank == 0 ? print_line : NULL;
+			al_sweep_summary sum;
+			al_status st = al_dist_sweep(file, (const char *const *)ov, nov, store, &o, &sum);
+			if (cli_rank == 0)
+				fprintf(stderr,
+					"sweep: %d run now, %d finished, %d failed, %d skipped (done before "
+					"or running elsewhere)\n",
+					sum.started, sum.finished, sum.failed, sum.skipped);
+			rc = st == AL_OK ? 0 : cli_runtime_error(st);
 		}
 	}
 	if (rc < 0 && exec)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "actlab/data.h"
+#include "actlab/dist.h"
 #include "actlab/nn.h"
 #include "actlab/train.h"
 #include "cli.h"
@@ -53,7 +54,13 @@ static void train_help(FILE *f)
 		"  --out DIR              run folder: log.csv, act_params.csv, ckpt.bin\n"
 		"  --resume FILE          continue from a checkpoint (bit-identical)\n"
 		"  --json                 end with one JSON object on stdout\n"
-		"  --quiet                no per-epoch lines\n",
+		"  --quiet                no per-epoch lines\n\n"
+		"Under mpirun/srun (./actlab-mpi, docs/scale-out.md) the run is data-parallel:\n"
+		"--batch is the global batch, split over the ranks; rank 0 logs and writes --out.\n"
+		"  --sync-bn              batch-norm statistics over the global batch (default:\n"
+		"                         per rank)\n"
+		"  --check-sync           check after every step that all ranks hold the same\n"
+		"                         parameters (costs a hash of them per step)\n",
 		d.model, d.act, d.act_sites, d.data, d.epochs, d.batch, al_optim_kind_name(d.opt.kind),
 		d.opt.lr, d.opt.momentum, d.opt.wd, d.opt.beta1, d.opt.beta2, d.opt.eps, d.opt.act_wd,
 		d.sched, d.norm, (unsigned long long)d.seed, d.threads, d.eval_batch);
@@ -92,11 +99,21 @@ int cmd_train(int argc, char **argv)
 	hk.progress = isatty(2);
 	hk.verbose = 1;
 	int json = 0;
+	al_dist_train_opts dopt = {0};
 	cli_args a;
 	cli_init(&a, argc, argv);
 	while (cli_next(&a)) {
 		if (!a.name[0])
 			return cli_usage_error("train: unexpected argument '%s'", a.value);
+		if (!strcmp(a.name, "sync_bn") || !strcmp(a.name, "check_sync")) {
+			if (a.value)
+				return cli_usage_error("--%s is a flag", a.name);
+			if (a.name[0] == 's')
+				dopt.sync_bn = 1;
+			else
+				dopt.check_sync = 1;
+			continue;
+		}
 		if (!strcmp(a.name, "help") || !strcmp(a.name, "h")) {
 			train_help(stdout);
 			return 0;
@@ -137,10 +154,18 @@ int cmd_train(int argc, char **argv)
 	al_sched sched = al_sched_default();
 	if (al_sched_parse(c.sched, &sched) != AL_OK)
 		return cli_usage_error("--sched: %s", al_errmsg());
+	if (cli_rank != 0) { /* rank 0 speaks for the job */
+		hk.verbose = hk.progress = 0;
+		json = 0;
+	}
 	al_train_result r;
-	al_status st = al_train_run(&c, &hk, &r);
+	al_status st = al_dist_train(&c, &hk, &dopt, &r);
 	if (st != AL_OK) {
 		al_train_result_free(&r);
+		if (st == AL_EUNSUPPORTED) {
+			fprintf(stderr, "actlab: error: %s\n", al_errmsg());
+			return EXIT_USAGE;
+		}
 		return cli_runtime_error(st);
 	}
 	if (json)

@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include "actlab/core.h"
+#include "actlab/dist.h"
 #include "cli.h"
+
+int cli_rank = 0, cli_size = 1;
 
 static void usage(FILE *f)
 {
@@ -47,9 +50,36 @@ static void prefer_passive_wait(char **argv)
 	/* exec failed: carry on with the default policy */
 }
 
+static int run(int argc, char **argv);
+
+/* Under mpirun/srun with several ranks (docs/scale-out.md): join the job;
+ * only `train` (data-parallel) and `sweep` (runs handed out by rank 0) are
+ * distributed. A build without MPI refuses such a launch (exit 2). */
 int main(int argc, char **argv)
 {
 	prefer_passive_wait(argv);
+	al_status st = al_dist_init(&argc, &argv, &cli_rank, &cli_size);
+	if (st != AL_OK) {
+		fprintf(stderr, "actlab: error: %s\n", al_errmsg());
+		return EXIT_USAGE;
+	}
+	int rc;
+	if (cli_size > 1 && (argc < 2 || (strcmp(argv[1], "train") && strcmp(argv[1], "sweep")))) {
+		if (cli_rank == 0)
+			fprintf(stderr,
+				"actlab: usage error: under an MPI launcher with %d ranks only "
+				"`actlab train` and `actlab sweep` run (got '%s')\n",
+				cli_size, argc < 2 ? "" : argv[1]);
+		rc = EXIT_USAGE;
+	} else {
+		rc = run(argc, argv);
+	}
+	al_dist_finalize();
+	return rc;
+}
+
+static int run(int argc, char **argv)
+{
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
