@@ -70,7 +70,7 @@ void st_rollback(al_store *s)
 }
 
 /* Start time of a process in clock ticks since boot (/proc/PID/stat field
- * 22), or 0 when unknown: with the pid it names a process uniquely, so a
+ * 22), or 0 when unknown or the process has ended (zombie): with the pid it names a process uniquely, so a
  * reused pid is not mistaken for the owner of an interrupted run. */
 static unsigned long long proc_start(long pid)
 {
@@ -83,8 +83,8 @@ static unsigned long long proc_start(long pid)
 	fclose(f);
 	buf[n] = 0;
 	char *p = strrchr(buf, ')'); /* the command name may contain spaces */
-	if (!p)
-		return 0;
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0; /* a zombie owns nothing: it has ended, only not been reaped */
 	unsigned long long v = 0;
 	int field = 2;
 	for (char *t = p + 1; *t && field < 22; t++)
