@@ -40,10 +40,30 @@ void al_init_fill(al_init_kind k, float *w, size_t n, int fan_in, int fan_out, a
 	case AL_INIT_GLOROT_UNIFORM: bound = sqrt(6.0 / (fi + fo)); break;
 	case AL_INIT_TORCH: bound = 1.0 / sqrt(fi); break;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (normal)
+	if (normal) {
+		for (size_t i = 0; i < n; i++)
 			w[i] = (float)(std * al_rng_normal(r));
-		else
-			w[i] = (float)(bound * (2.0 * (double)al_rng_uniform(r) - 1.0));
+		return;
 	}
+	/* al_rng_uniform's draws, inlined on a local copy of the state (the
+	 * same xoshiro256** steps, bit for bit; test layers_init_bulk_uniform):
+	 * an out-of-line call per weight made initialising VGG-11's 133M
+	 * parameters take seconds. */
+	uint64_t s0 = r->s[0], s1 = r->s[1], s2 = r->s[2], s3 = r->s[3];
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = s1 * 5, t = s1 << 17;
+		uint64_t res = ((x << 7) | (x >> 57)) * 9;
+		s2 ^= s0;
+		s3 ^= s1;
+		s1 ^= s2;
+		s0 ^= s3;
+		s2 ^= t;
+		s3 = (s3 << 45) | (s3 >> 19);
+		float u = (float)(res >> 40) * (1.0f / 16777216.0f);
+		w[i] = (float)(bound * (2.0 * (double)u - 1.0));
+	}
+	r->s[0] = s0;
+	r->s[1] = s1;
+	r->s[2] = s2;
+	r->s[3] = s3;
 }
