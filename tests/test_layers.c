@@ -14,6 +14,7 @@
 
 #include "actlab/core.h"
 #include "actlab/nn.h"
+#include "nn/layer.h"
 #include "test.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -238,6 +239,14 @@ TEST(layers_conv_grad_groups)
 	gradcheck("depthwise 1x1",
 		  "[conv]\nfilters = 6\nsize = 1\ngroups = 3\n[dense]\nout = $CLASSES\n",
 		  (gc_opts){.c = 3, .h = 3, .w = 4, .classes = 2, .n = 2});
+	/* EfficientNet's depthwise convs: one 3x3 (5x5) filter per channel */
+	gradcheck("depthwise 3x3 stride 2 pad 1 no bias",
+		  "[conv]\nfilters = 4\nsize = 3\nstride = 2\npad = 1\ngroups = 4\nbias = 0\n"
+		  "[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 4, .h = 5, .w = 6, .classes = 2, .n = 2});
+	gradcheck("depthwise 5x5 pad 2",
+		  "[conv]\nfilters = 3\nsize = 5\npad = 2\ngroups = 3\n[dense]\nout = $CLASSES\n",
+		  (gc_opts){.c = 3, .h = 5, .w = 5, .classes = 2, .n = 2});
 }
 
 TEST(layers_conv_grad_1x1)
@@ -353,6 +362,29 @@ TEST(layers_conv_init_torch)
 	CHECK(mx <= bound && mx > 0.9 * bound, "max |w| = %g, bound %g", mx, bound);
 	CHECK(mb <= bound && mb > 0.5 * bound, "max |b| = %g, bound %g", mb, bound);
 	al_model_free(m);
+}
+
+/* The uniform initialisers' inlined generator draws exactly al_rng_uniform's
+ * sequence and leaves the RNG where n calls would. */
+TEST(layers_init_bulk_uniform)
+{
+	enum { N = 1003 };
+	static float w[N];
+	al_rng a, b;
+	al_rng_seed(&a, 12345);
+	b = a;
+	al_init_fill(AL_INIT_TORCH, w, N, 18, 7, &a);
+	double bound = 1.0 / sqrt(18.0);
+	size_t bad = 0;
+	for (size_t i = 0; i < N; i++)
+		bad += w[i] != (float)(bound * (2.0 * (double)al_rng_uniform(&b) - 1.0));
+	CHECK(bad == 0, "%zu of %d draws differ from al_rng_uniform's", bad, N);
+	CHECK(al_rng_u64(&a) == al_rng_u64(&b), "RNG state after the fill differs");
+	al_init_fill(AL_INIT_GLOROT_UNIFORM, w, 5, 3, 4, &a);
+	bound = sqrt(6.0 / 7.0);
+	for (size_t i = 0; i < 5; i++)
+		CHECK(w[i] == (float)(bound * (2.0 * (double)al_rng_uniform(&b) - 1.0)),
+		      "glorot_uniform draw %zu", i);
 }
 
 /* ---- pooling ------------------------------------------------------------------ */
