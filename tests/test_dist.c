@@ -483,3 +483,47 @@ TEST(dist_sweep_kill_rerun)
 	      "a finished run was started again");
 	CHECK(q1(db, "SELECT COUNT(*) FROM epochs") == 8 * 3, "every epoch stored once");
 }
+
+TEST(dist_sweep_rank_data_error)
+{
+	if (!have_mpi("dist_sweep_rank_data_error"))
+		return;
+	/* the worker starts where the sweep's relative data path does not
+	 * exist: its runs fail with its message, the sweep reports them; with
+	 * the data there, --retry-failed finishes them */
+	char a[512], b[512], bin[1024], out[8192], cmd[4096], path[700];
+	snprintf(a, sizeof a, "%s/swA", test_tmpdir());
+	snprintf(b, sizeof b, "%s/swB", test_tmpdir());
+	mkdir(a, 0755);
+	mkdir(b, 0755);
+	snprintf(path, sizeof path, "%s/d.csv", a);
+	FILE *f = fopen(path, "w");
+	REQUIRE(f, "write %s", path);
+	fputs("label,x,y\n", f);
+	for (int i = 0; i < 60; i++)
+		fprintf(f, "%d,%d.5,%d\n", i % 2, i % 7, i % 2 ? 1 : -1);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/f.ini", a);
+	REQUIRE(write_sweep(path, "nodata", "csv:d.csv", 1, "1"), "write %s", path);
+	REQUIRE(abs_path(mpi_bin(), bin, sizeof bin), "getcwd");
+	char db[600];
+	snprintf(db, sizeof db, "%s/s.db", a);
+	snprintf(cmd, sizeof cmd,
+		 MPIRUN " -np 1 -wdir '%s' %s sweep f.ini --store '%s' --threads 1 : -np 1 -wdir '%s' "
+			"%s sweep f.ini --store '%s' --threads 1",
+		 a, bin, db, b, bin, db);
+	int rc = run_cmd(cmd, out, sizeof out);
+	CHECK(rc != 0, "sweep with a worker without data: exit 0: %s", out);
+	CHECK(strstr(out, "failed: rank 1: csv: d.csv: cannot open"), "rank 0 reports: %s", out);
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE status='failed' AND error LIKE 'rank 1: %d.csv%'") == 2,
+	      "2 runs failed with rank 1's message");
+	snprintf(path, sizeof path, "cp '%s/d.csv' '%s/'", a, b);
+	REQUIRE(system(path) == 0, "copy");
+	snprintf(cmd, sizeof cmd,
+		 MPIRUN " -np 1 -wdir '%s' %s sweep f.ini --store '%s' --threads 1 --retry-failed : "
+			"-np 1 -wdir '%s' %s sweep f.ini --store '%s' --threads 1 --retry-failed",
+		 a, bin, db, b, bin, db);
+	rc = run_cmd(cmd, out, sizeof out);
+	CHECK(rc == 0, "--retry-failed with the data: exit %d: %s", rc, out);
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE status='done'") == 2, "2 runs done");
+}
