@@ -790,3 +790,36 @@ TEST(adact_cli)
 		      bad[i].args, rc, out);
 	}
 }
+
+/* macro precision (SPEC.md 6, 0/0 = 0) of a network whose predictions are
+ * set by its bypass weights: predictions 0,0,1,2,2,1 for labels 0,1,1,2,0,1
+ * give precisions 1/2, 2/2, 1/2 (macro 2/3) and accuracy 4/6 */
+TEST(adact_evaluate_macro_precision)
+{
+	al_adact_data d;
+	REQUIRE_OK(al_adact_data_alloc(6, 3, 3, &d));
+	static const double feat[6][2] = {{1, 0}, {1, 0}, {0, 1}, {0, 0}, {0, 0}, {0, 1}};
+	static const int lab[6] = {0, 1, 1, 2, 0, 1};
+	for (int p = 0; p < 6; p++) {
+		d.X[p * 3 + 0] = feat[p][0];
+		d.X[p * 3 + 1] = feat[p][1];
+		d.X[p * 3 + 2] = 1;
+		d.labels[p] = lab[p];
+		for (int i = 0; i < 3; i++)
+			d.T[p * 3 + i] = i == lab[p];
+	}
+	double W[3] = {0, 0, 0}, A[3] = {0, 0, 1};
+	/* y0 = x0, y1 = x1, y2 = 0.5 (bias); hidden output weight 0 */
+	double Wo[12] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0.5, 0};
+	al_adact_net net = {3, 1, 3, 3, -1, 1, W, A, Wo};
+	double mse, acc, prec;
+	REQUIRE_OK(al_adact_evaluate_prec(&net, &d, &mse, &acc, &prec));
+	CHECK(fabs(acc - 4.0 / 6) < 1e-12, "accuracy %g", acc);
+	CHECK(fabs(prec - 2.0 / 3) < 1e-12, "macro precision %g", prec);
+	/* a class never predicted counts 0: all predicted class 2 */
+	Wo[0] = Wo[5] = 0;
+	REQUIRE_OK(al_adact_evaluate_prec(&net, &d, NULL, &acc, &prec));
+	CHECK(fabs(acc - 1.0 / 6) < 1e-12 && fabs(prec - (1.0 / 6) / 3) < 1e-12,
+	      "acc %g prec %g", acc, prec);
+	al_adact_data_free(&d);
+}
