@@ -16,6 +16,15 @@
 #include "math/vmath.h"
 #include "test.h"
 
+/* Test names carry VMATH_SUFFIX: tests/test_vmath_contract.c includes this
+ * file again, compiled with FMA contraction like the element kernels. */
+#ifndef VMATH_SUFFIX
+#define VMATH_SUFFIX
+#endif
+#define VTEST__(n, s) TEST(n##s)
+#define VTEST_(n, s) VTEST__(n, s)
+#define VTEST(n) VTEST_(n, VMATH_SUFFIX)
+
 /* ---- bounds (ulp): the all-input maxima quoted in vmath.h, rounded up --- */
 #define B_EXP 0.80
 #define B_EXPM1 1.20
@@ -180,7 +189,7 @@ static int same(float a, float b)
 
 /* ---- accuracy ------------------------------------------------------------ */
 
-TEST(vmath_exp_ulp)
+VTEST(vmath_exp_ulp)
 {
 	struct worst w = {0};
 	sweep(&w, vec_al_expf, exp, -110.0f, 90.0f, 600000);
@@ -191,7 +200,7 @@ TEST(vmath_exp_ulp)
 	CHECK_WORST(w, "expf", B_EXP);
 }
 
-TEST(vmath_expm1_ulp)
+VTEST(vmath_expm1_ulp)
 {
 	struct worst w = {0};
 	sweep(&w, vec_al_expm1f, expm1, -40.0f, 90.0f, 500000);
@@ -201,7 +210,7 @@ TEST(vmath_expm1_ulp)
 	CHECK_WORST(w, "expm1f", B_EXPM1);
 }
 
-TEST(vmath_log_ulp)
+VTEST(vmath_log_ulp)
 {
 	struct worst w = {0};
 	sweep(&w, vec_al_logf, log, 0x1p-149f, INFINITY, 600000); /* all positives */
@@ -209,7 +218,7 @@ TEST(vmath_log_ulp)
 	CHECK_WORST(w, "logf", B_LOG);
 }
 
-TEST(vmath_log1p_ulp)
+VTEST(vmath_log1p_ulp)
 {
 	struct worst w = {0};
 	sweep(&w, vec_al_log1pf, log1p, -1.0f, 1e30f, 500000);
@@ -219,7 +228,7 @@ TEST(vmath_log1p_ulp)
 	CHECK_WORST(w, "log1pf", B_LOG1P);
 }
 
-TEST(vmath_sigmoid_ulp)
+VTEST(vmath_sigmoid_ulp)
 {
 	struct worst w = {0};
 	sweep(&w, vec_al_sigmoidf, ref_sigmoid, -120.0f, 120.0f, 600000);
@@ -228,7 +237,7 @@ TEST(vmath_sigmoid_ulp)
 	CHECK_WORST(w, "sigmoidf", B_SIGMOID);
 }
 
-TEST(vmath_tanh_ulp)
+VTEST(vmath_tanh_ulp)
 {
 	struct worst w = {0};
 	sweep(&w, vec_al_tanhf, tanh, -12.0f, 12.0f, 600000);
@@ -238,7 +247,7 @@ TEST(vmath_tanh_ulp)
 	CHECK_WORST(w, "tanhf", B_TANH);
 }
 
-TEST(vmath_softplus_ulp)
+VTEST(vmath_softplus_ulp)
 {
 	struct worst w = {0};
 	sweep(&w, vec_al_softplusf, ref_softplus, -120.0f, 120.0f, 600000);
@@ -247,7 +256,7 @@ TEST(vmath_softplus_ulp)
 	CHECK_WORST(w, "softplusf", B_SOFTPLUS);
 }
 
-TEST(vmath_erf_ulp)
+VTEST(vmath_erf_ulp)
 {
 	struct worst w = {0};
 	sweep(&w, vec_al_erff, erf, -5.0f, 5.0f, 600000);
@@ -259,7 +268,7 @@ TEST(vmath_erf_ulp)
 
 /* a^z: the rounding of y = z*log(a) is amplified by exp, so the bound is
  * 1 + 2|y| ulp (measured (err - 1)/|y| <= 1.91 on 2e7 random pairs). */
-TEST(vmath_powf_pos_ulp)
+VTEST(vmath_powf_pos_ulp)
 {
 	double worst = 0;
 	float wa = 0, wz = 0;
@@ -289,7 +298,7 @@ TEST(vmath_powf_pos_ulp)
 	CHECK(isnan(al_powf_pos(NAN, 0.5f)), "NaN^0.5 not NaN");
 }
 
-TEST(vmath_sqrt_fabs)
+VTEST(vmath_sqrt_fabs)
 {
 	for (int64_t k = fkey(-INFINITY); k <= fkey(INFINITY); k += 1000003) {
 		float x = from_key(k);
@@ -327,7 +336,7 @@ static void check_specials(const char *name, float (*f)(float), const struct sv 
 		check_specials(name, f, t_, (int)(sizeof t_ / sizeof t_[0])); \
 	} while (0)
 
-TEST(vmath_special_values)
+VTEST(vmath_special_values)
 {
 	const float inf = INFINITY, nan = NAN;
 	SPECIALS("expf", al_expf, {nan, nan}, {-nan, nan}, {inf, inf}, {-inf, 0.0f},
@@ -373,7 +382,7 @@ TEST(vmath_special_values)
 
 /* Odd functions are exactly odd (sign copied), saturating ones monotone at
  * their switch points. */
-TEST(vmath_symmetry)
+VTEST(vmath_symmetry)
 {
 	for (int64_t k = 0; k <= fkey(20.0f); k += 9973) {
 		float x = from_key(k);
@@ -389,7 +398,7 @@ TEST(vmath_symmetry)
 
 /* ---- vector == scalar -------------------------------------------------- */
 
-TEST(vmath_simd_matches_scalar)
+VTEST(vmath_simd_matches_scalar)
 {
 	static const vec_fn vf[] = {vec_al_expf,     vec_al_expm1f, vec_al_logf,
 				    vec_al_log1pf,   vec_al_sigmoidf, vec_al_tanhf,

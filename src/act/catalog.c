@@ -226,7 +226,7 @@ static double rrelu_ref(const double *h, const double *p, double x, double *dfdx
  * Composes the base entry's own kernels blockwise (no per-element calls
  * through function pointers): u = a x + c into a stack block, f(u) and f'(u)
  * by the base's stamped loops, then the affine outer part. */
-#define ADAPT_BLK 256
+#define ADAPT_BLK AL_ELEM_BLK
 
 static const al_act_desc *adaptive_base(const double *h, double *hb)
 {
@@ -246,10 +246,19 @@ static void adaptive_fwd(const al_act_args *a, size_t n, const float *x, float *
 	for (size_t i0 = 0; i0 < n; i0 += ADAPT_BLK) {
 		size_t m = n - i0 < ADAPT_BLK ? n - i0 : ADAPT_BLK;
 		const float *pa = a->p[0] + i0 * s, *pc = a->p[2] + i0 * s;
+		const float *pb = a->p[1] + i0 * s, *pd = a->p[3] + i0 * s;
+		if (s == 0) { /* shared: invariant scalars, so the loops vectorise */
+			const float av = *pa, bv = *pb, cv = *pc, dv = *pd;
+			for (size_t i = 0; i < m; i++)
+				u[i] = av * x[i0 + i] + cv;
+			b->fwd(&ba, m, u, y + i0);
+			for (size_t i = 0; i < m; i++)
+				y[i0 + i] = bv * y[i0 + i] + dv;
+			continue;
+		}
 		for (size_t i = 0; i < m; i++)
 			u[i] = pa[i * s] * x[i0 + i] + pc[i * s];
 		b->fwd(&ba, m, u, y + i0);
-		const float *pb = a->p[1] + i0 * s, *pd = a->p[3] + i0 * s;
 		for (size_t i = 0; i < m; i++)
 			y[i0 + i] = pb[i * s] * y[i0 + i] + pd[i * s];
 	}
@@ -262,33 +271,49 @@ static void adaptive_bwd(const al_act_args *a, size_t n, const float *x, const f
 	const al_act_desc *b = adaptive_base(a->h, hb);
 	al_act_args ba = {.h = hb};
 	const size_t s = a->pstride;
-	float u[ADAPT_BLK], f[ADAPT_BLK], fp[ADAPT_BLK], one[ADAPT_BLK];
-	float acc[4] = {0, 0, 0, 0};
+	float u[ADAPT_BLK], f[ADAPT_BLK], fp[ADAPT_BLK], one[ADAPT_BLK], td[4][ADAPT_BLK];
+	double acc[4] = {0, 0, 0, 0};
 	for (size_t i = 0; i < ADAPT_BLK; i++)
 		one[i] = 1.0f;
 	for (size_t i0 = 0; i0 < n; i0 += ADAPT_BLK) {
 		size_t m = n - i0 < ADAPT_BLK ? n - i0 : ADAPT_BLK;
 		const float *pa = a->p[0] + i0 * s, *pb = a->p[1] + i0 * s, *pc = a->p[2] + i0 * s;
-		for (size_t i = 0; i < m; i++)
-			u[i] = pa[i * s] * x[i0 + i] + pc[i * s];
+		if (s == 0) {
+			const float av = *pa, cv = *pc;
+			for (size_t i = 0; i < m; i++)
+				u[i] = av * x[i0 + i] + cv;
+		} else {
+			for (size_t i = 0; i < m; i++)
+				u[i] = pa[i * s] * x[i0 + i] + pc[i * s];
+		}
 		b->fwd(&ba, m, u, f);
 		b->bwd(&ba, m, u, f, one, fp, NULL); /* fp = f'(u) */
+		if (s == 0) { /* shared parameters: block sums as in elem.h */
+			const float av = pa[0], bv = pb[0];
+			for (size_t i = 0; i < m; i++) {
+				float g = dy[i0 + i], gb = g * bv * fp[i];
+				dx[i0 + i] = gb * av;
+				td[0][i] = gb * x[i0 + i];
+				td[1][i] = g * f[i];
+				td[2][i] = gb;
+				td[3][i] = g;
+			}
+			for (int k = 0; k < 4; k++)
+				acc[k] += al_elem_rowsum(td[k], m);
+			continue;
+		}
 		for (size_t i = 0; i < m; i++) {
 			float g = dy[i0 + i], av = pa[i * s], bv = pb[i * s];
 			float gb = g * bv * fp[i];
 			dx[i0 + i] = gb * av;
 			float d[4] = {gb * x[i0 + i], g * f[i], gb, g};
-			if (s == 0)
-				for (int k = 0; k < 4; k++)
-					acc[k] += d[k];
-			else
-				for (int k = 0; k < 4; k++)
-					dp[k][(i0 + i) * s] += d[k];
+			for (int k = 0; k < 4; k++)
+				dp[k][(i0 + i) * s] += d[k];
 		}
 	}
 	if (s == 0)
 		for (int k = 0; k < 4; k++)
-			dp[k][0] += acc[k];
+			dp[k][0] += (float)acc[k];
 }
 
 static double adaptive_ref(const double *h, const double *p, double x, double *dfdx, double *dfdp)

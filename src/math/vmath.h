@@ -5,10 +5,14 @@
  * loop. Every function is always inlined (AL_VINLINE) and branch-free: data-dependent
  * choices are ternaries that become blends, float<->int reinterpretation goes
  * through memcpy, and 2^k is built by integer arithmetic on the exponent
- * field. Only + - * / and sqrt are used (no libm calls, no FMA), so GCC 12
- * vectorises callers under -O3 without -ffast-math, the vector and scalar
- * results are bit-identical, and results do not depend on the x86-64 level
- * (the project builds with -ffp-contract=off).
+ * field. Only + - * / and sqrt are used (no libm calls), so GCC 12
+ * vectorises callers under -O3 without -ffast-math and the vector and scalar
+ * results are bit-identical. Under the project default -ffp-contract=off the
+ * results do not depend on the x86-64 level; src/act/catalog.c (the
+ * element kernels) is compiled with -ffp-contract=fast, which fuses
+ * multiply-adds into FMAs where the target has them (the error-free
+ * transformations below stay exact under fusion), and tests/test_vmath.c
+ * checks the bounds below in both modes.
  *
  * Not for: double precision, correctly rounded results, or bit-exact
  * agreement with libm.
