@@ -108,6 +108,7 @@ static void bn_forward_sync(al_layer *l, int n)
 		const float *x = l->x[0] + (size_t)ch * hw;
 		double sum = 0.0;
 		for (int i = 0; i < n; i++)
+#pragma omp simd reduction(+ : sum)
 			for (size_t j = 0; j < hw; j++)
 				sum += (double)x[(size_t)i * stride + j];
 		red[ch] = sum;
@@ -122,6 +123,7 @@ static void bn_forward_sync(al_layer *l, int n)
 		const double mean = red[ch] / m;
 		double acc = 0.0;
 		for (int i = 0; i < n; i++)
+#pragma omp simd reduction(+ : acc)
 			for (size_t j = 0; j < hw; j++) {
 				double d = (double)x[(size_t)i * stride + j] - mean;
 				acc += d * d;
@@ -174,11 +176,13 @@ static void bn_forward(al_layer *l, int n, int train)
 		if (train) {
 			double sum = 0.0;
 			for (int i = 0; i < n; i++)
+#pragma omp simd reduction(+ : sum)
 				for (size_t j = 0; j < hw; j++)
 					sum += (double)x[(size_t)i * stride + j];
 			mean = sum / m;
 			double ss = 0.0;
 			for (int i = 0; i < n; i++)
+#pragma omp simd reduction(+ : ss)
 				for (size_t j = 0; j < hw; j++) {
 					double d = (double)x[(size_t)i * stride + j] - mean;
 					ss += d * d;
@@ -225,6 +229,7 @@ static void bn_backward_sync(al_layer *l, int n)
 		const float mu = smean[ch], inv = sinv[ch];
 		double sdy = 0.0, sdyx = 0.0;
 		for (int i = 0; i < n; i++)
+#pragma omp simd reduction(+ : sdy, sdyx)
 			for (size_t j = 0; j < hw; j++) {
 				size_t k = (size_t)i * stride + j;
 				sdy += (double)dy[k];
@@ -277,6 +282,7 @@ static void bn_backward(al_layer *l, int n)
 		/* sum(dy) and sum(dy * xhat), xhat = (x - mean) * inv */
 		double sdy = 0.0, sdyx = 0.0;
 		for (int i = 0; i < n; i++)
+#pragma omp simd reduction(+ : sdy, sdyx)
 			for (size_t j = 0; j < hw; j++) {
 				size_t k = (size_t)i * stride + j;
 				sdy += (double)dy[k];
