@@ -928,6 +928,93 @@ TEST(window_backward_from_y)
 	free(d2);
 }
 
+/* softmax_relu decides most 8-column groups from a fast approximate
+ * exponential and reruns the exact computation when a weight is within its
+ * margin (relative 1e-3) of tau. Here one element of every softmax group is
+ * placed at weight tau (1 + u), |u| <= 3e-3, so many decisions fall inside
+ * and just outside that margin: forward masks and backward gradients must
+ * agree with the double reference wherever the reference's margin exceeds
+ * the float computation's error (|w - tau| >= 1e-5). */
+TEST(window_softmax_near_threshold)
+{
+	const int n = 2, c = 24, h = 8, w = 16;
+	size_t N = (size_t)n * c * h * w;
+	float *x = malloc(N * 4), *y = malloc(N * 4), *dy = malloc(N * 4), *dx = malloc(N * 4);
+	double *xd = malloc(N * 8), *gd = malloc(N * 8), *lam = calloc(N, 8), *yr = malloc(N * 8),
+	       *dxr = malloc(N * 8), *dlr = malloc(N * 8), *mg = malloc(N * 8);
+	static const char *specs[] = {"softmax_relu:k=2", "softmax_relu:k=4",
+				      "softmax_relu:k=4,group=column", "softmax_relu:k=2,tau=0.3",
+				      "softmax_relu:k=4,tau=0.1"};
+	al_rng r;
+	al_rng_seed(&r, 4242);
+	for (int si = 0; si < 5; si++) {
+		al_act_spec s;
+		REQUIRE_OK(al_act_parse(specs[si], &s));
+		int k = (int)hyp(&s, "k"), col = hyp(&s, "group") != 0;
+		double tau = hyp(&s, "tau");
+		for (size_t e = 0; e < N; e++) {
+			x[e] = (float)urand(&r, -2, 2);
+			dy[e] = (float)urand(&r, 0.5, 1);
+		}
+		/* per group: element t gets weight tau (1 + u) given the others */
+		for (int p = 0; p < n * c; p++)
+			for (int r0 = 0; r0 < h; r0 += k)
+				for (int c0 = 0; c0 < w; c0 += k)
+					for (int gc = 0; gc < (col ? k : 1); gc++) {
+						size_t base = (size_t)p * h * w;
+						int tr = (int)(al_rng_uniform(&r) * k),
+						    tc = col ? gc : (int)(al_rng_uniform(&r) * k);
+						double R = 0;
+						for (int i = 0; i < k; i++)
+							for (int j = 0; j < k; j++) {
+								if ((col && j != gc) || (i == tr && j == tc))
+									continue;
+								R += exp(x[base + (size_t)(r0 + i) * w + c0 + j]);
+							}
+						double t = tau * (1 + urand(&r, -3e-3, 3e-3));
+						x[base + (size_t)(r0 + tr) * w + c0 + tc] =
+							(float)log(t * R / (1 - t));
+					}
+		for (size_t e = 0; e < N; e++) {
+			xd[e] = x[e];
+			gd[e] = dy[e];
+		}
+		ref_eval(&s, n, c, h, w, xd, lam, gd, yr, dxr, dlr, mg);
+		al_act_forward(&s, NULL, n, c, h, w, x, y, 1, NULL);
+		al_act_backward(&s, NULL, n, c, h, w, x, y, dy, dx, NULL, NULL, 1, NULL);
+		size_t checked = 0, band = 0, bad = 0;
+		for (size_t e = 0; e < N; e++) {
+			if (mg[e] < 1e-5)
+				continue;
+			checked++;
+			band += mg[e] < 1e-3 * tau;
+			if (y[e] != (float)yr[e] || dx[e] != (float)dxr[e]) {
+				if (!bad++)
+					test_fail(__FILE__, __LINE__,
+						  "%s: element %zu (margin %.3g): y %g ref %g, dx %g ref %g",
+						  specs[si], e, mg[e], (double)y[e], yr[e], (double)dx[e],
+						  dxr[e]);
+			}
+		}
+		CHECK(bad == 0, "%s: %zu of %zu decisions differ from the reference", specs[si], bad,
+		      checked);
+		/* the test must reach into the fast path's margin */
+		CHECK(band > 100, "%s: only %zu elements within 1e-3 tau of the threshold", specs[si],
+		      band);
+	}
+	free(x);
+	free(y);
+	free(dy);
+	free(dx);
+	free(xd);
+	free(gd);
+	free(lam);
+	free(yr);
+	free(dxr);
+	free(dlr);
+	free(mg);
+}
+
 /* Finite input never gives NaN (large magnitudes included); a NaN input
  * gives a NaN output in its window. */
 TEST(window_nan_policy)

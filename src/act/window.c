@@ -13,11 +13,19 @@
  *    8 consecutive columns of a band hold whole windows, so the column
  *    statistics stay in one vector register per statistic, the per-window
  *    reduction is a butterfly of lane shuffles and outputs/gradients follow
- *    from the same registers (GCC vector extensions; vmaxps/vminps when AVX
- *    is on). A row that is not a multiple of 8 ends with a group overlapping
- *    its neighbour (recomputing identical values; lambda gradients of the
- *    overlap are not counted twice); a partial window at the right edge goes
- *    to the chunk path.
+ *    from the same registers (GCC vector extensions; vmaxps/vminps/vblendvps
+ *    when AVX is on). For full bands of k = 2, 4 windows the row count is a
+ *    compile-time constant and every row of x (and dy) is loaded once and
+ *    kept in registers, dx stored once. A row that is not a multiple of 8
+ *    ends with a group overlapping its neighbour (recomputing identical
+ *    values; lambda gradients of the overlap are not counted twice); a
+ *    partial window at the right edge goes to the chunk path.
+ *    softmax_relu's full k = 2, 4 groups first decide their masks from a
+ *    fast degree-3 exponential (relative error < 8e-5) and fall back to the
+ *    exact computation (vexp_neg, 0.7 ulp) for a group in which some weight
+ *    lies within a relative 1e-3 of tau, or a NaN/inf appears: the masks are
+ *    those of the exact computation either way (about 0.5% of k = 4 groups
+ *    and 1.4% of k = 2 groups of normal data take the fallback).
  *  - chunks, for other widths up to CW_NARROW: per chunk of at most CWMAX
  *    columns, per-column statistics over the band's rows, each window's value
  *    broadcast back to its columns, then the element pass (omp simd loops).
@@ -259,9 +267,20 @@ AL_INLINE v8f vgsum(v8f v, int kw)
 
 AL_INLINE v8f vb(float s) { return (v8f){s, s, s, s, s, s, s, s}; }
 #define VZERO ((v8f){0, 0, 0, 0, 0, 0, 0, 0})
-/* m ? a : b lane by lane (m: all-ones or all-zeros lanes of a comparison) */
+/* m ? a : b lane by lane (m: all-ones or all-zeros lanes of a comparison);
+ * vmax2(a, b) = b > a ? b : a (a when either is NaN), which is vmaxps(b, a) */
+#ifdef __AVX__
+AL_INLINE v8f vsel(v8i m, v8f a, v8f b)
+{
+	return (v8f)_mm256_blendv_ps((__m256)b, (__m256)a, (__m256)m);
+}
+AL_INLINE v8f vmax2(v8f a, v8f b) { return (v8f)_mm256_max_ps((__m256)b, (__m256)a); }
+#else
 AL_INLINE v8f vsel(v8i m, v8f a, v8f b) { return (v8f)(((v8i)a & m) | ((v8i)b & ~m)); }
 AL_INLINE v8f vmax2(v8f a, v8f b) { return vsel(b > a, b, a); }
+#endif
+/* m ? a : 0 */
+AL_INLINE v8f vand(v8i m, v8f a) { return (v8f)((v8i)a & m); }
 
 AL_INLINE v8f vgmax(v8f v, int kw)
 {
@@ -304,7 +323,7 @@ AL_INLINE v8f vlam_fwd(int op, v8f x, v8f l, v8f I)
 	case OP_EXC:
 	case OP_EXCV2: return vsel(x > VZERO, (vb(1) - l) * x, vrelu_nan(x + l * I));
 	case OP_EXCREF: {
-		v8f xp = vsel(x > VZERO, x, VZERO);
+		v8f xp = vand(x > VZERO, x);
 		return vrelu_nan(x - l * xp + l * I);
 	}
 	default: return vrelu_nan(x + l * I);
@@ -316,7 +335,7 @@ AL_INLINE v8f vlam_bwd(int op, v8f x, v8f l, v8f I, v8f g, v8f *t, v8f *dl)
 {
 	switch (op) {
 	case OP_PNELU: {
-		v8f ag = vsel(x > VZERO, g, VZERO);
+		v8f ag = vand(x > VZERO, g);
 		*t = ag;
 		*dl = ag * I;
 		return ag;
@@ -324,20 +343,20 @@ AL_INLINE v8f vlam_bwd(int op, v8f x, v8f l, v8f I, v8f g, v8f *t, v8f *dl)
 	case OP_EXC:
 	case OP_EXCV2: {
 		v8i pos = x > VZERO;
-		v8f ag = vsel(~pos & (x + l * I > VZERO), g, VZERO);
+		v8f ag = vand(~pos & (x + l * I > VZERO), g);
 		*t = ag;
 		*dl = vsel(pos, -x * g, ag * I);
 		return vsel(pos, (vb(1) - l) * g, ag);
 	}
 	case OP_EXCREF: {
-		v8f xp = vsel(x > VZERO, x, VZERO);
-		v8f ag = vsel(x - l * xp + l * I > VZERO, g, VZERO);
+		v8f xp = vand(x > VZERO, x);
+		v8f ag = vand(x - l * xp + l * I > VZERO, g);
 		*t = ag;
 		*dl = ag * (I - xp);
 		return vsel(x > VZERO, (vb(1) - l) * ag, ag);
 	}
 	default: {
-		v8f ag = vsel(x + l * I > VZERO, g, VZERO);
+		v8f ag = vand(x + l * I > VZERO, g);
 		*t = ag;
 		*dl = ag * I;
 		return ag;
@@ -401,9 +420,9 @@ AL_INLINE v8f lam_vg_bwd(int op, int lm, int kw, int hr, int z, const float *res
 		vstore(dx + o, vlam_bwd(op, vload(x + o), l, I, vload(dy + o), &t, &dl));
 		T += lm == LM_ELEM ? l * t : t;
 		if (lm == LM_ELEM)
-			vstore(dlam + o, vload(dlam + o) + vsel(keep, dl, VZERO));
+			vstore(dlam + o, vload(dlam + o) + vand(keep, dl));
 		else if (lm == LM_LEARN)
-			DL += vsel(keep, dl, VZERO);
+			DL += vand(keep, dl);
 	}
 	T = vgsum(T, kw);
 	if (lm != LM_ELEM)
@@ -412,8 +431,69 @@ AL_INLINE v8f lam_vg_bwd(int op, int lm, int kw, int hr, int z, const float *res
 		T = T / d;
 	for (int r = 0; r < hr; r++) {
 		size_t o = (size_t)r * ld;
-		vstore(dx + o, vload(dx + o) + vsel(vsrc(op, vload(x + o)), T, VZERO));
+		vstore(dx + o, vload(dx + o) + vand(vsrc(op, vload(x + o)), T));
 	}
+	return DL;
+}
+
+/* The same group kernels for a compile-time row count KH (full bands of the
+ * k = 2, 4 windows): every row of x (and dy) is loaded once and kept in
+ * registers between the statistics and the element pass, dx is stored
+ * once. Same operations in the same order as lam_vg_*, so the same
+ * results. */
+AL_INLINE void lam_vg_stats_r(int op, int kw, int KH, const v8f *xr, v8f *I, v8f *d)
+{
+	v8f A = vst_sum(op, xr[0]);
+	v8i C = vexcl(op, xr[0]);
+	for (int r = 1; r < KH; r++) {
+		A += vst_sum(op, xr[r]);
+		if (has_cnt(op))
+			C += vexcl(op, xr[r]);
+	}
+	A = vgsum(A, kw);
+	*I = A;
+	*d = vb(1);
+	if (has_cnt(op)) {
+		v8f B = vgsum(__builtin_convertvector(C, v8f), kw) + vb((float)(KH * kw));
+		*d = vsel(B < vb(1), vb(1), B);
+		*I = A / *d;
+	}
+}
+
+AL_INLINE void lam_vg_fwd_r(int op, int kw, int KH, const float *restrict x, float *restrict y,
+			    float l0, size_t ld)
+{
+	v8f xr[8], I, d;
+	for (int r = 0; r < KH; r++)
+		xr[r] = vload(x + (size_t)r * ld);
+	lam_vg_stats_r(op, kw, KH, xr, &I, &d);
+	const v8f l = vb(l0);
+	for (int r = 0; r < KH; r++)
+		vstore(y + (size_t)r * ld, vlam_fwd(op, xr[r], l, I));
+}
+
+AL_INLINE v8f lam_vg_bwd_r(int op, int lm, int kw, int KH, const float *restrict x,
+			   const float *restrict dy, float *restrict dx, float l0, size_t ld,
+			   int from)
+{
+	v8f xr[8], own[8], I, d, T = VZERO, DL = VZERO;
+	for (int r = 0; r < KH; r++)
+		xr[r] = vload(x + (size_t)r * ld);
+	lam_vg_stats_r(op, kw, KH, xr, &I, &d);
+	const v8f l = vb(l0);
+	const v8i keep = (v8i){0, 1, 2, 3, 4, 5, 6, 7} >= (v8i){from, from, from, from, from, from, from, from};
+	for (int r = 0; r < KH; r++) {
+		v8f t, dl;
+		own[r] = vlam_bwd(op, xr[r], l, I, vload(dy + (size_t)r * ld), &t, &dl);
+		T += t;
+		if (lm == LM_LEARN)
+			DL += vand(keep, dl);
+	}
+	T = l * vgsum(T, kw);
+	if (has_cnt(op))
+		T = T / d;
+	for (int r = 0; r < KH; r++)
+		vstore(dx + (size_t)r * ld, own[r] + vand(vsrc(op, xr[r]), T));
 	return DL;
 }
 
@@ -669,7 +749,9 @@ AL_INLINE void lam_plane_fwd(int op, int lm, int kwc, const wcfg *cf, const floa
 				int c = c0 + VL <= Wf ? c0 : Wf - VL;
 				size_t o = o0 + (size_t)c;
 				const float *lp = lam + (lm == LM_ELEM ? o : 0);
-				if (kwc && hr == kwc)
+				if (kwc && hr == kwc && z == 0 && lm != LM_ELEM)
+					lam_vg_fwd_r(op, kw, kwc, x + o, y + o, l0, ld);
+				else if (kwc && hr == kwc)
 					lam_vg_fwd(op, lm, kw, kwc, z, x + o, y + o, lp, l0, ld);
 				else
 					lam_vg_fwd(op, lm, kw, hr, z, x + o, y + o, lp, l0, ld);
@@ -719,7 +801,10 @@ AL_INLINE double lam_plane_bwd(int op, int lm, int kwc, const wcfg *cf, const fl
 			for (int c0 = 0; c0 < Wf; c0 += VL) {
 				int c = c0 + VL <= Wf ? c0 : Wf - VL, from = c0 - c;
 				size_t o = o0 + (size_t)c, e = lm == LM_ELEM ? o : 0;
-				if (kwc && hr == kwc)
+				if (kwc && hr == kwc && z == 0 && lm != LM_ELEM)
+					DL += lam_vg_bwd_r(op, lm, kw, kwc, x + o, dy + o, dx + o, l0, ld,
+							   from);
+				else if (kwc && hr == kwc)
 					DL += lam_vg_bwd(op, lm, kw, kwc, z, x + o, dy + o, dx + o, lam + e,
 							 l0, dlam + e, ld, from);
 				else
@@ -929,6 +1014,94 @@ AL_INLINE v8f vexp_neg(v8f t)
 	v8f E = (vb(1.0f) - S) + r;
 	v8f p = S + ((P * (r * r) + cr) + E);
 	return p * (v8f)((k + 127) << 23);
+}
+
+/* a * b + c, fused where the target has FMA (only the fast path below uses
+ * it: its results are approximations whose error is bounded either way) */
+AL_INLINE v8f vfma(v8f a, v8f b, v8f c)
+{
+#ifdef __FMA__
+	return (v8f)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+#else
+	return a * b + c;
+#endif
+}
+
+/* exp(d) for d <= 0, d clamped below at -87 as in vexp_neg: reduction
+ * d = n ln2 + f, |f| <= ln2/2, and a degree-3 minimax polynomial for e^f.
+ * Relative error below 8e-5 (7.5e-5 for the polynomial, a few float
+ * roundings); NaN gives NaN (the scale is a multiplication, not an
+ * exponent-field addition). */
+#define SMAX_FAST_EPS 8e-5f
+AL_INLINE v8f vexp_fast(v8f d)
+{
+	d = vmax2(d, vb(-87.0f)); /* -87 > d ? -87 : d; NaN passes */
+	const v8f magic = vb(0x1.8p23f);
+	v8f kf = vfma(d, vb(0x1.715476p+0f), magic);
+	v8f n = kf - magic;
+	v8f f = vfma(n, vb(-0x1.62e43p-1f), d);
+	v8f p = vfma(vfma(vfma(vb(0x1.5349f6p-3f), f, vb(0x1.028a8cp-1f)), f, vb(0x1.000ac2p+0f)),
+		     f, vb(0x1.fff692p-1f));
+	v8i k = (v8i)kf - (v8i)vb(0x1.8p23f) + 127; /* n + 127 in [1, 127] */
+	return p * (v8f)(k << 23);
+}
+
+/* The margin of the fast decisions: e_i >= tau S is decided from the
+ * approximations only when they clear the threshold by this relative
+ * margin. Both exponentials (this one and vexp_neg's) see the same
+ * argument x - M; vexp_fast is within SMAX_FAST_EPS of exp, vexp_neg within
+ * 1e-7, and the sums of at most 16 terms add 1e-6, so the decision can
+ * only differ from the exact one inside 3 SMAX_FAST_EPS + 4e-6 < 2.5e-4 of
+ * the threshold; 1e-3 leaves a factor of 4. */
+#define SMAX_FAST_MARGIN 1e-3f
+
+AL_INLINE int vall(v8i m)
+{
+#ifdef __AVX__
+	return _mm256_movemask_ps((__m256)m) == 0xff;
+#else
+	int a = 1;
+	for (int u = 0; u < VL; u++)
+		a &= m[u] != 0;
+	return a;
+#endif
+}
+
+/* Fast softmax_relu group: KH (compile-time) full rows of 8 columns, no
+ * padded zeros. The masks come from vexp_fast; when a lane's exponential
+ * lies within SMAX_FAST_MARGIN of its threshold (or a NaN/inf made the
+ * comparison unordered) nothing is written and 0 is returned: the caller
+ * reruns the group with smax_vg, the exact computation. Otherwise the
+ * masks are the ones smax_vg computes (see SMAX_FAST_MARGIN), so outputs do
+ * not depend on which path ran. */
+AL_INLINE int smax_vg_fast(int dir, int kw, int KH, float tau, const float *restrict x,
+			   const float *restrict g, float *restrict out, size_t ld)
+{
+	v8f xr[8], e[8];
+	for (int r = 0; r < KH; r++)
+		xr[r] = vload(x + (size_t)r * ld);
+	v8f M = xr[0];
+	for (int r = 1; r < KH; r++)
+		M = vmax2(M, xr[r]);
+	M = vgmax(M, kw);
+	v8f S = VZERO;
+	for (int r = 0; r < KH; r++) {
+		e[r] = vexp_fast(xr[r] - M);
+		S += e[r];
+	}
+	const v8f thr = vb(tau) * vgsum(S, kw);
+	const v8f hi = thr * vb(1 + SMAX_FAST_MARGIN), lo = thr * vb(1 - SMAX_FAST_MARGIN);
+	v8i cert = (e[0] >= hi) | (e[0] < lo), keep[8];
+	keep[0] = e[0] >= hi;
+	for (int r = 1; r < KH; r++) {
+		keep[r] = e[r] >= hi;
+		cert &= keep[r] | (e[r] < lo);
+	}
+	if (!vall(cert))
+		return 0;
+	for (int r = 0; r < KH; r++)
+		vstore(out + (size_t)r * ld, vand(keep[r], dir ? vload(g + (size_t)r * ld) : xr[r]));
+	return 1;
 }
 
 /* 8-column group of softmax groups of width kw (1, 2, 4, 8; group=column is
@@ -1141,6 +1314,8 @@ AL_INLINE void smax_plane(int dir, int kwc, const wcfg *cf, const float *x, cons
 		return;
 	}
 	const int kwv = cf->col ? 1 : kw; /* a column group is a window of width 1 */
+	/* the fast masks need a threshold that is 0 or a normal float */
+	const int fast = cf->tau == 0 || cf->tau > 1e-30f;
 	if (use_groups(kwv, W)) {
 		const int Wf = W / kwv * kwv, zv = cf->col ? zcol : zfull;
 		for (int r0 = 0; r0 < H; r0 += kh) {
@@ -1149,8 +1324,11 @@ AL_INLINE void smax_plane(int dir, int kwc, const wcfg *cf, const float *x, cons
 			for (int c0 = 0; c0 < Wf; c0 += VL) {
 				size_t o = o0 + (size_t)(c0 + VL <= Wf ? c0 : Wf - VL);
 				const float *gp = dir ? g + o : NULL;
-				if (kwc && hr == kwc)
-					smax_vg(dir, kwv, kwc, z, cf->tau, x + o, gp, out + o, ld);
+				if (kwc && hr == kwc) {
+					if (!(fast && z == 0 &&
+					      smax_vg_fast(dir, kwv, kwc, cf->tau, x + o, gp, out + o, ld)))
+						smax_vg(dir, kwv, kwc, z, cf->tau, x + o, gp, out + o, ld);
+				}
 				else
 					smax_vg(dir, kwv, hr, z, cf->tau, x + o, gp, out + o, ld);
 			}
@@ -1370,8 +1548,17 @@ static void sel_plane(int dir, const wcfg *cf, const float *x, const float *g, f
 static int mask_from_y(const float *restrict x, const float *restrict y,
 		       const float *restrict g, float *restrict dx, size_t n)
 {
-	int zero = 0; /* (no omp simd reduction: GCC would keep it in memory) */
-	for (size_t i = 0; i < n; i++) {
+	int zero = 0;
+	size_t i = 0;
+	v8i z = {0, 0, 0, 0, 0, 0, 0, 0};
+	for (; i + VL <= n; i += VL) {
+		v8f xv = vload(x + i);
+		vstore(dx + i, vand(vload(y + i) != VZERO, vload(g + i)));
+		z |= xv == VZERO;
+	}
+	for (int u = 0; u < VL; u++)
+		zero |= z[u] != 0;
+	for (; i < n; i++) {
 		float gi = g[i]; /* read unconditionally: a blend, not a masked load */
 		dx[i] = y[i] != 0 ? gi : 0.0f;
 		zero |= x[i] == 0;
