@@ -115,9 +115,6 @@ typedef struct al_act_desc {
 	void (*t_bwd)(const double *h, al_per per, const float *params, int n, int c, int hh, int w,
 		      const float *x, const float *y, const float *dy, float *dx, float *dparams,
 		      float *scratch);
-	/* Validates the hypers of a whole-tensor entry after parsing: NULL if
-	 * fine, else a message naming the bad value. NULL hook: no check. */
-	const char *(*t_check)(const double *h);
 } al_act_desc;
 
 /* A parsed, fully resolved spec. */

@@ -253,11 +253,6 @@ al_status al_act_parse(const char *text, al_act_spec *out)
 		}
 		kv = next;
 	}
-	if (d->t_check) {
-		const char *msg = d->t_check(out->hyper);
-		if (msg)
-			return al_err(AL_EINVAL, "activation '%s': %s", d->name, msg);
-	}
 	if (learn_word >= 0) {
 		int li = learn_hyper(d, learn_word);
 		if (learn_given && out->hyper[li] == 0)

@@ -138,28 +138,21 @@ void al_ln_adact_init(const double *h, float *p, size_t groups, al_rng *r)
 	}
 }
 
-const char *al_ln_adact_check(const double *h)
+al_status al_ln_adact_check(const double *h, al_per per, int per_given)
 {
-	static _Thread_local char msg[160];
-	if (!is_int(h[AD_NS], 2, AL_LN_MAXP)) {
-		snprintf(msg, sizeof msg, "ns=%g: the hinge count must be an integer in [2, %d]",
-			 h[AD_NS], AL_LN_MAXP);
-		return msg;
-	}
-	if (!(h[AD_LO] < h[AD_HI])) {
-		snprintf(msg, sizeof msg, "lo=%g, hi=%g: need lo < hi", h[AD_LO], h[AD_HI]);
-		return msg;
-	}
+	if (!is_int(h[AD_NS], 2, AL_LN_MAXP))
+		return al_err(AL_EINVAL, "ns=%g: the hinge count must be an integer in [2, %d]",
+			      h[AD_NS], AL_LN_MAXP);
+	if (!(h[AD_LO] < h[AD_HI]))
+		return al_err(AL_EINVAL, "lo=%g, hi=%g: need lo < hi", h[AD_LO], h[AD_HI]);
 	double k0 = -h[AD_LO] / ((h[AD_HI] - h[AD_LO]) / (h[AD_NS] - 1));
 	if (h[AD_ZERO] == 0 && (!(k0 > -1e-9 && k0 < h[AD_NS] - 1 + 1e-9) ||
-				 fabs(k0 - nearbyint(k0)) > 1e-9)) {
-		snprintf(msg, sizeof msg,
-			 "0 must be a hinge: with ns=%g on [%g, %g] the hinges are lo + j*%g "
-			 "(use an odd ns on a symmetric range, or zero=any)",
-			 h[AD_NS], h[AD_LO], h[AD_HI], (h[AD_HI] - h[AD_LO]) / (h[AD_NS] - 1));
-		return msg;
-	}
-	return NULL;
+				 fabs(k0 - nearbyint(k0)) > 1e-9))
+		return al_err(AL_EINVAL,
+			      "0 must be a hinge: with ns=%g on [%g, %g] the hinges are lo + j*%g "
+			      "(use an odd ns on a symmetric range, or zero=any)",
+			      h[AD_NS], h[AD_LO], h[AD_HI], (h[AD_HI] - h[AD_LO]) / (h[AD_NS] - 1));
+	return AL_OK;
 }
 
 double al_ln_adact_ref(const double *h, const double *p, double x, double *dfdx, double *dfdp)
@@ -273,19 +266,14 @@ void al_ln_apl_init(const double *h, float *p, size_t groups, al_rng *r)
 		}
 }
 
-const char *al_ln_apl_check(const double *h)
+al_status al_ln_apl_check(const double *h, al_per per, int per_given)
 {
-	static _Thread_local char msg[128];
-	if (!is_int(h[APL_S], 1, AL_LN_MAXP / 2)) {
-		snprintf(msg, sizeof msg, "S=%g: the hinge count must be an integer in [1, %d]",
-			 h[APL_S], AL_LN_MAXP / 2);
-		return msg;
-	}
-	if (!(h[APL_AR] >= 0) || !(h[APL_BS] >= 0)) {
-		snprintf(msg, sizeof msg, "a_range=%g, b_std=%g: must be >= 0", h[APL_AR], h[APL_BS]);
-		return msg;
-	}
-	return NULL;
+	if (!is_int(h[APL_S], 1, AL_LN_MAXP / 2))
+		return al_err(AL_EINVAL, "S=%g: the hinge count must be an integer in [1, %d]",
+			      h[APL_S], AL_LN_MAXP / 2);
+	if (!(h[APL_AR] >= 0) || !(h[APL_BS] >= 0))
+		return al_err(AL_EINVAL, "a_range=%g, b_std=%g: must be >= 0", h[APL_AR], h[APL_BS]);
+	return AL_OK;
 }
 
 double al_ln_apl_ref(const double *h, const double *p, double x, double *dfdx, double *dfdp)
@@ -476,21 +464,16 @@ void al_ln_pau_init(const double *h, float *p, size_t groups, al_rng *r)
 			p[g * (size_t)P + (size_t)k] = (float)coef[k];
 }
 
-const char *al_ln_pau_check(const double *h)
+al_status al_ln_pau_check(const double *h, al_per per, int per_given)
 {
-	static _Thread_local char msg[128];
-	if (!is_int(h[PAU_M], 0, 12) || !is_int(h[PAU_N], 1, 12)) {
-		snprintf(msg, sizeof msg, "m=%g, n=%g: degrees must be integers, m in [0, 12], n in "
-					  "[1, 12]",
-			 h[PAU_M], h[PAU_N]);
-		return msg;
-	}
-	if (!(h[PAU_LO] < h[PAU_HI])) {
-		snprintf(msg, sizeof msg, "fit_lo=%g, fit_hi=%g: need fit_lo < fit_hi", h[PAU_LO],
-			 h[PAU_HI]);
-		return msg;
-	}
-	return NULL;
+	if (!is_int(h[PAU_M], 0, 12) || !is_int(h[PAU_N], 1, 12))
+		return al_err(AL_EINVAL, "m=%g, n=%g: degrees must be integers, m in [0, 12], n in "
+			      "[1, 12]",
+			      h[PAU_M], h[PAU_N]);
+	if (!(h[PAU_LO] < h[PAU_HI]))
+		return al_err(AL_EINVAL, "fit_lo=%g, fit_hi=%g: need fit_lo < fit_hi", h[PAU_LO],
+			      h[PAU_HI]);
+	return AL_OK;
 }
 
 double al_ln_pau_ref(const double *h, const double *p, double x, double *dfdx, double *dfdp)
@@ -879,28 +862,19 @@ void al_ln_bspline_init(const double *h, float *p, size_t groups, al_rng *r)
 	}
 }
 
-const char *al_ln_bspline_check(const double *h)
+al_status al_ln_bspline_check(const double *h, al_per per, int per_given)
 {
-	static _Thread_local char msg[128];
-	if (!is_int(h[BS_K], 0, BS_KMAX)) {
-		snprintf(msg, sizeof msg, "k=%g: the spline degree must be an integer in [0, %d]",
-			 h[BS_K], BS_KMAX);
-		return msg;
-	}
-	if (!is_int(h[BS_G], 1, AL_LN_MAXP - 2 - h[BS_K])) {
-		snprintf(msg, sizeof msg, "G=%g: the interval count must be an integer in [1, %g]",
-			 h[BS_G], AL_LN_MAXP - 2 - h[BS_K]);
-		return msg;
-	}
-	if (!(h[BS_LO] < h[BS_HI])) {
-		snprintf(msg, sizeof msg, "lo=%g, hi=%g: need lo < hi", h[BS_LO], h[BS_HI]);
-		return msg;
-	}
-	if (!(h[BS_NOISE] >= 0)) {
-		snprintf(msg, sizeof msg, "noise=%g: must be >= 0", h[BS_NOISE]);
-		return msg;
-	}
-	return NULL;
+	if (!is_int(h[BS_K], 0, BS_KMAX))
+		return al_err(AL_EINVAL, "k=%g: the spline degree must be an integer in [0, %d]",
+			      h[BS_K], BS_KMAX);
+	if (!is_int(h[BS_G], 1, AL_LN_MAXP - 2 - h[BS_K]))
+		return al_err(AL_EINVAL, "G=%g: the interval count must be an integer in [1, %g]",
+			      h[BS_G], AL_LN_MAXP - 2 - h[BS_K]);
+	if (!(h[BS_LO] < h[BS_HI]))
+		return al_err(AL_EINVAL, "lo=%g, hi=%g: need lo < hi", h[BS_LO], h[BS_HI]);
+	if (!(h[BS_NOISE] >= 0))
+		return al_err(AL_EINVAL, "noise=%g: must be >= 0", h[BS_NOISE]);
+	return AL_OK;
 }
 
 /* B_i(x) of degree k by Cox-de Boor, double */
@@ -1033,19 +1007,14 @@ void al_ln_lut_init(const double *h, float *p, size_t groups, al_rng *r)
 			p[g * (size_t)N + (size_t)j] = (float)(h[LUT_LO] + (j + 0.5) * d);
 }
 
-const char *al_ln_lut_check(const double *h)
+al_status al_ln_lut_check(const double *h, al_per per, int per_given)
 {
-	static _Thread_local char msg[128];
-	if (!is_int(h[LUT_N], 1, AL_LN_MAXP)) {
-		snprintf(msg, sizeof msg, "size=%g: the table size must be an integer in [1, %d]",
-			 h[LUT_N], AL_LN_MAXP);
-		return msg;
-	}
-	if (!(h[LUT_LO] < h[LUT_HI])) {
-		snprintf(msg, sizeof msg, "lo=%g, hi=%g: need lo < hi", h[LUT_LO], h[LUT_HI]);
-		return msg;
-	}
-	return NULL;
+	if (!is_int(h[LUT_N], 1, AL_LN_MAXP))
+		return al_err(AL_EINVAL, "size=%g: the table size must be an integer in [1, %d]",
+			      h[LUT_N], AL_LN_MAXP);
+	if (!(h[LUT_LO] < h[LUT_HI]))
+		return al_err(AL_EINVAL, "lo=%g, hi=%g: need lo < hi", h[LUT_LO], h[LUT_HI]);
+	return AL_OK;
 }
 
 double al_ln_lut_ref(const double *h, const double *p, double x, double *dfdx, double *dfdp)

@@ -35,7 +35,7 @@
 	int al_ln_##e##_nparams(const double *h);                                              \
 	void al_ln_##e##_name(const double *h, int k, char *buf, size_t cap);                  \
 	void al_ln_##e##_init(const double *h, float *p, size_t groups, al_rng *r);            \
-	const char *al_ln_##e##_check(const double *h);                                        \
+	al_status al_ln_##e##_check(const double *h, al_per per, int per_given);              \
 	double al_ln_##e##_ref(const double *h, const double *p, double x, double *dfdx,       \
 			       double *dfdp);                                                  \
 	int al_ln_##e##_kinks(const double *h, const double *p, double *out, int cap);         \
@@ -59,7 +59,7 @@ size_t al_ln_scratch_p(int P, al_per per, int n, int c, int hh, int w);
 #define AL_LN_HOOKS(e)                                                                         \
 	.kind = AL_ACT_LEARNED, .t_nparams = al_ln_##e##_nparams,                              \
 	.t_param_name = al_ln_##e##_name, .t_init = al_ln_##e##_init,                          \
-	.t_check = al_ln_##e##_check, .t_scratch = al_ln_##e##_scratch, .ref = al_ln_##e##_ref, \
+	.check = al_ln_##e##_check, .t_scratch = al_ln_##e##_scratch, .ref = al_ln_##e##_ref, \
 	.t_fwd = al_ln_##e##_fwd, .t_bwd = al_ln_##e##_bwd
 
 #define AL_LN_SCRATCH_DECLARE(e)                                                               \

@@ -171,15 +171,12 @@ void al_ln_vaf_init(const double *h, float *p, size_t groups, al_rng *r)
 	}
 }
 
-const char *al_ln_vaf_check(const double *h)
+al_status al_ln_vaf_check(const double *h, al_per per, int per_given)
 {
-	static _Thread_local char msg[128];
-	if (!(h[VAF_K] == floor(h[VAF_K]) && h[VAF_K] >= 1 && 3 * h[VAF_K] + 1 <= AL_LN_MAXP)) {
-		snprintf(msg, sizeof msg, "k=%g: the unit count must be an integer in [1, %d]",
-			 h[VAF_K], (AL_LN_MAXP - 1) / 3);
-		return msg;
-	}
-	return NULL;
+	if (!(h[VAF_K] == floor(h[VAF_K]) && h[VAF_K] >= 1 && 3 * h[VAF_K] + 1 <= AL_LN_MAXP))
+		return al_err(AL_EINVAL, "k=%g: the unit count must be an integer in [1, %d]",
+			      h[VAF_K], (AL_LN_MAXP - 1) / 3);
+	return AL_OK;
 }
 
 double al_ln_vaf_ref(const double *h, const double *p, double x, double *dfdx, double *dfdp)
@@ -449,22 +446,17 @@ void al_ln_meta_init(const double *h, float *p, size_t groups, al_rng *r)
 	}
 }
 
-const char *al_ln_meta_check(const double *h)
+al_status al_ln_meta_check(const double *h, al_per per, int per_given)
 {
-	static _Thread_local char msg[160];
 	double H = h[META_H], L = h[META_L];
-	if (!(H == floor(H) && H >= 1 && H <= 16) || !(L == floor(L) && L >= 1 && L <= 8)) {
-		snprintf(msg, sizeof msg, "H=%g, L=%g: need integers H in [1, 16], L in [1, 8]", H, L);
-		return msg;
-	}
+	if (!(H == floor(H) && H >= 1 && H <= 16) || !(L == floor(L) && L >= 1 && L <= 8))
+		return al_err(AL_EINVAL, "H=%g, L=%g: need integers H in [1, 16], L in [1, 8]", H, L);
 	if (H * L > META_ROWS || meta_np((int)H, (int)L) > AL_LN_MAXP) {
-		snprintf(msg, sizeof msg,
-			 "H=%g, L=%g: %d parameters per unit; the kernels take at most %d (and "
-			 "H*L <= %d)",
-			 H, L, meta_np((int)H, (int)L), AL_LN_MAXP, META_ROWS);
-		return msg;
+		return al_err(AL_EINVAL, "H=%g, L=%g: %d parameters per unit; the kernels take at most %d (and "
+			      "H*L <= %d)",
+			      H, L, meta_np((int)H, (int)L), AL_LN_MAXP, META_ROWS);
 	}
-	return NULL;
+	return AL_OK;
 }
 
 double al_ln_meta_ref(const double *h, const double *p, double x, double *dfdx, double *dfdp)
