@@ -77,9 +77,43 @@ AL_INLINE float adact_seg(const adact_t *c, float x)
 	return (x >= c->lo + (j + 1) * c->d && j < c->top) ? j + 1 : j;
 }
 
+/* Segment selection without gathers: for up to AD_CHAIN segments the
+ * block kernels pick the segment's values by a compare-and-select chain
+ * over the hinges (x >= hinge_k, in float, the same hinges adact_seg
+ * brackets x with), which vectorises to compares and blends; wider grids
+ * gather. */
+#define AD_CHAIN 16
+
 AL_INLINE void adact_fwd_blk(const adact_t *c, const float *restrict p, size_t ps, size_t ls,
 			     size_t m, const float *restrict x, float *restrict y)
 {
+	if (c->ns - 1 <= AD_CHAIN) {
+		const int top = c->ns - 2;
+		float a0[NB], a1[NB], hh[NB];
+		const float h0 = c->lo;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			a0[i] = p[i * ls];
+			a1[i] = p[ps + i * ls];
+			hh[i] = h0;
+		}
+		for (int k = 1; k <= top; k++) {
+			const float hk = c->lo + (float)k * c->d;
+			const float *pk = p + (size_t)(k + 1) * ps;
+#pragma omp simd
+			for (size_t i = 0; i < m; i++) {
+				const int on = x[i] >= hk;
+				const float nv = pk[i * ls], o0 = a0[i], o1 = a1[i];
+				a0[i] = on ? o1 : o0;
+				a1[i] = on ? nv : o1;
+				hh[i] = on ? hk : hh[i];
+			}
+		}
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			y[i] = a0[i] + (x[i] - hh[i]) * ((a1[i] - a0[i]) * c->inv);
+		return;
+	}
 #pragma omp simd
 	for (size_t i = 0; i < m; i++) {
 		float j = adact_seg(c, x[i]);
@@ -95,16 +129,49 @@ AL_INLINE void adact_bwd_blk(const adact_t *c, const float *restrict p, size_t p
 			     const float *restrict dy, float *restrict dx, float *restrict gp)
 {
 	float js[NB], w1[NB], w0[NB];
+	if (c->ns - 1 <= AD_CHAIN) {
+		const int top = c->ns - 2;
+		float a0[NB], a1[NB], hh[NB];
+		const float h0 = c->lo;
 #pragma omp simd
-	for (size_t i = 0; i < m; i++) {
-		float j = adact_seg(c, x[i]);
-		size_t ji = (size_t)(int)j;
-		float a0 = p[ji * ps + i * ls], a1 = p[(ji + 1) * ps + i * ls];
-		float t = (x[i] - (c->lo + j * c->d)) * c->inv;
-		dx[i] = dy[i] * ((a1 - a0) * c->inv);
-		js[i] = j;
-		w1[i] = dy[i] * t;
-		w0[i] = dy[i] - w1[i];
+		for (size_t i = 0; i < m; i++) {
+			a0[i] = p[i * ls];
+			a1[i] = p[ps + i * ls];
+			hh[i] = h0;
+			js[i] = 0;
+		}
+		for (int k = 1; k <= top; k++) {
+			const float hk = c->lo + (float)k * c->d, kf = (float)k;
+			const float *pk = p + (size_t)(k + 1) * ps;
+#pragma omp simd
+			for (size_t i = 0; i < m; i++) {
+				const int on = x[i] >= hk;
+				const float nv = pk[i * ls], o0 = a0[i], o1 = a1[i];
+				a0[i] = on ? o1 : o0;
+				a1[i] = on ? nv : o1;
+				hh[i] = on ? hk : hh[i];
+				js[i] = on ? kf : js[i];
+			}
+		}
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			float t = (x[i] - hh[i]) * c->inv;
+			dx[i] = dy[i] * ((a1[i] - a0[i]) * c->inv);
+			w1[i] = dy[i] * t;
+			w0[i] = dy[i] - w1[i];
+		}
+	} else {
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			float j = adact_seg(c, x[i]);
+			size_t ji = (size_t)(int)j;
+			float a0 = p[ji * ps + i * ls], a1 = p[(ji + 1) * ps + i * ls];
+			float t = (x[i] - (c->lo + j * c->d)) * c->inv;
+			dx[i] = dy[i] * ((a1 - a0) * c->inv);
+			js[i] = j;
+			w1[i] = dy[i] * t;
+			w0[i] = dy[i] - w1[i];
+		}
 	}
 	for (int k = 0; k < c->ns; k++) {
 		float *g = gp + (size_t)k * NB;
@@ -699,6 +766,7 @@ double al_ln_rational_fit(const double *xs, const double *fs, int npts, int m, i
  * ====================================================================== */
 enum { BS_G, BS_K, BS_LO, BS_HI, BS_NOISE };
 #define BS_KMAX 5
+#define BS_CHAIN 24 /* spans up to which coefficients are selected, not gathered */
 
 typedef struct {
 	int P, G, k, nc;
@@ -728,9 +796,9 @@ AL_INLINE void bspline_basis(const bspline_t *c, size_t m, const float *restrict
 	const int k = c->k;
 #pragma omp simd
 	for (size_t i = 0; i < m; i++) {
-		float t = (x[i] - c->t0) * c->inv;
-		float j = floorf(t);
-		int in = t >= 0 && t < c->spans;
+		const float t = (x[i] - c->t0) * c->inv;
+		const float j = floorf(t);
+		const int in = (t >= 0) & (t < c->spans);
 		js[i] = in ? j : -1.0f;
 		u[i] = in ? t - j : 0.0f;
 		N[i] = in ? 1.0f : 0.0f;
@@ -776,19 +844,45 @@ AL_INLINE void bspline_sum(const bspline_t *c, const float *restrict p, size_t p
 #pragma omp simd
 	for (size_t i = 0; i < m; i++)
 		s[i] = ds[i] = 0;
-	for (int r = 0; r <= c->k; r++) {
+	const int k = c->k, nsp = c->G + 2 * k;
+	for (int r = 0; r <= k; r++) {
 		const float *Nr = N + (size_t)r * NB, *Dr = D ? D + (size_t)r * NB : NULL;
-		const int off = r - c->k, top = c->nc - 1;
+		const int off = r - k, top = c->nc - 1;
+		float cv[NB];
+		if (nsp <= BS_CHAIN) {
+			/* coefficient c_{j-k+r} of each lane's span j by a select chain
+			 * over the spans (no gather; 0 where the index is off the grid) */
 #pragma omp simd
-		for (size_t i = 0; i < m; i++) {
-			int idx = (int)js[i] + off;
-			int ok = js[i] >= 0 && idx >= 0 && idx <= top;
-			int ic = idx < 0 ? 0 : (idx > top ? top : idx);
-			float cv = ok ? p[(size_t)ic * ps + i * ls] : 0.0f;
-			s[i] += cv * Nr[i];
-			if (Dr)
-				ds[i] += cv * Dr[i];
+			for (size_t i = 0; i < m; i++)
+				cv[i] = 0;
+			for (int j = 0; j < nsp; j++) {
+				const int idx = j + off;
+				if (idx < 0 || idx > top)
+					continue;
+				const float jf = (float)j;
+				const float *pc = p + (size_t)idx * ps;
+#pragma omp simd
+				for (size_t i = 0; i < m; i++) {
+					const float v = pc[i * ls], o = cv[i];
+					cv[i] = js[i] == jf ? v : o;
+				}
+			}
+		} else {
+#pragma omp simd
+			for (size_t i = 0; i < m; i++) {
+				int idx = (int)js[i] + off;
+				int ok = js[i] >= 0 && idx >= 0 && idx <= top;
+				int ic = idx < 0 ? 0 : (idx > top ? top : idx);
+				cv[i] = ok ? p[(size_t)ic * ps + i * ls] : 0.0f;
+			}
 		}
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			s[i] += cv[i] * Nr[i];
+		if (Dr)
+#pragma omp simd
+			for (size_t i = 0; i < m; i++)
+				ds[i] += cv[i] * Dr[i];
 	}
 }
 
@@ -822,16 +916,26 @@ AL_INLINE void bspline_bwd_blk(const bspline_t *c, const float *restrict p, size
 		gws[i] = dy[i] * s[i];
 		gw[i] = dy[i] * ws[i * ls];
 	}
+	/* basis b is N_r of span j when b = j - k + r: row by row, selects
+	 * instead of a gather of N (js = -1 outside the grid matches nothing) */
 	const int k = c->k;
 	for (int b = 0; b < c->nc; b++) {
 		float *g = gp + (size_t)b * NB;
 #pragma omp simd
-		for (size_t i = 0; i < m; i++) {
-			int r = b - (int)js[i] + k; /* basis b is N_r of this span */
-			int ok = js[i] >= 0 && r >= 0 && r <= k;
-			int rc = r < 0 ? 0 : (r > k ? k : r);
-			g[i] = ok ? gw[i] * N[(size_t)rc * NB + i] : 0.0f;
+		for (size_t i = 0; i < m; i++)
+			g[i] = 0;
+		for (int r = 0; r <= k; r++) {
+			const float jr = (float)(b + k - r);
+			const float *Nr = N + (size_t)r * NB;
+#pragma omp simd
+			for (size_t i = 0; i < m; i++) {
+				const float v = Nr[i], o = g[i];
+				g[i] = js[i] == jr ? v : o;
+			}
 		}
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			g[i] *= gw[i];
 	}
 }
 

@@ -31,6 +31,20 @@
 #define LN_BLOCK 16384 /* elements per block of the flat tensor (per=layer) */
 static size_t ln_nblocks(size_t total) { return (total + LN_BLOCK - 1) / LN_BLOCK; }
 static size_t ln_min(size_t a, size_t b) { return a < b ? a : b; }
+#define LN_FLUSH 4096 /* elements per lane-sum flush of the shared-parameter backward */
+/* acc[k] += sum over the AL_LN_NB lanes of ga[k] (in lane order); zeroes ga */
+static void ln_flush(float *ga, double *acc, size_t P)
+{
+	for (size_t k = 0; k < P; k++) {
+		float *a = ga + k * AL_LN_NB;
+		double s = 0;
+		for (size_t i = 0; i < AL_LN_NB; i++) {
+			s += (double)a[i];
+			a[i] = 0;
+		}
+		acc[k] += s;
+	}
+}
 #endif
 
 size_t LN_PUB(_scratch)(const double *h, al_per per, int n, int c, int hh, int w)
@@ -99,10 +113,12 @@ void LN_PUB(_bwd)(const double *h, al_per per, const float *params, int n, int c
 		size_t nu = layer ? ln_nblocks(total) : (size_t)c;
 #pragma omp parallel for schedule(static)
 		for (size_t u = 0; u < nu; u++) {
-			float gp[AL_LN_MAXP * AL_LN_NB];
+			float gp[AL_LN_MAXP * AL_LN_NB], ga[AL_LN_MAXP * AL_LN_NB];
 			double acc[AL_LN_MAXP];
+			size_t pending = 0; /* elements summed into ga since the last flush */
 			for (size_t k = 0; k < P; k++)
 				acc[k] = 0;
+			memset(ga, 0, P * AL_LN_NB * sizeof *ga);
 			const float *p = layer ? params : params + u * P;
 			/* runs: one block, or the channel's plane in every sample */
 			size_t nruns = layer ? 1 : (size_t)n;
@@ -113,16 +129,23 @@ void LN_PUB(_bwd)(const double *h, al_per per, const float *params, int n, int c
 					size_t m = ln_min(AL_LN_NB, e - i0);
 					LN_F(_bwd_blk)(&cf, p, 1, 0, m, x + i0, y + i0, dy + i0,
 						       dx + i0, gp);
+					/* lane-wise (vertical) sums; reduced to double every
+					 * LN_FLUSH elements: a fixed order for a shape */
 					for (size_t k = 0; k < P; k++) {
+						float *a = ga + k * AL_LN_NB;
 						const float *g = gp + k * AL_LN_NB;
-						float sum = 0;
-#pragma omp simd reduction(+ : sum)
+#pragma omp simd
 						for (size_t i = 0; i < m; i++)
-							sum += g[i];
-						acc[k] += (double)sum;
+							a[i] += g[i];
+					}
+					pending += m;
+					if (pending >= LN_FLUSH) {
+						ln_flush(ga, acc, P);
+						pending = 0;
 					}
 				}
 			}
+			ln_flush(ga, acc, P);
 			if (layer)
 				for (size_t k = 0; k < P; k++)
 					scratch[u * P + k] = (float)acc[k];
