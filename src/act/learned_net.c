@@ -32,6 +32,7 @@ typedef struct {
 	const al_act_desc *d;
 	double hb[AL_ACT_MAXH];
 	al_act_args a;
+	int relu; /* g is relu: inlined by g_apply */
 } inner_g;
 
 static void inner_init(inner_g *g, double idx)
@@ -41,6 +42,7 @@ static void inner_init(inner_g *g, double idx)
 		g->hb[i] = g->d->hyper[i].def;
 	memset(&g->a, 0, sizeof g->a);
 	g->a.h = g->hb;
+	g->relu = !strcmp(g->d->name, "relu");
 }
 
 static const float ones[NB] = {
@@ -50,9 +52,28 @@ static const float ones[NB] = {
 };
 _Static_assert(NB == 64, "ones[] holds AL_LN_NB values");
 
-/* f = g(u); fp = g'(u) when fp != NULL */
-static inline void g_apply(const inner_g *g, size_t m, const float *u, float *f, float *fp)
+/* f = g(u); fp = g'(u) when fp != NULL. relu (the default g) is inlined:
+ * no call per row, and no second pass for g'. */
+AL_INLINE void g_apply(const inner_g *g, size_t m, const float *restrict u, float *restrict f,
+		       float *restrict fp)
 {
+	if (g->relu) {
+		if (fp) {
+#pragma omp simd
+			for (size_t i = 0; i < m; i++) {
+				const float v = u[i];
+				f[i] = v < 0.0f ? 0.0f : v;
+				fp[i] = v > 0.0f ? 1.0f : 0.0f;
+			}
+		} else {
+#pragma omp simd
+			for (size_t i = 0; i < m; i++) {
+				const float v = u[i];
+				f[i] = v < 0.0f ? 0.0f : v;
+			}
+		}
+		return;
+	}
 	g->d->fwd(&g->a, m, u, f);
 	if (fp)
 		g->d->bwd(&g->a, m, u, f, ones, fp, NULL);
@@ -309,9 +330,116 @@ AL_INLINE void meta_run(const meta_t *c, const float *restrict p, size_t ps, siz
 	}
 }
 
+/* The common case L = 1 with g = relu and H <= 8: row-wise loops over the
+ * block without stored hidden rows or calls (params W1[H], b1[H], v[H],
+ * c); H is a literal at each call (the switches below), so the unit loops
+ * unroll. */
+#define META_RELU(v) ((v) < 0.0f ? 0.0f : (v))
+AL_INLINE void meta1_out(const meta_t *c, const int H, const float *restrict p, size_t ps,
+			 size_t ls, size_t m, const float *restrict x, float *restrict h0,
+			 float *restrict so)
+{
+	const float *W = p, *B = p + (size_t)H * ps, *V = p + (size_t)(2 * H) * ps,
+		    *C = p + (size_t)(3 * H) * ps;
+	if (c->io) {
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			h0[i] = META_RELU(x[i]);
+	} else {
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			h0[i] = x[i];
+	}
+#pragma omp simd
+	for (size_t i = 0; i < m; i++)
+		so[i] = C[i * ls];
+	for (int j = 0; j < H; j++) {
+		const float *Wj = W + (size_t)j * ps, *Bj = B + (size_t)j * ps, *Vj = V + (size_t)j * ps;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			const float s = Wj[i * ls] * h0[i] + Bj[i * ls];
+			so[i] += Vj[i * ls] * META_RELU(s);
+		}
+	}
+}
+
+AL_INLINE void meta1_fwd(const meta_t *c, const int H, const float *restrict p, size_t ps,
+			 size_t ls, size_t m, const float *restrict x, float *restrict y)
+{
+	float h0[NB], so[NB];
+	meta1_out(c, H, p, ps, ls, m, x, h0, so);
+	if (c->io) {
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			y[i] = META_RELU(so[i]);
+	} else {
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			y[i] = so[i];
+	}
+}
+
+AL_INLINE void meta1_bwd(const meta_t *c, const int H, const float *restrict p, size_t ps,
+			 size_t ls, size_t m, const float *restrict x, const float *restrict dy,
+			 float *restrict dx, float *restrict gp)
+{
+	const float *W = p, *B = p + (size_t)H * ps, *V = p + (size_t)(2 * H) * ps;
+	float h0[NB], so[NB], dh0[NB], gd[NB]; /* gd: the output node's gradient */
+	meta1_out(c, H, p, ps, ls, m, x, h0, so);
+	if (c->io) {
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			gd[i] = so[i] > 0.0f ? dy[i] : 0.0f;
+	} else {
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			gd[i] = dy[i];
+	}
+#pragma omp simd
+	for (size_t i = 0; i < m; i++)
+		dh0[i] = 0;
+	for (int j = 0; j < H; j++) {
+		const float *Wj = W + (size_t)j * ps, *Bj = B + (size_t)j * ps, *Vj = V + (size_t)j * ps;
+		float *gw = gp + (size_t)j * NB, *gb = gp + (size_t)(H + j) * NB,
+		      *gv = gp + (size_t)(2 * H + j) * NB;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			/* loads unconditional: a load under a select does not vectorise */
+			const float w = Wj[i * ls], b = Bj[i * ls], v = Vj[i * ls], g = gd[i];
+			const float s = w * h0[i] + b, gvv = g * v;
+			const float dp = s > 0.0f ? gvv : 0.0f;
+			gv[i] = g * META_RELU(s);
+			gb[i] = dp;
+			gw[i] = dp * h0[i];
+			dh0[i] += w * dp;
+		}
+	}
+	memcpy(gp + (size_t)(3 * H) * NB, gd, m * sizeof *gd); /* dL/dc */
+	if (c->io) {
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			dx[i] = x[i] > 0.0f ? dh0[i] : 0.0f;
+	} else {
+#pragma omp simd
+		for (size_t i = 0; i < m; i++)
+			dx[i] = dh0[i];
+	}
+}
+
 AL_INLINE void meta_fwd_blk(const meta_t *c, const float *restrict p, size_t ps, size_t ls,
 			    size_t m, const float *restrict x, float *restrict y)
 {
+	if (c->L == 1 && c->g.relu && c->H <= 8) {
+		switch (c->H) {
+#define META1_F(h)                                                                                 \
+	case h:                                                                                    \
+		meta1_fwd(c, h, p, ps, ls, m, x, y);                                               \
+		return;
+			META1_F(1) META1_F(2) META1_F(3) META1_F(4) META1_F(5) META1_F(6) META1_F(7)
+			META1_F(8)
+#undef META1_F
+		}
+	}
 	float h0[NB], S[16 * NB], Hs[2 * 16 * NB], so[NB];
 	/* two alternating rows of width H <= 16 */
 	meta_run(c, p, ps, ls, m, x, h0, S, Hs, 0, so);
@@ -328,6 +456,17 @@ AL_INLINE void meta_bwd_blk(const meta_t *c, const float *restrict p, size_t ps,
 	float h0[NB], S[META_ROWS * NB], Hs[(META_ROWS + 16) * NB], so[NB], t[NB], gd[NB];
 	float dl[16 * NB], dpre[16 * NB], dprev[16 * NB];
 	const int H = c->H, L = c->L;
+	if (L == 1 && c->g.relu && H <= 8) {
+		switch (H) {
+#define META1_B(h)                                                                                 \
+	case h:                                                                                    \
+		meta1_bwd(c, h, p, ps, ls, m, x, dy, dx, gp);                                      \
+		return;
+			META1_B(1) META1_B(2) META1_B(3) META1_B(4) META1_B(5) META1_B(6) META1_B(7)
+			META1_B(8)
+#undef META1_B
+		}
+	}
 	meta_run(c, p, ps, ls, m, x, h0, S, Hs, 1, so);
 	/* output node */
 	const int ov = meta_off(H, L + 1);
