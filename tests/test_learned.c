@@ -6,11 +6,16 @@
  * basis sums to one, meta's parameter count); parse errors; NaN; training
  * through the CLI. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "act/learned.h"
 #include "actlab/act.h"
+#include "actlab/core.h"
+#include "actlab/data.h"
+#include "actlab/nn.h"
+#include "actlab/train.h"
 #include "test.h"
 
 static const char *variants[] = {
@@ -22,6 +27,8 @@ static const char *variants[] = {
 	"meta", "meta:g=tanh", "meta:g=tanh,L=2", "meta:g=silu,L=3,residual=post",
 	"meta:io=0,L=2", "meta:H=2,L=4,g=sigmoid", "meta:H=8,L=2,g=tanh,residual=post",
 	"lut", "lut:size=7,lo=-1,hi=2,per=layer", "adact:ns=6,lo=-1.3,hi=2.9,zero=any",
+	"adact:ns=21,lo=-5,hi=5", /* more segments than the select chain takes: gathers */
+	"meta:H=3,io=0", "meta:H=8,per=channel", /* fused L=1 relu kernels */
 };
 
 TEST(learned_gradcheck_variants)
@@ -342,7 +349,8 @@ TEST(learned_cli_shapes)
 		 "%s train --act adact --data synthetic --model mlp:4,12 --epochs 2 --seed 1 --out %s",
 		 actlab_bin(), run);
 	REQUIRE(run_cmd(cmd, out, sizeof out) == 0, "train: %.400s", out);
-	snprintf(cmd, sizeof cmd, "%s act shapes --ckpt %s/ckpt.bin --out %s --samples 100",
+	snprintf(cmd, sizeof cmd,
+		 "%s act shapes --ckpt %s/ckpt.bin --out %s --samples 100 --data synthetic",
 		 actlab_bin(), run, dir);
 	REQUIRE(run_cmd(cmd, out, sizeof out) == 0, "shapes: %.400s", out);
 	/* 4 units: one column per unit; 12 units: mean and band */
@@ -393,6 +401,28 @@ TEST(learned_cli_shapes)
 		      want[k].layer, x0, x1, c0, c1);
 		snprintf(path, sizeof path, "%s/%s.png", dir, want[k].layer);
 		CHECK(file_exists(path), "%s missing", path);
+	}
+	/* without --data: the range and histogram recorded in training (every
+	 * 8th training batch; all of one layer's units each time) */
+	snprintf(dir, sizeof dir, "%s/shapes_rec", test_tmpdir());
+	snprintf(cmd, sizeof cmd, "%s act shapes --ckpt %s/ckpt.bin --out %s --no-plot",
+		 actlab_bin(), run, dir);
+	REQUIRE(run_cmd(cmd, out, sizeof out) == 0, "shapes (recorded): %.400s", out);
+	for (int k = 0; k < 2; k++) {
+		char line[512];
+		snprintf(path, sizeof path, "%s/%s_hist.csv", dir, want[k].layer);
+		FILE *f = fopen(path, "r");
+		REQUIRE(f, "%s missing", path);
+		double total = 0, c, n;
+		(void)!fgets(line, sizeof line, f);
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "%lf,%lf", &c, &n) == 2)
+				total += n;
+		fclose(f);
+		long units = want[k].values / 100;
+		CHECK(total > 0 && fmod(total, (double)units) == 0,
+		      "%s: recorded histogram holds %g values, not a positive multiple of %ld", path,
+		      total, units);
 	}
 	snprintf(cmd, sizeof cmd, "%s act shapes --ckpt %s/ckpt.bin --out %s --layer nosuch",
 		 actlab_bin(), run, dir);
@@ -458,4 +488,122 @@ TEST(learned_cli_distill)
 		 actlab_bin(), test_tmpdir(), dst);
 	CHECK(run_cmd(cmd, out, sizeof out) == 1 && strstr(out, "trainable"), "relu model: %.300s",
 	      out);
+}
+
+/* Input statistics recorded in training: sampled every AL_ACT_HIST_EVERY-th
+ * training forward, exact range and bins of the sampled inputs, none in
+ * evaluation; kept by checkpoints; format-1 checkpoints load without them. */
+TEST(learned_act_input_hist)
+{
+	static const char *cfg = "[dense]\nout = 6\n\n[act]\nact = adact:per=neuron\n\n"
+				 "[dense]\nout = 3\n";
+	al_model_opts o = al_model_opts_default();
+	o.in_c = 5;
+	o.in_h = o.in_w = 1;
+	o.classes = 3;
+	o.seed = 3;
+	al_model *m = NULL;
+	REQUIRE_OK(al_model_create_text(cfg, "hist.cfg", &o, &m));
+	al_rng r;
+	al_rng_seed(&r, 9);
+	al_model_set_rng(m, &r);
+	REQUIRE(al_model_act_layers(m) == 1, "one trainable activation layer");
+	CHECK(al_model_act_layer_hist(m, 0, NULL, NULL, NULL) == 0, "nothing recorded at start");
+	enum { N = 4, F = 5, U = 6 };
+	float x[N * F];
+	double lo = INFINITY, hi = -INFINITY, first[U * N];
+	const float *logits;
+	for (int call = 0; call <= AL_ACT_HIST_EVERY; call++) {
+		for (int i = 0; i < N * F; i++)
+			x[i] = (float)(4 * al_rng_uniform(&r) - 2) * (float)(1 + call);
+		REQUIRE_OK(al_model_forward(m, x, N, 1, &logits));
+		const float *in;
+		int c, h, w;
+		al_model_act_layer_input(m, 0, &in, &c, &h, &w);
+		REQUIRE(c * h * w == U, "input of 6 units");
+		if (call % AL_ACT_HIST_EVERY == 0)
+			for (int i = 0; i < N * U; i++) {
+				lo = in[i] < lo ? in[i] : lo;
+				hi = in[i] > hi ? in[i] : hi;
+				if (call == 0)
+					first[i] = in[i];
+			}
+		if (call == 0) {
+			double rlo, rhi, bins[AL_ACT_HIST_BINS], want[AL_ACT_HIST_BINS] = {0};
+			CHECK(al_model_act_layer_hist(m, 0, &rlo, &rhi, bins) == N * U,
+			      "first batch counted");
+			CHECK(rlo == lo && rhi == hi, "range [%g, %g], want [%g, %g]", rlo, rhi, lo, hi);
+			for (int i = 0; i < N * U; i++) {
+				int b = (int)((first[i] - rlo) * (AL_ACT_HIST_BINS / (rhi - rlo)));
+				want[b < AL_ACT_HIST_BINS ? b : AL_ACT_HIST_BINS - 1] += 1;
+			}
+			for (int b = 0; b < AL_ACT_HIST_BINS; b++)
+				CHECK(bins[b] == want[b], "bin %d: %g, want %g", b, bins[b], want[b]);
+		}
+	}
+	/* evaluation forwards do not record */
+	REQUIRE_OK(al_model_forward(m, x, N, 0, &logits));
+	double rlo, rhi, bins[AL_ACT_HIST_BINS], tot = 0;
+	double cnt = al_model_act_layer_hist(m, 0, &rlo, &rhi, bins);
+	CHECK(cnt == 2 * N * U, "two sampled batches: %g values", cnt);
+	CHECK(rlo == (float)lo && rhi == (float)hi, "range [%g, %g], want [%g, %g]", rlo, rhi, lo, hi);
+	for (int b = 0; b < AL_ACT_HIST_BINS; b++)
+		tot += bins[b];
+	CHECK(tot == cnt, "bins sum to the count: %g vs %g", tot, cnt);
+
+	/* checkpoint round trip, then the same file as format 1 (no statistics) */
+	al_checkpoint ck = {0};
+	ck.config = al_train_config_default();
+	ck.cfg_text = (char *)al_model_cfg_text(m);
+	ck.norm = al_norm_none(5);
+	ck.in_c = 5;
+	ck.in_h = ck.in_w = 1;
+	ck.classes = 3;
+	ck.params = al_model_params(m);
+	ck.nparams = al_model_nparams(m);
+	ck.state = al_model_state(m);
+	ck.nstate = al_model_nstate(m);
+	char path[1024];
+	snprintf(path, sizeof path, "%s/hist.ckpt", test_tmpdir());
+	REQUIRE_OK(al_checkpoint_save(path, &ck));
+	al_checkpoint ld;
+	al_model *m2 = NULL;
+	REQUIRE_OK(al_checkpoint_load(path, &ld));
+	CHECK(ld.version == 2, "format 2 written, read %u", ld.version);
+	REQUIRE_OK(al_checkpoint_model(&ld, &m2));
+	double lo2, hi2, bins2[AL_ACT_HIST_BINS];
+	CHECK(al_model_act_layer_hist(m2, 0, &lo2, &hi2, bins2) == cnt && lo2 == rlo && hi2 == rhi &&
+		      !memcmp(bins, bins2, sizeof bins),
+	      "statistics survive the checkpoint");
+	al_model_free(m2);
+	al_checkpoint_free(&ld);
+	/* format 1: the state without the statistics, version 1, new CRC */
+	ck.nstate = al_model_nstate_v1(m);
+	CHECK(ck.nstate == 0, "this model has no other state");
+	REQUIRE_OK(al_checkpoint_save(path, &ck));
+	FILE *f = fopen(path, "rb");
+	REQUIRE(f, "reopen %s", path);
+	fseek(f, 0, SEEK_END);
+	long sz = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	unsigned char *buf = malloc((size_t)sz);
+	REQUIRE(buf && fread(buf, 1, (size_t)sz, f) == (size_t)sz, "read back");
+	fclose(f);
+	uint32_t one = 1, crc;
+	memcpy(buf + 8, &one, 4);
+	crc = al_crc32(0, buf, (size_t)sz - 4);
+	memcpy(buf + sz - 4, &crc, 4);
+	f = fopen(path, "wb");
+	REQUIRE(f && fwrite(buf, 1, (size_t)sz, f) == (size_t)sz, "rewrite");
+	fclose(f);
+	free(buf);
+	REQUIRE_OK(al_checkpoint_load(path, &ld));
+	CHECK(ld.version == 1, "read as format 1: %u", ld.version);
+	REQUIRE_OK(al_checkpoint_model(&ld, &m2));
+	CHECK(al_model_act_layer_hist(m2, 0, NULL, NULL, NULL) == 0, "format 1: no statistics");
+	CHECK(!memcmp(al_model_params(m2), al_model_params(m), al_model_nparams(m) * sizeof(float)),
+	      "format 1: parameters");
+	al_model_free(m2);
+	al_checkpoint_free(&ld);
+	al_model_free(m);
 }

@@ -124,6 +124,23 @@ void al_model_act_layer_input(const al_model *m, int i, const float **x, int *c,
 /* Its `act = $ACT` site number (1-based), or 0 for an explicit spec. */
 int al_model_act_layer_site(const al_model *m, int i);
 
+/* Input statistics that every activation layer with trainable parameters
+ * records while training (model state, so checkpoints keep them): every
+ * AL_ACT_HIST_EVERY-th training forward (the first included) it extends a
+ * running [lo, hi] of the finite inputs and adds the batch's inputs to an
+ * AL_ACT_HIST_BINS-bin histogram over that range (when the range grows,
+ * earlier counts move to the new bin holding their old bin's centre).
+ * Returns the number of values counted (0: nothing recorded yet, e.g. a
+ * checkpoint of format version 1); lo, hi, bins[AL_ACT_HIST_BINS] may be
+ * NULL. */
+#define AL_ACT_HIST_BINS 60
+#define AL_ACT_HIST_EVERY 8
+double al_model_act_layer_hist(const al_model *m, int i, double *lo, double *hi, double *bins);
+/* State values without those statistics (the layout of format-1
+ * checkpoints), and loading such a state (statistics left empty). */
+size_t al_model_nstate_v1(const al_model *m);
+void al_model_set_state_v1(al_model *m, const float *state);
+
 /* ---- losses (mean over the batch) --------------------------------------- */
 /* Softmax cross-entropy. logits (n, k); labels in [0, k). Writes dlogits
  * (n, k) when non-NULL. Returns the mean loss. */

@@ -90,6 +90,14 @@ struct al_layer {
 	void *priv;
 };
 
+/* State floats of a trainable activation layer's input statistics:
+ * lo, hi, values counted, training forwards seen, AL_ACT_HIST_BINS bins. */
+#define AL_ACT_HIST_STATE (4 + AL_ACT_HIST_BINS)
+static inline int al_layer_has_hist(const al_layer *l)
+{
+	return l->act.desc != NULL && l->nap > 0 && l->nstate == AL_ACT_HIST_STATE;
+}
+
 /* All layer kinds; NULL-terminated. */
 extern const al_layer_ops *const al_layer_kinds[];
 

@@ -4,6 +4,7 @@
  * thread count and BLAS is never threaded inside OpenMP.
  */
 #include <cblas.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,7 +152,69 @@ static al_status act_setup(al_layer *l, al_cfg_section *s)
 	l->out_w = l->in_w[0];
 	size_t g = al_act_groups(&l->act, l->out_c, l->out_h, l->out_w);
 	l->nap = g * (size_t)al_act_nparams(&l->act);
+	l->nstate = l->nap ? AL_ACT_HIST_STATE : 0;
 	return AL_OK;
+}
+
+/* Input statistics of a trainable activation (see al_model_act_layer_hist);
+ * serial, so they do not depend on the thread count. */
+static void act_record(al_layer *l, int n)
+{
+	float *st = l->state, *bins = st + 4;
+	double seen = (double)st[3];
+	st[3] = (float)(seen + 1);
+	if (fmod(seen, AL_ACT_HIST_EVERY) != 0)
+		return;
+	const float *x = l->x[0];
+	size_t N = (size_t)n * al_out_size(l);
+	float mn = INFINITY, mx = -INFINITY;
+	for (size_t i = 0; i < N; i++) {
+		float v = x[i];
+		if (v - v != 0) /* NaN or infinite */
+			continue;
+		mn = v < mn ? v : mn;
+		mx = v > mx ? v : mx;
+	}
+	if (!(mn <= mx))
+		return;
+	const double s0 = (double)st[0], s1 = (double)st[1], s2 = (double)st[2];
+	const double dmn = (double)mn, dmx = (double)mx;
+	double lo = s2 > 0 ? s0 : dmn, hi = s2 > 0 ? s1 : dmx;
+	double nlo = dmn < lo ? dmn : lo, nhi = dmx > hi ? dmx : hi;
+	if (!(nhi > nlo)) { /* one value so far: a unit-wide range around it */
+		nlo -= 0.5;
+		nhi += 0.5;
+	}
+	if (s2 > 0 && (nlo != s0 || nhi != s1)) {
+		/* range grew: move each old bin's count to the new bin of its centre */
+		float old[AL_ACT_HIST_BINS];
+		memcpy(old, bins, sizeof old);
+		memset(bins, 0, sizeof old);
+		double ow = (s1 - s0) / AL_ACT_HIST_BINS;
+		for (int b = 0; b < AL_ACT_HIST_BINS; b++) {
+			double c = s0 + (b + 0.5) * ow;
+			int nb = (int)((c - nlo) / (nhi - nlo) * AL_ACT_HIST_BINS);
+			nb = nb < 0 ? 0 : (nb >= AL_ACT_HIST_BINS ? AL_ACT_HIST_BINS - 1 : nb);
+			bins[nb] += old[b];
+		}
+	}
+	st[0] = (float)nlo;
+	st[1] = (float)nhi;
+	/* the float range may round outward or inward: bin against it */
+	double flo = (double)st[0], fhi = (double)st[1], scale = AL_ACT_HIST_BINS / (fhi - flo);
+	double cnt[AL_ACT_HIST_BINS] = {0}, total = 0;
+	for (size_t i = 0; i < N; i++) {
+		float v = x[i];
+		if (v - v != 0)
+			continue;
+		int b = (int)(((double)v - flo) * scale);
+		b = b < 0 ? 0 : (b >= AL_ACT_HIST_BINS ? AL_ACT_HIST_BINS - 1 : b);
+		cnt[b] += 1;
+		total += 1;
+	}
+	for (int b = 0; b < AL_ACT_HIST_BINS; b++)
+		bins[b] = (float)((double)bins[b] + cnt[b]);
+	st[2] = (float)(s2 + total);
 }
 
 static size_t act_scratch(const al_layer *l, int n)
@@ -168,6 +231,8 @@ static void act_init(al_layer *l, al_rng *r)
 
 static void act_forward(al_layer *l, int n, int train)
 {
+	if (train && al_layer_has_hist(l))
+		act_record(l, n);
 	al_act_forward(&l->act, l->ap, n, l->out_c, l->out_h, l->out_w, l->x[0], l->y, train,
 		       &l->rng);
 }

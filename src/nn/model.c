@@ -970,6 +970,40 @@ int al_model_act_layer_site(const al_model *m, int i)
 	return m->layers[m->act_idx[i]].act_site;
 }
 
+double al_model_act_layer_hist(const al_model *m, int i, double *lo, double *hi, double *bins)
+{
+	const al_layer *l = &m->layers[m->act_idx[i]];
+	if (!al_layer_has_hist(l) || !(l->state[2] > 0))
+		return 0;
+	if (lo)
+		*lo = l->state[0];
+	if (hi)
+		*hi = l->state[1];
+	for (int b = 0; bins && b < AL_ACT_HIST_BINS; b++)
+		bins[b] = l->state[4 + b];
+	return l->state[2];
+}
+
+size_t al_model_nstate_v1(const al_model *m)
+{
+	size_t n = 0;
+	for (int i = 0; i < m->nl; i++)
+		n += al_layer_has_hist(&m->layers[i]) ? 0 : m->layers[i].nstate;
+	return n;
+}
+
+void al_model_set_state_v1(al_model *m, const float *state)
+{
+	memset(m->state, 0, m->nstate * sizeof *m->state);
+	for (int i = 0; i < m->nl; i++) {
+		al_layer *l = &m->layers[i];
+		if (al_layer_has_hist(l))
+			continue;
+		memcpy(l->state, state, l->nstate * sizeof *state);
+		state += l->nstate;
+	}
+}
+
 void al_model_summary(const al_model *m, FILE *f)
 {
 	fprintf(f, "%-4s %-14s %-10s %-18s %-12s %s\n", "#", "name", "type", "output", "params",

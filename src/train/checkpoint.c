@@ -19,7 +19,7 @@
 #include "actlab/train.h"
 
 #define CK_MAGIC "ACTLABCK"
-#define CK_VERSION 1u
+#define CK_VERSION 2u /* 2: trainable activations keep input statistics in the state */
 
 typedef struct {
 	FILE *f;
@@ -196,11 +196,12 @@ al_status al_checkpoint_load(const char *path, al_checkpoint *ck)
 	uint32_t ver;
 	if ((st = r_bytes(&r, &ver, 4, "version")) != AL_OK)
 		goto fail;
-	if (ver != CK_VERSION) {
-		st = al_err(AL_EFORMAT, "%s: checkpoint format version %u, this build reads %u", path,
-			    ver, CK_VERSION);
+	if (ver != 1 && ver != CK_VERSION) {
+		st = al_err(AL_EFORMAT, "%s: checkpoint format version %u, this build reads 1 to %u",
+			    path, ver, CK_VERSION);
 		goto fail;
 	}
+	ck->version = ver;
 	if ((st = r_str(&r, &cfg, "config")) != AL_OK)
 		goto fail;
 	if ((st = al_train_config_from_text(cfg, &ck->config)) != AL_OK) {
@@ -256,6 +257,9 @@ al_status al_checkpoint_model(const al_checkpoint *ck, al_model **out)
 	mo.seed = ck->config.seed;
 	AL_TRY(al_model_create_text(ck->cfg_text, "checkpoint model", &mo, out));
 	size_t np = al_model_nparams(*out), ns = al_model_nstate(*out);
+	int v1 = ck->version == 1;
+	if (v1)
+		ns = al_model_nstate_v1(*out); /* no activation input statistics */
 	if (np != ck->nparams || ns != ck->nstate) {
 		al_model_free(*out);
 		*out = NULL;
@@ -265,6 +269,9 @@ al_status al_checkpoint_model(const al_checkpoint *ck, al_model **out)
 			      ck->nparams, ck->nstate, np, ns);
 	}
 	memcpy(al_model_params(*out), ck->params, ck->nparams * sizeof(float));
-	memcpy(al_model_state(*out), ck->state, ck->nstate * sizeof(float));
+	if (v1)
+		al_model_set_state_v1(*out, ck->state);
+	else
+		memcpy(al_model_state(*out), ck->state, ck->nstate * sizeof(float));
 	return AL_OK;
 }

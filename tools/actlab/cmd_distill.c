@@ -30,8 +30,9 @@ static const char *help =
 	"FORM: pwl:segments=N (linear interpolation between N+1 evenly spaced points,\n"
 	"      the adact kernel), lut:size=N (piecewise-constant table of N entries),\n"
 	"      rational:M,N (Pade P/Q of degrees M, N with Q = 1 + |sum b_k x^k|).\n"
-	"Runs the checkpoint on the first N test samples (default 2000) of its data (or\n"
-	"--data) to find each trainable activation layer's input range, fits the form to\n"
+	"Takes each trainable activation layer's input range recorded during training\n"
+	"(checkpoint format 2; with --data or without a record: the range on the first\n"
+	"N test samples, default 2000, of --data or the checkpoint's data), fits the form to\n"
 	"every unit's learned function over that range, prints per layer the max and RMS\n"
 	"error over the range (1001 points per unit) and the test accuracy before and\n"
 	"after, and writes a checkpoint running the distilled forms (no optimizer state).\n";
@@ -238,6 +239,15 @@ int cmd_distill(int argc, char **argv)
 					L[k].lo = v < L[k].lo ? v : L[k].lo;
 					L[k].hi = v > L[k].hi ? v : L[k].hi;
 				}
+		}
+	}
+	/* the range recorded during training wins (without --data): it is the
+	 * range the layer saw, not the test set's */
+	for (int k = 0; st == AL_OK && !data && k < nl; k++) {
+		double rlo, rhi;
+		if (al_model_act_layer_hist(m, k, &rlo, &rhi, NULL) > 0) {
+			L[k].lo = rlo;
+			L[k].hi = rhi;
 		}
 	}
 	/* fit every unit of every site layer */

@@ -1,5 +1,6 @@
 /* cmd_shapes.c — `actlab act shapes`: what every trainable activation of a
- * checkpoint learned, over the range its inputs actually take. Runs the
+ * checkpoint learned, over the range its inputs actually take (as recorded
+ * during training, al_model_act_layer_hist, or on test data). Runs the
  * model (evaluation mode) over samples of the test part, records each
  * trainable activation layer's input range and histogram, samples every
  * unit's function (each group of parameters) over that range, and writes
@@ -27,9 +28,11 @@ static const char *help =
 	"usage: actlab act shapes --ckpt FILE --out DIR [--layer NAME] [--data SPEC]\n"
 	"                         [--samples N] [--points N] [--no-plot]\n\n"
 	"For every activation layer of the checkpoint with trainable parameters (or the\n"
-	"one named by --layer): runs the model in evaluation mode over the first N\n"
-	"test samples (default 2000) of the checkpoint's data (or --data), records the\n"
-	"layer's input range and a 60-bin histogram, samples each unit's learned\n"
+	"one named by --layer): takes the layer's input range and 60-bin histogram\n"
+	"recorded during training (checkpoint format 2); with --data, or for a layer\n"
+	"without a record, runs the model in evaluation mode over the first N test\n"
+	"samples (default 2000) of --data (or the checkpoint's data) instead and\n"
+	"records range and histogram there. Then samples each unit's learned\n"
 	"function at --points x values (default 201) over that range, and writes\n"
 	"DIR/LAYER.csv (x, then each unit's f when there are at most 8, else mean,\n"
 	"lo = mean - std, hi = mean + std, min, max over units), DIR/LAYER_hist.csv\n"
@@ -42,8 +45,9 @@ typedef struct {
 	const float *params;
 	size_t groups;
 	double lo, hi;
-	long hist[NBINS];
-	long total;
+	double hist[NBINS];
+	double total;
+	int recorded; /* range and histogram recorded during training */
 } lrec;
 
 static void safe_name(const char *in, char *out, size_t cap)
@@ -78,6 +82,8 @@ static al_status scan(al_model *m, const al_dataset *te, const al_norm *norm, in
 			al_model_act_layer_input(m, ai[k], &in, &lc, &lh, &lw);
 			size_t N = (size_t)n * lc * lh * lw;
 			lrec *r = &L[k];
+			if (r->recorded)
+				continue;
 			for (size_t e = 0; e < N; e++) {
 				double v = in[e];
 				if (!isfinite(v))
@@ -88,8 +94,8 @@ static al_status scan(al_model *m, const al_dataset *te, const al_norm *norm, in
 				} else {
 					int b = (int)((v - r->lo) / (r->hi - r->lo) * NBINS);
 					b = b < 0 ? 0 : (b >= NBINS ? NBINS - 1 : b);
-					r->hist[b]++;
-					r->total++;
+					r->hist[b] += 1;
+					r->total += 1;
 				}
 			}
 		}
@@ -169,7 +175,7 @@ static int write_layer(const lrec *r, const char *dir, int points, int plot)
 	fprintf(f, "center,count,density\n");
 	double bw = (r->hi - r->lo) / NBINS;
 	for (int b = 0; b < NBINS; b++)
-		fprintf(f, "%.9g,%ld,%.9g\n", r->lo + (b + 0.5) * bw, r->hist[b],
+		fprintf(f, "%.9g,%.9g,%.9g\n", r->lo + (b + 0.5) * bw, r->hist[b],
 			r->total ? (double)r->hist[b] / ((double)r->total * bw) : 0.0);
 	fclose(f);
 	fprintf(stderr, "wrote %s, %s\n", path, hpath);
@@ -198,8 +204,8 @@ static int write_layer(const lrec *r, const char *dir, int points, int plot)
 			    "title 'mean'\n",
 			path, path, path);
 	}
-	fprintf(gp, "set title 'input histogram (%ld values)'\nunset key\nset style fill solid 0.5\n",
-		r->total);
+	fprintf(gp, "set title 'input histogram (%.0f values%s)'\nunset key\nset style fill solid 0.5\n",
+		r->total, r->recorded ? ", recorded in training" : ", test data");
 	fprintf(gp, "plot '%s' skip 1 using 1:3 with boxes\nunset multiplot\n", hpath);
 	int rc = pclose(gp);
 	if (rc != 0) {
@@ -221,7 +227,7 @@ int cmd_act_shapes(int argc, char **argv)
 		if (!strcmp(a.name, "help")) {
 			fputs(help, stdout);
 			return 0;
-		} else if (!strcmp(a.name, "no-plot")) {
+		} else if (!strcmp(a.name, "no_plot")) {
 			plot = 0;
 		} else if (!a.name[0] || !a.value) {
 			return cli_usage_error("act shapes: bad argument '%s'",
@@ -253,9 +259,22 @@ int cmd_act_shapes(int argc, char **argv)
 	al_model *m = NULL;
 	al_dataset tr = {0}, te = {0};
 	st = al_checkpoint_model(&ck, &m);
-	if (st == AL_OK)
+	/* without --data, layers that recorded their inputs in training use that */
+	int need_data = data != NULL;
+	if (st == AL_OK && !need_data)
+		for (int i = 0; i < al_model_act_layers(m); i++) {
+			const char *nm;
+			const al_act_spec *sp;
+			const float *pp;
+			size_t gg;
+			al_model_act_layer(m, i, &nm, &sp, &pp, &gg);
+			if ((!layer || !strcmp(layer, nm)) &&
+			    al_model_act_layer_hist(m, i, NULL, NULL, NULL) <= 0)
+				need_data = 1;
+		}
+	if (st == AL_OK && need_data)
 		st = al_data_load(data ? data : ck.config.data, &tr, &te);
-	if (st == AL_OK && (te.c != ck.in_c || te.h != ck.in_h || te.w != ck.in_w)) {
+	if (st == AL_OK && need_data && (te.c != ck.in_c || te.h != ck.in_h || te.w != ck.in_w)) {
 		char what[320];
 		st = al_dataset_adapt(&te, ck.in_c, ck.in_h, ck.in_w, what, sizeof what);
 	}
@@ -273,6 +292,19 @@ int cmd_act_shapes(int argc, char **argv)
 				continue;
 			r.lo = INFINITY;
 			r.hi = -INFINITY;
+			if (!data) {
+				double bins[AL_ACT_HIST_BINS];
+				_Static_assert(AL_ACT_HIST_BINS == NBINS, "one histogram size");
+				r.total = al_model_act_layer_hist(m, i, &r.lo, &r.hi, bins);
+				r.recorded = r.total > 0;
+				for (int b = 0; r.recorded && b < NBINS; b++)
+					r.hist[b] = bins[b];
+				if (!r.recorded) {
+					r.lo = INFINITY;
+					r.hi = -INFINITY;
+					r.total = 0;
+				}
+			}
 			ai[nl] = i;
 			L[nl++] = r;
 		}
@@ -294,15 +326,15 @@ int cmd_act_shapes(int argc, char **argv)
 		}
 	}
 	int ns = te.n < samples ? te.n : samples;
-	if (st == AL_OK)
+	if (st == AL_OK && need_data)
 		st = scan(m, &te, &ck.norm, ns, L, ai, nl, 0);
 	for (int k = 0; st == AL_OK && k < nl; k++)
-		if (!(L[k].hi > L[k].lo)) { /* constant or no finite input */
+		if (!L[k].recorded && !(L[k].hi > L[k].lo)) { /* constant or no finite input */
 			double c0 = isfinite(L[k].lo) ? L[k].lo : 0;
 			L[k].lo = c0 - 1;
 			L[k].hi = c0 + 1;
 		}
-	if (st == AL_OK)
+	if (st == AL_OK && need_data)
 		st = scan(m, &te, &ck.norm, ns, L, ai, nl, 1);
 	if (st == AL_OK && mkdir(out, 0777) != 0) {
 		struct stat sb;
