@@ -340,9 +340,11 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 		st = al_checkpoint_load(hk.resume, &ck);
 		if (st != AL_OK)
 			goto done;
+		/* format 1: no activation input records in the state */
+		size_t want_ns = ck.version == 1 ? al_model_nstate_v1(m) : al_model_nstate(m);
 		if (strcmp(ck.cfg_text, al_model_cfg_text(m)) != 0 ||
 		    strcmp(ck.config.act, c.act) != 0 || ck.nparams != al_model_nparams(m) ||
-		    ck.nstate != al_model_nstate(m)) {
+		    ck.nstate != want_ns) {
 			st = al_err(AL_EINVAL,
 				    "%s: checkpoint is for a different model or activation "
 				    "(model %s, act %s)",
@@ -357,7 +359,10 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 			goto done;
 		}
 		memcpy(al_model_params(m), ck.params, ck.nparams * sizeof(float));
-		memcpy(al_model_state(m), ck.state, ck.nstate * sizeof(float));
+		if (ck.version == 1)
+			al_model_set_state_v1(m, ck.state);
+		else
+			memcpy(al_model_state(m), ck.state, ck.nstate * sizeof(float));
 		if (nopt)
 			memcpy(os, ck.opt_state, nopt * sizeof(float));
 		al_optim_set_steps(opt, ck.opt_steps);
