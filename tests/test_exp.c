@@ -975,7 +975,7 @@ static double json_at(const char *text, const char *key, int i)
 		if (p)
 			p++;
 	}
-	return p ? strtod(p, NULL) : NAN;
+	return p ? strtod(p, NULL) : (double)NAN;
 }
 
 /* A trainer sweep stores every iteration (MSE as the training loss, test

@@ -523,8 +523,9 @@ TEST(learned_act_input_hist)
 		REQUIRE(c * h * w == U, "input of 6 units");
 		if (call % AL_ACT_HIST_EVERY == 0)
 			for (int i = 0; i < N * U; i++) {
-				lo = in[i] < lo ? in[i] : lo;
-				hi = in[i] > hi ? in[i] : hi;
+				double v = (double)in[i];
+				lo = v < lo ? v : lo;
+				hi = v > hi ? v : hi;
 				if (call == 0)
 					first[i] = in[i];
 			}
@@ -546,7 +547,7 @@ TEST(learned_act_input_hist)
 	double rlo, rhi, bins[AL_ACT_HIST_BINS], tot = 0;
 	double cnt = al_model_act_layer_hist(m, 0, &rlo, &rhi, bins);
 	CHECK(cnt == 2 * N * U, "two sampled batches: %g values", cnt);
-	CHECK(rlo == (float)lo && rhi == (float)hi, "range [%g, %g], want [%g, %g]", rlo, rhi, lo, hi);
+	CHECK(rlo == (double)(float)lo && rhi == (double)(float)hi, "range [%g, %g], want [%g, %g]", rlo, rhi, lo, hi);
 	for (int b = 0; b < AL_ACT_HIST_BINS; b++)
 		tot += bins[b];
 	CHECK(tot == cnt, "bins sum to the count: %g vs %g", tot, cnt);
