@@ -22,12 +22,15 @@
 #define AL_PRAGMA_(x) _Pragma(#x)
 #define AL_PRAGMA(x) AL_PRAGMA_(x)
 
-/* Backward block: per-element parameter gradients of AL_ELEM_BLK elements
- * go to a stack buffer td[k][j] (a loop GCC vectorises: no reduction, no
- * loop-carried dependence), then each row is summed (a short `omp simd`
- * reduction) into a double accumulator. Summing inside the element loop
- * instead (`omp simd reduction` over an array section with a local dp[]
- * array) keeps GCC from vectorising it at all. */
+/* Backward block: with shared parameters, a full block of AL_ELEM_BLK
+ * elements adds dy * df/dp_k into AL_ELEM_LANES float lanes per parameter
+ * (the inner loop over lanes vectorises: no loop-carried dependence), and
+ * the lanes go to a double accumulator per block; a partial block (and
+ * per-element parameters) writes a stack buffer td[k][j] summed by
+ * al_elem_rowsum. Either way the summation order depends only on the
+ * element's position in the call, not on the thread count. An `omp simd
+ * reduction` over an array section with a local dp[] array instead keeps
+ * GCC from vectorising the loop at all. */
 #define AL_ELEM_BLK 128
 #define AL_ELEM_LANES 16
 #define AL_UNROLL _Pragma("GCC unroll 32")
@@ -109,7 +112,24 @@ static inline double al_elem_rowsum(float *row, size_t m)
 			const float *restrict xb = x + i0, *restrict yb = y + i0,              \
 					      *restrict gb = dy + i0;                          \
 			float *restrict dxb = dx + i0;                                         \
-			if (s == 0) {                                                          \
+			if (s == 0 && m == AL_ELEM_BLK) {                                      \
+				float ln[AL_NP1(NP)][AL_ELEM_LANES] = {{0}};                   \
+				for (size_t j0 = 0; j0 < AL_ELEM_BLK; j0 += AL_ELEM_LANES)     \
+					for (size_t q = 0; q < AL_ELEM_LANES; q++) {           \
+						const size_t j = j0 + q;                       \
+						float d[AL_NP1(NP)];                           \
+						dxb[j] = gb[j] *                               \
+							 name##_df_s(xb[j], yb[j], pv, h, d);  \
+						AL_UNROLL for (int k = 0; k < NP; k++)         \
+							ln[k][q] += gb[j] * d[k];              \
+					}                                                      \
+				for (int k = 0; k < NP; k++) {                                 \
+					double sk = 0;                                         \
+					for (int q = 0; q < AL_ELEM_LANES; q++)                \
+						sk += (double)ln[k][q];                        \
+					acc[k] += sk;                                          \
+				}                                                              \
+			} else if (s == 0) {                                                   \
 				for (size_t j = 0; j < m; j++) {                               \
 					float d[AL_NP1(NP)];                                   \
 					dxb[j] = gb[j] * name##_df_s(xb[j], yb[j], pv, h, d);  \
