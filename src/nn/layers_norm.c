@@ -215,6 +215,23 @@ static void bn_forward(al_layer *l, int n, int train)
 
 /* Backward of a synchronised forward: local sums, their totals over the
  * processes for dx, the local ones for the weight gradients. */
+/* One channel's sum(dy) and sum(dy * xhat), xhat = (x - mean) * inv, over
+ * n samples of hw values spaced `stride` apart (vectorised double sums). */
+static void bn_dsums(const float *x, const float *dy, float mu, float inv, int n, size_t hw,
+		     size_t stride, double *sdy_out, double *sdyx_out)
+{
+	double sdy = 0.0, sdyx = 0.0;
+	for (int i = 0; i < n; i++)
+#pragma omp simd reduction(+ : sdy, sdyx)
+		for (size_t j = 0; j < hw; j++) {
+			size_t k = (size_t)i * stride + j;
+			sdy += (double)dy[k];
+			sdyx += (double)dy[k] * (double)((x[k] - mu) * inv);
+		}
+	*sdy_out = sdy;
+	*sdyx_out = sdyx;
+}
+
 static void bn_backward_sync(al_layer *l, int n)
 {
 	bn_cfg *c = l->priv;
@@ -227,14 +244,8 @@ static void bn_backward_sync(al_layer *l, int n)
 	for (int ch = 0; ch < C; ch++) {
 		const float *x = l->x[0] + (size_t)ch * hw, *dy = l->dy + (size_t)ch * hw;
 		const float mu = smean[ch], inv = sinv[ch];
-		double sdy = 0.0, sdyx = 0.0;
-		for (int i = 0; i < n; i++)
-#pragma omp simd reduction(+ : sdy, sdyx)
-			for (size_t j = 0; j < hw; j++) {
-				size_t k = (size_t)i * stride + j;
-				sdy += (double)dy[k];
-				sdyx += (double)dy[k] * (double)((x[k] - mu) * inv);
-			}
+		double sdy, sdyx;
+		bn_dsums(x, dy, mu, inv, n, hw, stride, &sdy, &sdyx);
 		if (c->affine) {
 			l->dw[ch] += (float)sdyx;
 			l->dw[C + ch] += (float)sdy;
@@ -279,15 +290,8 @@ static void bn_backward(al_layer *l, int n)
 	for (int ch = 0; ch < C; ch++) {
 		const float *x = l->x[0] + (size_t)ch * hw, *dy = l->dy + (size_t)ch * hw;
 		const float mu = smean[ch], inv = sinv[ch];
-		/* sum(dy) and sum(dy * xhat), xhat = (x - mean) * inv */
-		double sdy = 0.0, sdyx = 0.0;
-		for (int i = 0; i < n; i++)
-#pragma omp simd reduction(+ : sdy, sdyx)
-			for (size_t j = 0; j < hw; j++) {
-				size_t k = (size_t)i * stride + j;
-				sdy += (double)dy[k];
-				sdyx += (double)dy[k] * (double)((x[k] - mu) * inv);
-			}
+		double sdy, sdyx;
+		bn_dsums(x, dy, mu, inv, n, hw, stride, &sdy, &sdyx);
 		const double gamma = c->affine ? (double)l->w[ch] : 1.0;
 		if (c->affine) {
 			l->dw[ch] += (float)sdyx;
