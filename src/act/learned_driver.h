@@ -19,6 +19,14 @@
  * channel over the samples in order, per unit over the samples in order.
  * Results do not depend on the thread count.
  *
+ * Runs that share one parameter group (per=layer blocks, per=channel
+ * planes) go through LN_NAME##_fwd_run and LN_NAME##_bwd_run. An entry may
+ * define its own (#define LN_RUN before the include): they see the whole
+ * run with its parameters hoisted, and the backward adds its parameter
+ * gradients to st->acc (double, or lane sums in st->ga flushed by
+ * ln_flush, whose order must depend only on the run). Without LN_RUN the
+ * driver stamps both from the block kernels.
+ *
  * Not for: the math of an entry (learned*.c).
  */
 #define LN_CAT_(a, b) a##b
@@ -45,6 +53,48 @@ static void ln_flush(float *ga, double *acc, size_t P)
 		acc[k] += s;
 	}
 }
+/* backward state of one unit of work (a block of the flat tensor, or a
+ * channel): lane sums, their double totals, elements since the last flush */
+typedef struct {
+	float ga[AL_LN_MAXP * AL_LN_NB];
+	double acc[AL_LN_MAXP];
+	size_t pending;
+} ln_state;
+#endif
+
+#ifndef LN_RUN
+/* y = f(x) on len elements sharing the parameters p[k] */
+static void LN_F(_fwd_run)(const LN_CFG *cf, const float *p, size_t len, const float *x, float *y)
+{
+	for (size_t i0 = 0; i0 < len; i0 += AL_LN_NB)
+		LN_F(_fwd_blk)(cf, p, 1, 0, ln_min(AL_LN_NB, len - i0), x + i0, y + i0);
+}
+
+/* dx of len elements sharing the parameters p[k]; their gradients into st */
+static void LN_F(_bwd_run)(const LN_CFG *cf, const float *p, size_t len, const float *x,
+			   const float *y, const float *dy, float *dx, ln_state *st)
+{
+	const size_t P = (size_t)cf->P;
+	float gp[AL_LN_MAXP * AL_LN_NB];
+	for (size_t i0 = 0; i0 < len; i0 += AL_LN_NB) {
+		size_t m = ln_min(AL_LN_NB, len - i0);
+		LN_F(_bwd_blk)(cf, p, 1, 0, m, x + i0, y + i0, dy + i0, dx + i0, gp);
+		/* lane-wise (vertical) sums; reduced to double every LN_FLUSH
+		 * elements: a fixed order for a shape */
+		for (size_t k = 0; k < P; k++) {
+			float *a = st->ga + k * AL_LN_NB;
+			const float *g = gp + k * AL_LN_NB;
+#pragma omp simd
+			for (size_t i = 0; i < m; i++)
+				a[i] += g[i];
+		}
+		st->pending += m;
+		if (st->pending >= LN_FLUSH) {
+			ln_flush(st->ga, st->acc, P);
+			st->pending = 0;
+		}
+	}
+}
 #endif
 
 size_t LN_PUB(_scratch)(const double *h, al_per per, int n, int c, int hh, int w)
@@ -67,19 +117,15 @@ void LN_PUB(_fwd)(const double *h, al_per per, const float *params, int n, int c
 		size_t nb = ln_nblocks(total);
 #pragma omp parallel for schedule(static)
 		for (size_t b = 0; b < nb; b++) {
-			size_t e = ln_min(total, (b + 1) * LN_BLOCK);
-			for (size_t i0 = b * LN_BLOCK; i0 < e; i0 += AL_LN_NB)
-				LN_F(_fwd_blk)(&cf, params, 1, 0, ln_min(AL_LN_NB, e - i0), x + i0,
-					       y + i0);
+			size_t s0 = b * LN_BLOCK;
+			LN_F(_fwd_run)(&cf, params, ln_min(total, s0 + LN_BLOCK) - s0, x + s0, y + s0);
 		}
 	} else if (per == AL_PER_CHANNEL) {
 		size_t ns = (size_t)n * (size_t)c;
 #pragma omp parallel for schedule(static)
 		for (size_t sl = 0; sl < ns; sl++) {
-			const float *p = params + (sl % (size_t)c) * P;
-			for (size_t i0 = 0; i0 < hw; i0 += AL_LN_NB)
-				LN_F(_fwd_blk)(&cf, p, 1, 0, ln_min(AL_LN_NB, hw - i0),
-					       x + sl * hw + i0, y + sl * hw + i0);
+			LN_F(_fwd_run)(&cf, params + (sl % (size_t)c) * P, hw, x + sl * hw,
+				       y + sl * hw);
 		}
 	} else {
 		size_t nfb = (F + AL_LN_NB - 1) / AL_LN_NB;
@@ -113,39 +159,21 @@ void LN_PUB(_bwd)(const double *h, al_per per, const float *params, int n, int c
 		size_t nu = layer ? ln_nblocks(total) : (size_t)c;
 #pragma omp parallel for schedule(static)
 		for (size_t u = 0; u < nu; u++) {
-			float gp[AL_LN_MAXP * AL_LN_NB], ga[AL_LN_MAXP * AL_LN_NB];
-			double acc[AL_LN_MAXP];
-			size_t pending = 0; /* elements summed into ga since the last flush */
+			ln_state st;
+			double *acc = st.acc;
+			st.pending = 0;
 			for (size_t k = 0; k < P; k++)
 				acc[k] = 0;
-			memset(ga, 0, P * AL_LN_NB * sizeof *ga);
+			memset(st.ga, 0, P * AL_LN_NB * sizeof *st.ga);
 			const float *p = layer ? params : params + u * P;
 			/* runs: one block, or the channel's plane in every sample */
 			size_t nruns = layer ? 1 : (size_t)n;
 			for (size_t r = 0; r < nruns; r++) {
 				size_t s0 = layer ? u * LN_BLOCK : (r * (size_t)c + u) * hw;
 				size_t e = layer ? ln_min(total, s0 + LN_BLOCK) : s0 + hw;
-				for (size_t i0 = s0; i0 < e; i0 += AL_LN_NB) {
-					size_t m = ln_min(AL_LN_NB, e - i0);
-					LN_F(_bwd_blk)(&cf, p, 1, 0, m, x + i0, y + i0, dy + i0,
-						       dx + i0, gp);
-					/* lane-wise (vertical) sums; reduced to double every
-					 * LN_FLUSH elements: a fixed order for a shape */
-					for (size_t k = 0; k < P; k++) {
-						float *a = ga + k * AL_LN_NB;
-						const float *g = gp + k * AL_LN_NB;
-#pragma omp simd
-						for (size_t i = 0; i < m; i++)
-							a[i] += g[i];
-					}
-					pending += m;
-					if (pending >= LN_FLUSH) {
-						ln_flush(ga, acc, P);
-						pending = 0;
-					}
-				}
+				LN_F(_bwd_run)(&cf, p, e - s0, x + s0, y + s0, dy + s0, dx + s0, &st);
 			}
-			ln_flush(ga, acc, P);
+			ln_flush(st.ga, acc, P);
 			if (layer)
 				for (size_t k = 0; k < P; k++)
 					scratch[u * P + k] = (float)acc[k];
@@ -195,3 +223,4 @@ void LN_PUB(_bwd)(const double *h, al_per per, const float *params, int n, int c
 
 #undef LN_NAME
 #undef LN_CFG
+#undef LN_RUN
