@@ -570,7 +570,7 @@ TEST(learned_act_input_hist)
 	al_checkpoint ld;
 	al_model *m2 = NULL;
 	REQUIRE_OK(al_checkpoint_load(path, &ld));
-	CHECK(ld.version == 2, "format 2 written, read %u", ld.version);
+	CHECK(ld.version == 3, "format 3 written, read %u", ld.version);
 	REQUIRE_OK(al_checkpoint_model(&ld, &m2));
 	double lo2, hi2, bins2[AL_ACT_HIST_BINS];
 	CHECK(al_model_act_layer_hist(m2, 0, &lo2, &hi2, bins2) == cnt && lo2 == rlo && hi2 == rhi &&
@@ -579,7 +579,7 @@ TEST(learned_act_input_hist)
 	al_model_free(m2);
 	al_checkpoint_free(&ld);
 	/* format 1: the state without the statistics, version 1, new CRC */
-	ck.nstate = al_model_nstate_v1(m);
+	ck.nstate = al_model_nstate_format(m, 1);
 	CHECK(ck.nstate == 0, "this model has no other state");
 	REQUIRE_OK(al_checkpoint_save(path, &ck));
 	FILE *f = fopen(path, "rb");

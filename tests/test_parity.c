@@ -369,8 +369,8 @@ static void check_forward_backward(const mline *ml)
 			    fx_path("%s_eval_logits.npy", name));
 	} else {
 		/* trainable activations keep only their input record */
-		CHECK(al_model_nstate_v1(c.m) == 0, "%s: unexpected model state (%zu floats)", name,
-		      al_model_nstate_v1(c.m));
+		CHECK(al_model_nstate_format(c.m, 1) == 0, "%s: unexpected model state (%zu floats)", name,
+		      al_model_nstate_format(c.m, 1));
 	}
 	free(dl);
 	case_close(&c);

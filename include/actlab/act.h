@@ -71,6 +71,14 @@ typedef void (*al_act_bwd_fn)(const al_act_args *a, size_t n, const float *x, co
 typedef double (*al_act_ref_fn)(const double *h, const double *p, double x, double *dfdx,
 				double *dfdp);
 
+/* Input record of an activation layer (its running range of the finite
+ * training inputs and a histogram of them over that range). */
+typedef struct al_act_record {
+	double lo, hi, count;
+	const double *bins;
+	int nbins;
+} al_act_record;
+
 typedef struct al_act_desc {
 	const char *name;
 	const char *aliases;   /* space-separated other names, or NULL */
@@ -115,7 +123,19 @@ typedef struct al_act_desc {
 	void (*t_bwd)(const double *h, al_per per, const float *params, int n, int c, int hh, int w,
 		      const float *x, const float *y, const float *dy, float *dx, float *dparams,
 		      float *scratch);
+	/* Entries whose shape depends on where the inputs fall (a B-spline's
+	 * grid): the hypers training may rewrite (their current values live in
+	 * the activation layer's state, so checkpoints keep them), and the
+	 * rewrite, at the end of training epoch `epoch` (1-based), from the
+	 * layer's input record: it may change h[state_hyper[..]] and the
+	 * parameters [groups, P] (so the function is kept over the inputs) and
+	 * sets *changed. NULL / 0: none. */
+	int n_state_hyper;
+	int state_hyper[2];
+	al_status (*t_epoch_end)(double *h, int epoch, const al_act_record *rec,
+				 float *params, size_t groups, int *changed);
 } al_act_desc;
+
 
 /* A parsed, fully resolved spec. */
 typedef struct {

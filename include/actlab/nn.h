@@ -136,10 +136,28 @@ int al_model_act_layer_site(const al_model *m, int i);
 #define AL_ACT_HIST_BINS 60
 #define AL_ACT_HIST_EVERY 8
 double al_model_act_layer_hist(const al_model *m, int i, double *lo, double *hi, double *bins);
-/* State values without those statistics (the layout of format-1
- * checkpoints), and loading such a state (statistics left empty). */
-size_t al_model_nstate_v1(const al_model *m);
-void al_model_set_state_v1(al_model *m, const float *state);
+/* State values in the layout of checkpoint format `version` (1: without
+ * those statistics; 2: without the hypers training may rewrite; 3: all,
+ * = al_model_nstate), and loading such a state (what the format lacks is
+ * left empty, rewritable hypers keep the spec's values). */
+size_t al_model_nstate_format(const al_model *m, unsigned version);
+void al_model_set_state_format(al_model *m, const float *state, unsigned version);
+/* Call after writing al_model_state() directly: activation hypers kept in
+ * the state (e.g. a B-spline's updated grid) take their stored values. */
+void al_model_state_loaded(al_model *m);
+/* Copies the state of src into dst, a model of the same layers whose
+ * activations may differ (activation layers copy their input records). */
+al_status al_model_copy_state(al_model *dst, const al_model *src);
+
+/* End of training epoch `epoch` (1-based): activation layers whose entry
+ * rewrites its shape from the input record (bspline's update=N grid
+ * update) do so; report(user, layer, spec) is called for each layer that
+ * changed (report may be NULL). al_model_epoch_end_due: whether a layer
+ * of the model may update at that epoch (then every process of a
+ * data-parallel run must hold the same record first). */
+typedef void (*al_model_epoch_end_fn)(void *user, const char *layer, const al_act_spec *spec);
+int al_model_epoch_end_due(const al_model *m, int epoch);
+al_status al_model_epoch_end(al_model *m, int epoch, al_model_epoch_end_fn report, void *user);
 
 /* ---- losses (mean over the batch) --------------------------------------- */
 /* Softmax cross-entropy. logits (n, k); labels in [0, k). Writes dlogits

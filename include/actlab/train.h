@@ -153,7 +153,7 @@ typedef struct {
 	size_t nstate;
 	float *opt_state;
 	size_t nopt;
-	unsigned version; /* format version read (1 or 2); save writes 2 */
+	unsigned version; /* format version read (1 to 3); save writes 3 */
 } al_checkpoint;
 
 al_status al_checkpoint_save(const char *path, const al_checkpoint *ck);

@@ -734,12 +734,20 @@ static const al_act_desc catalog[] = {
 	{.name = "bspline", .aliases = "kan", .family = "learned",
 	 .formula = "wb*silu(x) + ws*sum_i c_i B_i(x), B_i of degree k on G intervals of [lo, hi] "
 		    "extended by k knots each side; c ~ noise*U(-1/2, 1/2)/G, wb = ws = 1",
-	 .citation = "Liu et al. 2024 (KAN)", .nhyper = 5,
+	 .citation = "Liu et al. 2024 (KAN)", .nhyper = 7,
 	 .hyper = {{"G", 5, NULL, "grid intervals"}, {"k", 3, NULL, "spline degree"},
-		   {"lo", -2, NULL, "grid start"}, {"hi", 2, NULL, "grid end"},
-		   {"noise", 0.1, NULL, "scale of the random initial coefficients"}},
+		   {"lo", -2, NULL, "grid start (moved by grid updates)"},
+		   {"hi", 2, NULL, "grid end (moved by grid updates)"},
+		   {"noise", 0.1, NULL, "scale of the random initial coefficients"},
+		   {"update", 0, NULL,
+		    "grid updates: at the end of each of the first N training epochs the grid "
+		    "moves to the layer's observed input range and c is refitted to keep the "
+		    "spline over the inputs (0: fixed grid)"},
+		   {"trim", 0, NULL,
+		    "fraction of the observed inputs an updated grid leaves outside each end"}},
 	 NOPARAMS, .default_per = AL_PER_CHANNEL, .check_lo = -3, .check_hi = 3,
-	 AL_LN_HOOKS(bspline)},
+	 .n_state_hyper = 2, .state_hyper = {AL_BS_LO, AL_BS_HI},
+	 .t_epoch_end = al_ln_bspline_epoch_end, AL_LN_HOOKS(bspline)},
 	{.name = "meta", .family = "learned",
 	 .formula = "per unit an MLP 1 -> H (x L layers, residual) -> 1 with g on every node: "
 		    "h0 = g(x), h1 = g(W1 h0 + b1), hl = g(Wl h(l-1) + bl + h(l-1)) (post: "

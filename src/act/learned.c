@@ -762,9 +762,10 @@ double al_ln_rational_fit(const double *xs, const double *fs, int npts, int m, i
  * bspline: wb silu(x) + ws sum_i c_i B_i(x); B_i of degree k on the
  * uniform knots t_i = lo + (i - k) d, d = (hi - lo)/G, i = 0..G+2k;
  * G + k basis functions (KAN's extended grid).
- * hypers: G, k, lo, hi, noise
+ * hypers: G, k, lo, hi, noise, update, trim (the grid update is in
+ * learned_grid.c; kernels read the current grid from h[BS_LO], h[BS_HI])
  * ====================================================================== */
-enum { BS_G, BS_K, BS_LO, BS_HI, BS_NOISE };
+enum { BS_G, BS_K, BS_LO, BS_HI, BS_NOISE, BS_UPDATE, BS_TRIM };
 #define BS_KMAX 5
 #define BS_CHAIN 24 /* spans up to which coefficients are selected, not gathered */
 
@@ -978,11 +979,17 @@ al_status al_ln_bspline_check(const double *h, al_per per, int per_given)
 		return al_err(AL_EINVAL, "lo=%g, hi=%g: need lo < hi", h[BS_LO], h[BS_HI]);
 	if (!(h[BS_NOISE] >= 0))
 		return al_err(AL_EINVAL, "noise=%g: must be >= 0", h[BS_NOISE]);
+	if (!is_int(h[BS_UPDATE], 0, 1e6))
+		return al_err(AL_EINVAL, "update=%g: the number of epochs with a grid update must be "
+					 "an integer >= 0", h[BS_UPDATE]);
+	if (!(h[BS_TRIM] >= 0 && h[BS_TRIM] < 0.5))
+		return al_err(AL_EINVAL, "trim=%g: the fraction of inputs left outside each end of "
+					 "an updated grid must be in [0, 0.5)", h[BS_TRIM]);
 	return AL_OK;
 }
 
 /* B_i(x) of degree k by Cox-de Boor, double */
-static void bspline_ref_basis(const double *h, double x, double *B, double *dB)
+void al_ln_bspline_basis(const double *h, double x, double *B, double *dB)
 {
 	int G = (int)h[BS_G], k = (int)h[BS_K], nc = G + k;
 	double d = (h[BS_HI] - h[BS_LO]) / G, t0 = h[BS_LO] - k * d;
@@ -1008,7 +1015,7 @@ double al_ln_bspline_ref(const double *h, const double *p, double x, double *dfd
 {
 	int nc = (int)h[BS_G] + (int)h[BS_K];
 	double B[AL_LN_MAXP + 2 * BS_KMAX + 2], dB[AL_LN_MAXP + 2 * BS_KMAX + 2];
-	bspline_ref_basis(h, x, B, dB);
+	al_ln_bspline_basis(h, x, B, dB);
 	double s = 0, ds = 0;
 	for (int i = 0; i < nc; i++) {
 		s += p[i] * B[i];

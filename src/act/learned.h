@@ -93,7 +93,15 @@ void al_ln_check_params(const al_act_spec *s, int random, al_rng *r, double *p);
 double al_ln_rational_fit(const double *xs, const double *fs, int npts, int m, int n,
 			  double *coef);
 
+/* The B-spline basis in double: B[i], dB[i] (d/dx) for i < G + k at x, on
+ * the grid of the hypers h (lo, hi, G, k). */
+void al_ln_bspline_basis(const double *h, double x, double *B, double *dB);
+/* The B-spline grid update (the catalog's t_epoch_end of bspline). */
+al_status al_ln_bspline_epoch_end(double *h, int epoch, const al_act_record *rec, float *params,
+				  size_t groups, int *changed);
+
 /* Hyper positions of the entries that other code reads. */
 enum { AL_PAU_M = 0, AL_PAU_N = 1 };
+enum { AL_BS_G = 0, AL_BS_K = 1, AL_BS_LO = 2, AL_BS_HI = 3, AL_BS_UPDATE = 5, AL_BS_TRIM = 6 };
 
 #endif

@@ -91,11 +91,13 @@ struct al_layer {
 };
 
 /* State floats of a trainable activation layer's input statistics:
- * lo, hi, values counted, training forwards seen, AL_ACT_HIST_BINS bins. */
+ * lo, hi, values counted, training forwards seen, AL_ACT_HIST_BINS bins;
+ * then the current values of the hypers training may rewrite (the
+ * entry's state_hyper, e.g. a B-spline's grid). */
 #define AL_ACT_HIST_STATE (4 + AL_ACT_HIST_BINS)
 static inline int al_layer_has_hist(const al_layer *l)
 {
-	return l->act.desc != NULL && l->nap > 0 && l->nstate == AL_ACT_HIST_STATE;
+	return l->act.desc != NULL && l->nap > 0 && l->nstate >= AL_ACT_HIST_STATE;
 }
 
 /* All layer kinds; NULL-terminated. */

@@ -152,7 +152,7 @@ static al_status act_setup(al_layer *l, al_cfg_section *s)
 	l->out_w = l->in_w[0];
 	size_t g = al_act_groups(&l->act, l->out_c, l->out_h, l->out_w);
 	l->nap = g * (size_t)al_act_nparams(&l->act);
-	l->nstate = l->nap ? AL_ACT_HIST_STATE : 0;
+	l->nstate = l->nap ? AL_ACT_HIST_STATE + (size_t)l->act.desc->n_state_hyper : 0;
 	return AL_OK;
 }
 

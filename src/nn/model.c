@@ -364,6 +364,26 @@ void al_model_free(al_model *m)
 	free(m);
 }
 
+/* The hypers an activation layer's training may rewrite (its entry's
+ * state_hyper) live in the layer state after the input statistics. */
+static void state_hypers_store(al_layer *l)
+{
+	for (int k = 0; al_layer_has_hist(l) && k < l->act.desc->n_state_hyper; k++)
+		l->state[AL_ACT_HIST_STATE + k] = (float)l->act.hyper[l->act.desc->state_hyper[k]];
+}
+
+/* ... and back: a float state value that differs from the hyper's rounding
+ * replaces it (a spec's own value is kept when the state still holds it). */
+static void state_hypers_load(al_layer *l)
+{
+	for (int k = 0; al_layer_has_hist(l) && k < l->act.desc->n_state_hyper; k++) {
+		double *h = &l->act.hyper[l->act.desc->state_hyper[k]];
+		float v = l->state[AL_ACT_HIST_STATE + k];
+		if ((float)*h != v)
+			*h = (double)v;
+	}
+}
+
 static al_status build(al_model *m, al_cfg *cfg, const al_model_opts *o, const char *where)
 {
 	int site = 0;
@@ -526,6 +546,7 @@ static al_status build(al_model *m, al_cfg *cfg, const al_model_opts *o, const c
 		oa += l->nap;
 		l->state = m->state + os;
 		os += l->nstate;
+		state_hypers_store(l);
 		al_rng lr = al_rng_derive(&r, (uint64_t)i);
 		if (l->ops->init && !o->no_init)
 			l->ops->init(l, &lr);
@@ -984,24 +1005,100 @@ double al_model_act_layer_hist(const al_model *m, int i, double *lo, double *hi,
 	return l->state[2];
 }
 
-size_t al_model_nstate_v1(const al_model *m)
+/* Floats of a layer's state in checkpoint format `version` (1: no
+ * activation input statistics; 2: statistics but no rewritable hypers). */
+static size_t layer_nstate_format(const al_layer *l, unsigned version)
+{
+	if (!al_layer_has_hist(l) || version >= 3)
+		return l->nstate;
+	return version == 1 ? 0 : AL_ACT_HIST_STATE;
+}
+
+size_t al_model_nstate_format(const al_model *m, unsigned version)
 {
 	size_t n = 0;
 	for (int i = 0; i < m->nl; i++)
-		n += al_layer_has_hist(&m->layers[i]) ? 0 : m->layers[i].nstate;
+		n += layer_nstate_format(&m->layers[i], version);
 	return n;
 }
 
-void al_model_set_state_v1(al_model *m, const float *state)
+void al_model_set_state_format(al_model *m, const float *state, unsigned version)
 {
-	memset(m->state, 0, m->nstate * sizeof *m->state);
 	for (int i = 0; i < m->nl; i++) {
 		al_layer *l = &m->layers[i];
-		if (al_layer_has_hist(l))
-			continue;
-		memcpy(l->state, state, l->nstate * sizeof *state);
-		state += l->nstate;
+		size_t n = layer_nstate_format(l, version);
+		memset(l->state, 0, l->nstate * sizeof *state);
+		memcpy(l->state, state, n * sizeof *state);
+		state += n;
+		if (n < l->nstate)
+			state_hypers_store(l); /* not in the file: the spec's values */
 	}
+	al_model_state_loaded(m);
+}
+
+al_status al_model_copy_state(al_model *dst, const al_model *src)
+{
+	if (dst->nl != src->nl)
+		return al_err(AL_EINVAL, "state copy: %d layers into %d", src->nl, dst->nl);
+	for (int i = 0; i < src->nl; i++) {
+		const al_layer *a = &src->layers[i];
+		al_layer *b = &dst->layers[i];
+		size_t n = a->nstate;
+		if (al_layer_has_hist(a) && al_layer_has_hist(b))
+			n = AL_ACT_HIST_STATE; /* the record; b keeps its own hypers */
+		else if (a->nstate != b->nstate)
+			return al_err(AL_EINVAL, "state copy: layer %s holds %zu state values, %s %zu",
+				      a->name, a->nstate, b->name, b->nstate);
+		memcpy(b->state, a->state, n * sizeof *a->state);
+	}
+	al_model_state_loaded(dst);
+	return AL_OK;
+}
+
+void al_model_state_loaded(al_model *m)
+{
+	for (int i = 0; i < m->nl; i++)
+		state_hypers_load(&m->layers[i]);
+}
+
+static int epoch_end_hook(const al_layer *l)
+{
+	return al_layer_has_hist(l) && l->act.desc->t_epoch_end != NULL;
+}
+
+int al_model_epoch_end_due(const al_model *m, int epoch)
+{
+	for (int i = 0; i < m->nl; i++)
+		if (epoch_end_hook(&m->layers[i]))
+			return 1;
+	(void)epoch; /* conservative: any layer that may update */
+	return 0;
+}
+
+al_status al_model_epoch_end(al_model *m, int epoch, al_model_epoch_end_fn report, void *user)
+{
+	for (int i = 0; i < m->nl; i++) {
+		al_layer *l = &m->layers[i];
+		if (!epoch_end_hook(l))
+			continue;
+		double bins[AL_ACT_HIST_BINS];
+		for (int b = 0; b < AL_ACT_HIST_BINS; b++)
+			bins[b] = l->state[4 + b];
+		al_act_record rec = {.lo = l->state[0], .hi = l->state[1], .count = l->state[2],
+				     .bins = bins, .nbins = AL_ACT_HIST_BINS};
+		size_t g = al_act_groups(&l->act, l->out_c, l->out_h, l->out_w);
+		int changed = 0;
+		al_status st = l->act.desc->t_epoch_end(l->act.hyper, epoch, &rec, l->ap, g, &changed);
+		if (st != AL_OK)
+			return al_err_ctx(st, "layer %s (%s), end of epoch %d", l->name, l->act.text,
+					  epoch);
+		if (changed) {
+			state_hypers_store(l);
+			if (report)
+				report(user, l->name, &l->act);
+		}
+	}
+	return AL_OK;
 }
 
 void al_model_summary(const al_model *m, FILE *f)

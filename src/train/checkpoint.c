@@ -19,7 +19,8 @@
 #include "actlab/train.h"
 
 #define CK_MAGIC "ACTLABCK"
-#define CK_VERSION 2u /* 2: trainable activations keep input statistics in the state */
+#define CK_VERSION 3u /* 2: trainable activations keep input statistics in the state;
+			 3: and the hypers training rewrites (a B-spline's grid) */
 
 typedef struct {
 	FILE *f;
@@ -196,7 +197,7 @@ al_status al_checkpoint_load(const char *path, al_checkpoint *ck)
 	uint32_t ver;
 	if ((st = r_bytes(&r, &ver, 4, "version")) != AL_OK)
 		goto fail;
-	if (ver != 1 && ver != CK_VERSION) {
+	if (ver < 1 || ver > CK_VERSION) {
 		st = al_err(AL_EFORMAT, "%s: checkpoint format version %u, this build reads 1 to %u",
 			    path, ver, CK_VERSION);
 		goto fail;
@@ -256,10 +257,8 @@ al_status al_checkpoint_model(const al_checkpoint *ck, al_model **out)
 	mo.classes = ck->classes;
 	mo.seed = ck->config.seed;
 	AL_TRY(al_model_create_text(ck->cfg_text, "checkpoint model", &mo, out));
-	size_t np = al_model_nparams(*out), ns = al_model_nstate(*out);
-	int v1 = ck->version == 1;
-	if (v1)
-		ns = al_model_nstate_v1(*out); /* no activation input statistics */
+	/* older formats lack some activation state (al_model_nstate_format) */
+	size_t np = al_model_nparams(*out), ns = al_model_nstate_format(*out, ck->version);
 	if (np != ck->nparams || ns != ck->nstate) {
 		al_model_free(*out);
 		*out = NULL;
@@ -269,9 +268,6 @@ al_status al_checkpoint_model(const al_checkpoint *ck, al_model **out)
 			      ck->nparams, ck->nstate, np, ns);
 	}
 	memcpy(al_model_params(*out), ck->params, ck->nparams * sizeof(float));
-	if (v1)
-		al_model_set_state_v1(*out, ck->state);
-	else
-		memcpy(al_model_state(*out), ck->state, ck->nstate * sizeof(float));
+	al_model_set_state_format(*out, ck->state, ck->version);
 	return AL_OK;
 }

@@ -167,6 +167,18 @@ static void log_act_params(FILE *f, al_model *m, int epoch)
 	fflush(f);
 }
 
+/* An activation layer that rewrote its shape at an epoch end (verbose). */
+static void report_epoch_end(void *user, const char *layer, const al_act_spec *spec)
+{
+	(void)user;
+	if (spec->desc->n_state_hyper == 2)
+		fprintf(stderr, "%s (%s): %s %g, %s %g\n", layer, spec->desc->name,
+			spec->desc->hyper[spec->desc->state_hyper[0]].name,
+			spec->hyper[spec->desc->state_hyper[0]],
+			spec->desc->hyper[spec->desc->state_hyper[1]].name,
+			spec->hyper[spec->desc->state_hyper[1]]);
+}
+
 static al_status prepare_loaded(const al_train_config *c, al_dataset *train, al_dataset *test);
 
 static void warn_stderr(void *user, const char *msg)
@@ -340,8 +352,8 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 		st = al_checkpoint_load(hk.resume, &ck);
 		if (st != AL_OK)
 			goto done;
-		/* format 1: no activation input records in the state */
-		size_t want_ns = ck.version == 1 ? al_model_nstate_v1(m) : al_model_nstate(m);
+		/* older formats: less activation state (al_model_nstate_format) */
+		size_t want_ns = al_model_nstate_format(m, ck.version);
 		if (strcmp(ck.cfg_text, al_model_cfg_text(m)) != 0 ||
 		    strcmp(ck.config.act, c.act) != 0 || ck.nparams != al_model_nparams(m) ||
 		    ck.nstate != want_ns) {
@@ -359,10 +371,7 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 			goto done;
 		}
 		memcpy(al_model_params(m), ck.params, ck.nparams * sizeof(float));
-		if (ck.version == 1)
-			al_model_set_state_v1(m, ck.state);
-		else
-			memcpy(al_model_state(m), ck.state, ck.nstate * sizeof(float));
+		al_model_set_state_format(m, ck.state, ck.version);
 		if (nopt)
 			memcpy(os, ck.opt_state, nopt * sizeof(float));
 		al_optim_set_steps(opt, ck.opt_steps);
@@ -520,15 +529,21 @@ al_status al_train_run(const al_train_config *cin, const al_train_hooks *hooks,
 			cm->sum_d(cm->ctx, sums, 2);
 			loss_sum = sums[0];
 			correct = (long)sums[1];
-			if (!cm->sync_bn && al_model_nstate(m)) {
-				/* per-rank batch-norm running statistics: their mean */
+			if ((!cm->sync_bn || al_model_epoch_end_due(m, ep + 1)) && al_model_nstate(m)) {
+				/* per-rank batch-norm running statistics and activation
+				 * input records: their mean (the same on every rank, so
+				 * grid updates below agree) */
 				float *sv = al_model_state(m);
 				size_t ns = al_model_nstate(m);
 				cm->sum_f(cm->ctx, sv, ns);
 				for (size_t i = 0; i < ns; i++)
 					sv[i] /= (float)cm->size;
+				al_model_state_loaded(m);
 			}
 		}
+		st = al_model_epoch_end(m, ep + 1, hk.verbose ? report_epoch_end : NULL, NULL);
+		if (st != AL_OK)
+			goto done;
 		train_time += t_loop;
 		train_imgs += ntr;
 		al_epoch_stats es = {0};

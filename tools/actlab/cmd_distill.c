@@ -359,13 +359,11 @@ int cmd_distill(int argc, char **argv)
 		st = al_model_create_text(text, "distilled model", &mo, &m2);
 	}
 	if (st == AL_OK && (al_model_nweights(m2) != al_model_nweights(m) ||
-			    al_model_nstate(m2) != al_model_nstate(m) ||
-			    al_model_act_layers(m2) != nl))
+			    al_model_act_layers(m2) != nl || al_model_copy_state(m2, m) != AL_OK))
 		st = al_err(AL_EFORMAT, "distill: the rewritten model does not match the original");
 	if (st == AL_OK) {
 		float *P2 = al_model_params(m2);
 		memcpy(P2, al_model_params(m), al_model_nweights(m) * sizeof *P2);
-		memcpy(al_model_state(m2), al_model_state(m), al_model_nstate(m) * sizeof(float));
 		for (int k = 0; k < nl; k++) {
 			const char *nm;
 			const al_act_spec *sp;
