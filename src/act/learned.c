@@ -23,9 +23,42 @@
 
 #include "act/learned.h"
 #include "math/vmath.h"
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 #define AL_INLINE static inline __attribute__((always_inline))
 #define NB AL_LN_NB
+
+#ifdef __AVX512F__
+/* Run kernels (see learned_driver.h) with AVX-512 where the target has it;
+ * elsewhere, and beyond their table sizes, the block kernels. */
+#define LN_VEC 1
+/* a table of up to 16 * nt floats (nt = 1, 2 or 4 registers) indexed by j */
+AL_INLINE __m512 vtab(const __m512 *t, __m512i j, const int nt)
+{
+	if (nt == 1)
+		return _mm512_permutexvar_ps(j, t[0]);
+	__m512 r = _mm512_permutex2var_ps(t[0], j, t[1]);
+	if (nt == 4) {
+		__mmask16 hi = _mm512_cmpge_epi32_mask(j, _mm512_set1_epi32(32));
+		r = _mm512_mask_mov_ps(r, hi, _mm512_permutex2var_ps(t[2], j, t[3]));
+	}
+	return r;
+}
+/* the 16 lanes of v summed in lane order, in double */
+AL_INLINE double vsum_d(__m512 v)
+{
+	float l[16];
+	_mm512_storeu_ps(l, v);
+	double s = 0;
+	for (int i = 0; i < 16; i++)
+		s += (double)l[i];
+	return s;
+}
+/* lanes [0, m) of p, zero beyond */
+AL_INLINE __mmask16 vmask(size_t m) { return m >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << m) - 1); }
+#endif
 
 size_t al_ln_scratch_p(int P, al_per per, int n, int c, int hh, int w)
 {
@@ -184,7 +217,227 @@ AL_INLINE void adact_bwd_blk(const adact_t *c, const float *restrict p, size_t p
 
 #define LN_NAME adact
 #define LN_CFG adact_t
+#define LN_RUN
 #include "act/learned_driver.h"
+
+#ifdef LN_VEC
+/* Per run, up to 64 segments: tables indexed by the segment j of the left
+ * hinge value a = p[j], slope s = (p[j+1] - p[j]) * inv, hinge h, the hinge
+ * below which j is one too high (lo; -inf for j = 0) and the one at which
+ * it is one too low (up; NaN for the top segment); y = a + (x - h) * s,
+ * the block kernels' arithmetic, so the results are bit-identical. */
+typedef struct {
+	__m512 a[4], s[4], h[4], lo[4], up[4];
+} ad_tab;
+
+static int ad_tab_make(const adact_t *c, const float *p, ad_tab *T)
+{
+	float a[64], s[64], h[64], lo[64], up[64];
+	const int nseg = c->ns - 1, nt = nseg <= 16 ? 1 : nseg <= 32 ? 2 : 4;
+	for (int j = 0; j < 16 * nt; j++) {
+		int k = j < nseg ? j : nseg - 1;
+		a[j] = p[k];
+		s[j] = (p[k + 1] - p[k]) * c->inv;
+		h[j] = c->lo + (float)k * c->d;
+		lo[j] = k > 0 ? h[j] : -INFINITY;
+		up[j] = k < nseg - 1 ? c->lo + (float)(k + 1) * c->d : NAN;
+	}
+	for (int r = 0; r < nt; r++) {
+		T->a[r] = _mm512_loadu_ps(a + 16 * r);
+		T->s[r] = _mm512_loadu_ps(s + 16 * r);
+		T->h[r] = _mm512_loadu_ps(h + 16 * r);
+		T->lo[r] = _mm512_loadu_ps(lo + 16 * r);
+		T->up[r] = _mm512_loadu_ps(up + 16 * r);
+	}
+	return nt;
+}
+
+/* the segment of x: adact_seg's arithmetic (floor estimate, clamped, one
+ * correction each way against the float hinges), NaN -> 0 */
+AL_INLINE __m512i ad_vseg(const adact_t *c, const ad_tab *T, __m512 x, const int nt)
+{
+	__m512 f = _mm512_mul_ps(_mm512_sub_ps(x, _mm512_set1_ps(c->lo)), _mm512_set1_ps(c->inv));
+	f = _mm512_roundscale_ps(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+	f = _mm512_max_ps(f, _mm512_setzero_ps()); /* NaN -> 0 */
+	f = _mm512_min_ps(f, _mm512_set1_ps(c->top));
+	__m512i j = _mm512_cvttps_epi32(f), one = _mm512_set1_epi32(1);
+	j = _mm512_mask_sub_epi32(j, _mm512_cmp_ps_mask(x, vtab(T->lo, j, nt), _CMP_LT_OQ), j, one);
+	return _mm512_mask_add_epi32(j, _mm512_cmp_ps_mask(x, vtab(T->up, j, nt), _CMP_GE_OQ), j,
+				     one);
+}
+
+AL_INLINE __m512 ad_vf(const adact_t *c, const ad_tab *T, __m512 x, const int nt)
+{
+	__m512i j = ad_vseg(c, T, x, nt);
+	__m512 d = _mm512_mul_ps(_mm512_sub_ps(x, vtab(T->h, j, nt)), vtab(T->s, j, nt));
+	return _mm512_add_ps(vtab(T->a, j, nt), d);
+}
+
+AL_INLINE void ad_fwd_v(const adact_t *c, const ad_tab *T, size_t len, const float *restrict x,
+			float *restrict y, const int nt)
+{
+	size_t i = 0;
+	for (; i + 16 <= len; i += 16)
+		_mm512_storeu_ps(y + i, ad_vf(c, T, _mm512_loadu_ps(x + i), nt));
+	if (i < len) {
+		__mmask16 mk = vmask(len - i);
+		_mm512_mask_storeu_ps(y + i, mk, ad_vf(c, T, _mm512_maskz_loadu_ps(mk, x + i), nt));
+	}
+}
+
+static void adact_fwd_run(const adact_t *c, const float *p, size_t len, const float *x, float *y)
+{
+	if (c->ns - 1 > 64) {
+		adact_fwd_runb(c, p, len, x, y);
+		return;
+	}
+	ad_tab T;
+	int nt = ad_tab_make(c, p, &T);
+	if (nt == 1)
+		ad_fwd_v(c, &T, len, x, y, 1);
+	else if (nt == 2)
+		ad_fwd_v(c, &T, len, x, y, 2);
+	else
+		ad_fwd_v(c, &T, len, x, y, 4);
+}
+
+/* Backward of a run: dx = dy * s; the element's weights w1 = dy * t,
+ * w0 = dy - w1 (t = (x - h) * inv) go to hinges j and j + 1, summed per
+ * segment in 16 float lanes (a compare and two masked adds per segment).
+ * Between runs the lane sums live in st->ga: hinge k's lanes 0-15 hold
+ * segment k's w0 sums, lanes 16-31 segment k-1's w1 sums; flushed to
+ * double every LN_FLUSH elements. Up to 16 segments the sums are named
+ * registers (AD_SEGS lists them; GCC keeps arrays of vectors in memory). */
+#define AD_SEGS8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define AD_SEGS16(X) AD_SEGS8(X) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+#define AD_DECL(k)                                                                                 \
+	__m512 s0_##k = _mm512_setzero_ps(), s1_##k = s0_##k;                                      \
+	if (k < nseg) {                                                                            \
+		s0_##k = _mm512_loadu_ps(st->ga + (size_t)(k)*NB);                                 \
+		s1_##k = _mm512_loadu_ps(st->ga + (size_t)(k + 1) * NB + 16);                      \
+	}
+#define AD_ACC(k)                                                                                  \
+	{                                                                                          \
+		__mmask16 on = _mm512_cmpeq_epi32_mask(j, _mm512_set1_epi32(k));                   \
+		s0_##k = _mm512_mask_add_ps(s0_##k, on, s0_##k, w0);                               \
+		s1_##k = _mm512_mask_add_ps(s1_##k, on, s1_##k, w1);                               \
+	}
+#define AD_STORE(k)                                                                                \
+	if (k < nseg) {                                                                            \
+		_mm512_storeu_ps(st->ga + (size_t)(k)*NB, s0_##k);                                 \
+		_mm512_storeu_ps(st->ga + (size_t)(k + 1) * NB + 16, s1_##k);                      \
+	}
+
+/* one vector of the run at i (m lanes valid): dx, and j, w0, w1 */
+AL_INLINE void ad_bwd_el(const adact_t *c, const ad_tab *T, const float *restrict x,
+			 const float *restrict dy, float *restrict dx, size_t m, const int nt,
+			 __m512i *j, __m512 *w0, __m512 *w1)
+{
+	/* masked loads and stores only at the tail (they are slow on some
+	 * targets); lanes beyond the run load x = dy = 0: zero weights */
+	__mmask16 mk = vmask(m);
+	__m512 xv, g;
+	if (m >= 16) {
+		xv = _mm512_loadu_ps(x);
+		g = _mm512_loadu_ps(dy);
+	} else {
+		xv = _mm512_maskz_loadu_ps(mk, x);
+		g = _mm512_maskz_loadu_ps(mk, dy);
+	}
+	*j = ad_vseg(c, T, xv, nt);
+	__m512 t = _mm512_mul_ps(_mm512_sub_ps(xv, vtab(T->h, *j, nt)), _mm512_set1_ps(c->inv));
+	__m512 d = _mm512_mul_ps(g, vtab(T->s, *j, nt));
+	if (m >= 16)
+		_mm512_storeu_ps(dx, d);
+	else
+		_mm512_mask_storeu_ps(dx, mk, d);
+	*w1 = _mm512_mul_ps(g, t);
+	*w0 = _mm512_sub_ps(g, *w1);
+}
+
+#define AD_BWD_FN(name, SEGS, K, nt)                                                               \
+	static void name(const adact_t *c, const ad_tab *T, size_t len, const float *restrict x,  \
+			 const float *restrict dy, float *restrict dx, ln_state *st)               \
+	{                                                                                          \
+		const int nseg = c->ns - 1;                                                        \
+		for (size_t c0 = 0; c0 < len;) {                                                   \
+			const size_t e = ln_min(len, c0 + (LN_FLUSH - st->pending));               \
+			SEGS(AD_DECL)                                                              \
+			for (size_t i = c0; i < e; i += 16) {                                      \
+				__m512i j;                                                         \
+				__m512 w0, w1;                                                     \
+				ad_bwd_el(c, T, x + i, dy + i, dx + i, e - i, nt, &j, &w0, &w1);   \
+				SEGS(AD_ACC)                                                       \
+			}                                                                          \
+			SEGS(AD_STORE)                                                             \
+			st->pending += e - c0;                                                     \
+			if (st->pending >= LN_FLUSH) {                                             \
+				ln_flush(st->ga, st->acc, (size_t)c->P);                           \
+				st->pending = 0;                                                   \
+			}                                                                          \
+			c0 = e;                                                                    \
+		}                                                                                  \
+	}
+AD_BWD_FN(ad_bwd_v8, AD_SEGS8, 8, 1)
+AD_BWD_FN(ad_bwd_v16, AD_SEGS16, 16, 1)
+
+/* 17-32 segments: the lane sums stay in st->ga */
+static void ad_bwd_v32(const adact_t *c, const ad_tab *T, size_t len, const float *restrict x,
+		       const float *restrict dy, float *restrict dx, ln_state *st)
+{
+	const int nseg = c->ns - 1;
+	for (size_t c0 = 0; c0 < len;) {
+		const size_t e = ln_min(len, c0 + (LN_FLUSH - st->pending));
+		for (size_t i = c0; i < e; i += 16) {
+			__m512i j;
+			__m512 w0, w1;
+			ad_bwd_el(c, T, x + i, dy + i, dx + i, e - i, 2, &j, &w0, &w1);
+			for (int k = 0; k < nseg; k++) {
+				__mmask16 on = _mm512_cmpeq_epi32_mask(j, _mm512_set1_epi32(k));
+				float *g0 = st->ga + (size_t)k * NB, *g1 = st->ga + (size_t)(k + 1) * NB + 16;
+				_mm512_storeu_ps(g0, _mm512_mask_add_ps(_mm512_loadu_ps(g0), on,
+									_mm512_loadu_ps(g0), w0));
+				_mm512_storeu_ps(g1, _mm512_mask_add_ps(_mm512_loadu_ps(g1), on,
+									_mm512_loadu_ps(g1), w1));
+			}
+		}
+		st->pending += e - c0;
+		if (st->pending >= LN_FLUSH) {
+			ln_flush(st->ga, st->acc, (size_t)c->P);
+			st->pending = 0;
+		}
+		c0 = e;
+	}
+}
+
+static void adact_bwd_run(const adact_t *c, const float *p, size_t len, const float *x,
+			  const float *y, const float *dy, float *dx, ln_state *st)
+{
+	const int nseg = c->ns - 1;
+	if (nseg > 32) {
+		adact_bwd_runb(c, p, len, x, y, dy, dx, st);
+		return;
+	}
+	ad_tab T;
+	ad_tab_make(c, p, &T);
+	if (nseg <= 8)
+		ad_bwd_v8(c, &T, len, x, dy, dx, st);
+	else if (nseg <= 16)
+		ad_bwd_v16(c, &T, len, x, dy, dx, st);
+	else
+		ad_bwd_v32(c, &T, len, x, dy, dx, st);
+}
+#else
+static void adact_fwd_run(const adact_t *c, const float *p, size_t len, const float *x, float *y)
+{
+	adact_fwd_runb(c, p, len, x, y);
+}
+static void adact_bwd_run(const adact_t *c, const float *p, size_t len, const float *x,
+			  const float *y, const float *dy, float *dx, ln_state *st)
+{
+	adact_bwd_runb(c, p, len, x, y, dy, dx, st);
+}
+#endif
 
 int al_ln_adact_nparams(const double *h) { return (int)h[AD_NS]; }
 

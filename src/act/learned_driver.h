@@ -24,8 +24,10 @@
  * define its own (#define LN_RUN before the include): they see the whole
  * run with its parameters hoisted, and the backward adds its parameter
  * gradients to st->acc (double, or lane sums in st->ga flushed by
- * ln_flush, whose order must depend only on the run). Without LN_RUN the
- * driver stamps both from the block kernels.
+ * ln_flush, whose order must depend only on the run), and are defined
+ * after the include. The driver stamps LN_NAME##_fwd_runb and _bwd_runb
+ * from the block kernels: the run kernels without LN_RUN, the entry's
+ * fallback with it.
  *
  * Not for: the math of an entry (learned*.c).
  */
@@ -62,17 +64,16 @@ typedef struct {
 } ln_state;
 #endif
 
-#ifndef LN_RUN
 /* y = f(x) on len elements sharing the parameters p[k] */
-static void LN_F(_fwd_run)(const LN_CFG *cf, const float *p, size_t len, const float *x, float *y)
+static void LN_F(_fwd_runb)(const LN_CFG *cf, const float *p, size_t len, const float *x, float *y)
 {
 	for (size_t i0 = 0; i0 < len; i0 += AL_LN_NB)
 		LN_F(_fwd_blk)(cf, p, 1, 0, ln_min(AL_LN_NB, len - i0), x + i0, y + i0);
 }
 
 /* dx of len elements sharing the parameters p[k]; their gradients into st */
-static void LN_F(_bwd_run)(const LN_CFG *cf, const float *p, size_t len, const float *x,
-			   const float *y, const float *dy, float *dx, ln_state *st)
+static void LN_F(_bwd_runb)(const LN_CFG *cf, const float *p, size_t len, const float *x,
+			    const float *y, const float *dy, float *dx, ln_state *st)
 {
 	const size_t P = (size_t)cf->P;
 	float gp[AL_LN_MAXP * AL_LN_NB];
@@ -95,6 +96,15 @@ static void LN_F(_bwd_run)(const LN_CFG *cf, const float *p, size_t len, const f
 		}
 	}
 }
+#ifdef LN_RUN
+static void LN_F(_fwd_run)(const LN_CFG *cf, const float *p, size_t len, const float *x, float *y);
+static void LN_F(_bwd_run)(const LN_CFG *cf, const float *p, size_t len, const float *x,
+			   const float *y, const float *dy, float *dx, ln_state *st);
+#define LN_FWD_RUN LN_F(_fwd_run)
+#define LN_BWD_RUN LN_F(_bwd_run)
+#else
+#define LN_FWD_RUN LN_F(_fwd_runb)
+#define LN_BWD_RUN LN_F(_bwd_runb)
 #endif
 
 size_t LN_PUB(_scratch)(const double *h, al_per per, int n, int c, int hh, int w)
@@ -118,13 +128,13 @@ void LN_PUB(_fwd)(const double *h, al_per per, const float *params, int n, int c
 #pragma omp parallel for schedule(static)
 		for (size_t b = 0; b < nb; b++) {
 			size_t s0 = b * LN_BLOCK;
-			LN_F(_fwd_run)(&cf, params, ln_min(total, s0 + LN_BLOCK) - s0, x + s0, y + s0);
+			LN_FWD_RUN(&cf, params, ln_min(total, s0 + LN_BLOCK) - s0, x + s0, y + s0);
 		}
 	} else if (per == AL_PER_CHANNEL) {
 		size_t ns = (size_t)n * (size_t)c;
 #pragma omp parallel for schedule(static)
 		for (size_t sl = 0; sl < ns; sl++) {
-			LN_F(_fwd_run)(&cf, params + (sl % (size_t)c) * P, hw, x + sl * hw,
+			LN_FWD_RUN(&cf, params + (sl % (size_t)c) * P, hw, x + sl * hw,
 				       y + sl * hw);
 		}
 	} else {
@@ -171,7 +181,7 @@ void LN_PUB(_bwd)(const double *h, al_per per, const float *params, int n, int c
 			for (size_t r = 0; r < nruns; r++) {
 				size_t s0 = layer ? u * LN_BLOCK : (r * (size_t)c + u) * hw;
 				size_t e = layer ? ln_min(total, s0 + LN_BLOCK) : s0 + hw;
-				LN_F(_bwd_run)(&cf, p, e - s0, x + s0, y + s0, dy + s0, dx + s0, &st);
+				LN_BWD_RUN(&cf, p, e - s0, x + s0, y + s0, dy + s0, dx + s0, &st);
 			}
 			ln_flush(st.ga, acc, P);
 			if (layer)
@@ -224,3 +234,5 @@ void LN_PUB(_bwd)(const double *h, al_per per, const float *params, int n, int c
 #undef LN_NAME
 #undef LN_CFG
 #undef LN_RUN
+#undef LN_FWD_RUN
+#undef LN_BWD_RUN
