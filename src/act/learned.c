@@ -62,7 +62,12 @@ AL_INLINE __mmask16 vmask(size_t m) { return m >= 16 ? (__mmask16)0xffff : (__mm
 
 size_t al_ln_scratch_p(int P, al_per per, int n, int c, int hh, int w)
 {
-	if (per != AL_PER_LAYER || n <= 0)
+	if (n <= 0)
+		return 0;
+	/* per=channel: one backward state per channel (learned_driver.h) */
+	if (per == AL_PER_CHANNEL && (size_t)hh * (size_t)w > 1)
+		return (size_t)c * (2 * (size_t)P + 2 + (size_t)P * AL_LN_NB) + 2;
+	if (per != AL_PER_LAYER)
 		return 0;
 	size_t total = (size_t)n * (size_t)c * (size_t)hh * (size_t)w;
 	return (total + 16383) / 16384 * (size_t)P;
@@ -734,7 +739,173 @@ AL_INLINE void pau_bwd_blk(const pau_t *c, const float *restrict p, size_t ps, s
 
 #define LN_NAME pau
 #define LN_CFG pau_t
+#define LN_RUN
 #include "act/learned_driver.h"
+
+#ifdef LN_VEC
+/* Per run: the coefficients broadcast once; the block kernels' arithmetic
+ * in the same order (y and dx bit-identical to them), 16 elements at a
+ * time in registers. The backward adds each coefficient's gradient
+ * dy q x^j (resp. -dy y sgn(B) q x^k) to 16 float lanes of st->ga. */
+#define PAU_MAXD 12 /* degrees the run kernels take (distill: m, n <= 12) */
+
+typedef struct {
+	__m512 a[PAU_MAXD + 1], b[PAU_MAXD + 1], ja[PAU_MAXD + 1], kb[PAU_MAXD + 1];
+} pau_vc;
+
+static void pau_vc_make(const pau_t *c, const float *p, pau_vc *V)
+{
+	for (int j = 0; j <= c->m; j++) {
+		V->a[j] = _mm512_set1_ps(p[j]);
+		V->ja[j] = _mm512_set1_ps((float)j * p[j]);
+	}
+	for (int k = 1; k <= c->n; k++) {
+		V->b[k] = _mm512_set1_ps(p[c->m + k]);
+		V->kb[k] = _mm512_set1_ps((float)k * p[c->m + k]);
+	}
+}
+
+/* P(x) and B(x) = sum_k b_k x^k by Horner */
+AL_INLINE void pau_vpolys(const pau_vc *V, const int m, const int n, __m512 x, __m512 *num,
+			  __m512 *den)
+{
+	__m512 u = V->a[m], v = _mm512_setzero_ps();
+	for (int j = m - 1; j >= 0; j--)
+		u = _mm512_add_ps(_mm512_mul_ps(u, x), V->a[j]);
+	for (int k = n; k >= 1; k--)
+		v = _mm512_add_ps(_mm512_mul_ps(v, x), V->b[k]);
+	*num = u;
+	*den = _mm512_mul_ps(v, x);
+}
+
+AL_INLINE __m512 vabs(__m512 v)
+{
+	return _mm512_castsi512_ps(
+		_mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7fffffff)));
+}
+
+AL_INLINE void pau_fwd_v(const pau_t *c, const pau_vc *Vp, size_t len, const float *restrict x,
+			 float *restrict y, const int m, const int n)
+{
+	const pau_vc V = *Vp;
+	const __m512 one = _mm512_set1_ps(1.0f);
+	for (size_t i = 0; i < len; i += 16) {
+		__mmask16 mk = vmask(len - i);
+		__m512 xv = len - i >= 16 ? _mm512_loadu_ps(x + i) : _mm512_maskz_loadu_ps(mk, x + i);
+		__m512 num, den;
+		pau_vpolys(&V, m, n, xv, &num, &den);
+		__m512 r = _mm512_div_ps(num, _mm512_add_ps(one, vabs(den)));
+		if (len - i >= 16)
+			_mm512_storeu_ps(y + i, r);
+		else
+			_mm512_mask_storeu_ps(y + i, mk, r);
+	}
+}
+
+static void pau_fwd_run(const pau_t *c, const float *p, size_t len, const float *x, float *y)
+{
+	if (c->m > PAU_MAXD || c->n > PAU_MAXD) {
+		pau_fwd_runb(c, p, len, x, y);
+		return;
+	}
+	pau_vc V;
+	pau_vc_make(c, p, &V);
+	if (c->m == 5 && c->n == 4)
+		pau_fwd_v(c, &V, len, x, y, 5, 4);
+	else
+		pau_fwd_v(c, &V, len, x, y, c->m, c->n);
+}
+
+/* m, n: the degrees, compile-time constants for the common (5, 4) */
+AL_INLINE void pau_bwd_v(const pau_t *c, const pau_vc *Vp, size_t len, const float *restrict x,
+			 const float *restrict dy, float *restrict dx, ln_state *st, const int m,
+			 const int n)
+{
+	const pau_vc V = *Vp;
+	const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+	for (size_t c0 = 0; c0 < len;) {
+		const size_t e = ln_min(len, c0 + (LN_FLUSH - st->pending));
+		__m512 ga[2 * PAU_MAXD + 1];
+		for (int k = 0; k <= m + n; k++)
+			ga[k] = _mm512_loadu_ps(st->ga + (size_t)k * NB);
+		for (size_t i = c0; i < e; i += 16) {
+			/* lanes beyond the run: x = dy = 0, zero contributions */
+			__mmask16 mk = vmask(e - i);
+			__m512 xv, g;
+			if (e - i >= 16) {
+				xv = _mm512_loadu_ps(x + i);
+				g = _mm512_loadu_ps(dy + i);
+			} else {
+				xv = _mm512_maskz_loadu_ps(mk, x + i);
+				g = _mm512_maskz_loadu_ps(mk, dy + i);
+			}
+			__m512 num, den, dn = zero, dd = zero;
+			pau_vpolys(&V, m, n, xv, &num, &den);
+			for (int j = m; j >= 1; j--)
+				dn = _mm512_add_ps(_mm512_mul_ps(dn, xv), V.ja[j]);
+			for (int k = n; k >= 1; k--)
+				dd = _mm512_add_ps(_mm512_mul_ps(dd, xv), V.kb[k]);
+			__m512 q = _mm512_div_ps(one, _mm512_add_ps(one, vabs(den)));
+			__m512 sb = _mm512_mask_mov_ps(zero, _mm512_cmp_ps_mask(den, zero, _CMP_GT_OQ), one);
+			sb = _mm512_mask_mov_ps(sb, _mm512_cmp_ps_mask(den, zero, _CMP_LT_OQ),
+						_mm512_set1_ps(-1.0f));
+			__m512 yv = _mm512_mul_ps(num, q), ys = _mm512_mul_ps(yv, sb);
+			__m512 d = _mm512_mul_ps(
+				_mm512_mul_ps(g, _mm512_sub_ps(dn, _mm512_mul_ps(ys, dd))), q);
+			if (e - i >= 16)
+				_mm512_storeu_ps(dx + i, d);
+			else
+				_mm512_mask_storeu_ps(dx + i, mk, d);
+			__m512 gav = _mm512_mul_ps(g, q);
+			__m512 gbv = _mm512_mul_ps(
+				_mm512_mul_ps(_mm512_mul_ps(_mm512_sub_ps(zero, g), yv), sb), q);
+			__m512 pw = one;
+			for (int j = 0; j <= m; j++) {
+				ga[j] = _mm512_add_ps(ga[j], _mm512_mul_ps(gav, pw));
+				pw = _mm512_mul_ps(pw, xv);
+			}
+			pw = xv;
+			for (int k = 1; k <= n; k++) {
+				ga[m + k] = _mm512_add_ps(ga[m + k], _mm512_mul_ps(gbv, pw));
+				pw = _mm512_mul_ps(pw, xv);
+			}
+		}
+		for (int k = 0; k <= m + n; k++)
+			_mm512_storeu_ps(st->ga + (size_t)k * NB, ga[k]);
+		st->pending += e - c0;
+		if (st->pending >= LN_FLUSH) {
+			ln_flush(st->ga, st->acc, (size_t)c->P);
+			st->pending = 0;
+		}
+		c0 = e;
+	}
+}
+
+static void pau_bwd_run(const pau_t *c, const float *p, size_t len, const float *x,
+			const float *y, const float *dy, float *dx, ln_state *st)
+{
+	if (c->m > PAU_MAXD || c->n > PAU_MAXD) {
+		pau_bwd_runb(c, p, len, x, y, dy, dx, st);
+		return;
+	}
+	pau_vc V;
+	pau_vc_make(c, p, &V);
+	if (c->m == 5 && c->n == 4)
+		pau_bwd_v(c, &V, len, x, dy, dx, st, 5, 4);
+	else
+		pau_bwd_v(c, &V, len, x, dy, dx, st, c->m, c->n);
+}
+#else
+static void pau_fwd_run(const pau_t *c, const float *p, size_t len, const float *x, float *y)
+{
+	pau_fwd_runb(c, p, len, x, y);
+}
+static void pau_bwd_run(const pau_t *c, const float *p, size_t len, const float *x,
+			const float *y, const float *dy, float *dx, ln_state *st)
+{
+	pau_bwd_runb(c, p, len, x, y, dy, dx, st);
+}
+#endif
 
 int al_ln_pau_nparams(const double *h) { return (int)h[PAU_M] + 1 + (int)h[PAU_N]; }
 

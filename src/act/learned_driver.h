@@ -38,6 +38,7 @@
 
 #ifndef LN_DRIVER_COMMON
 #define LN_DRIVER_COMMON
+#include <stdint.h>
 #define LN_BLOCK 16384 /* elements per block of the flat tensor (per=layer) */
 static size_t ln_nblocks(size_t total) { return (total + LN_BLOCK - 1) / LN_BLOCK; }
 static size_t ln_min(size_t a, size_t b) { return a < b ? a : b; }
@@ -56,12 +57,20 @@ static void ln_flush(float *ga, double *acc, size_t P)
 	}
 }
 /* backward state of one unit of work (a block of the flat tensor, or a
- * channel): lane sums, their double totals, elements since the last flush */
+ * channel): lane sums ga[k * AL_LN_NB + lane], their double totals acc[k],
+ * elements since the last flush */
 typedef struct {
-	float ga[AL_LN_MAXP * AL_LN_NB];
-	double acc[AL_LN_MAXP];
+	float *ga;
+	double *acc;
 	size_t pending;
 } ln_state;
+/* per=channel: channel u's state in scratch (al_ln_scratch_p), 8-byte
+ * aligned: P doubles acc, one double pending, P * AL_LN_NB floats ga */
+static size_t ln_chan_floats(size_t P) { return 2 * P + 2 + P * AL_LN_NB; }
+static float *ln_chan_base(float *scratch)
+{
+	return (float *)(((uintptr_t)scratch + 7) & ~(uintptr_t)7);
+}
 #endif
 
 /* y = f(x) on len elements sharing the parameters p[k] */
@@ -163,41 +172,63 @@ void LN_PUB(_bwd)(const double *h, al_per per, const float *params, int n, int c
 	const size_t hw = (size_t)hh * (size_t)w, F = (size_t)c * hw, total = (size_t)n * F;
 	if (per == AL_PER_CHANNEL && hw == 1)
 		per = AL_PER_NEURON;
-	if (per == AL_PER_LAYER || per == AL_PER_CHANNEL) {
-		/* units of work: blocks of the flat tensor, or channels */
-		int layer = per == AL_PER_LAYER;
-		size_t nu = layer ? ln_nblocks(total) : (size_t)c;
+	if (per == AL_PER_LAYER) {
+		/* units of work: blocks of the flat tensor */
+		size_t nu = ln_nblocks(total);
 #pragma omp parallel for schedule(static)
 		for (size_t u = 0; u < nu; u++) {
-			ln_state st;
-			double *acc = st.acc;
-			st.pending = 0;
+			float ga[AL_LN_MAXP * AL_LN_NB];
+			double acc[AL_LN_MAXP];
+			ln_state st = {ga, acc, 0};
 			for (size_t k = 0; k < P; k++)
 				acc[k] = 0;
-			memset(st.ga, 0, P * AL_LN_NB * sizeof *st.ga);
-			const float *p = layer ? params : params + u * P;
-			/* runs: one block, or the channel's plane in every sample */
-			size_t nruns = layer ? 1 : (size_t)n;
-			for (size_t r = 0; r < nruns; r++) {
-				size_t s0 = layer ? u * LN_BLOCK : (r * (size_t)c + u) * hw;
-				size_t e = layer ? ln_min(total, s0 + LN_BLOCK) : s0 + hw;
-				LN_BWD_RUN(&cf, p, e - s0, x + s0, y + s0, dy + s0, dx + s0, &st);
+			memset(ga, 0, P * AL_LN_NB * sizeof *ga);
+			size_t s0 = u * LN_BLOCK, e = ln_min(total, s0 + LN_BLOCK);
+			LN_BWD_RUN(&cf, params, e - s0, x + s0, y + s0, dy + s0, dx + s0, &st);
+			ln_flush(ga, acc, P);
+			for (size_t k = 0; k < P; k++)
+				scratch[u * P + k] = (float)acc[k];
+		}
+		for (size_t k = 0; k < P; k++) {
+			double sum = 0;
+			for (size_t b = 0; b < nu; b++)
+				sum += (double)scratch[b * P + k];
+			dparams[k] += (float)sum;
+		}
+	} else if (per == AL_PER_CHANNEL) {
+		/* Groups of adjacent channels walked sample by sample (memory
+		 * order: contiguous stretches of about LN_BLOCK elements), one
+		 * state per channel in scratch. Each channel's planes are summed
+		 * in sample order whatever the grouping, so the results do not
+		 * depend on the thread count. */
+		const size_t sw = ln_chan_floats(P);
+		float *base = ln_chan_base(scratch);
+		size_t gs = ln_min(LN_BLOCK / hw > 0 ? LN_BLOCK / hw : 1, ((size_t)c + 1) / 2);
+		gs = gs > 0 ? gs : 1;
+		size_t ng = ((size_t)c + gs - 1) / gs;
+#pragma omp parallel for schedule(static)
+		for (size_t gi = 0; gi < ng; gi++) {
+			size_t u0 = gi * gs, u1 = ln_min((size_t)c, u0 + gs);
+			for (size_t u = u0; u < u1; u++) {
+				float *b = base + u * sw;
+				memset(b, 0, sw * sizeof *b);
 			}
-			ln_flush(st.ga, acc, P);
-			if (layer)
-				for (size_t k = 0; k < P; k++)
-					scratch[u * P + k] = (float)acc[k];
-			else
+			for (size_t r = 0; r < (size_t)n; r++)
+				for (size_t u = u0; u < u1; u++) {
+					float *b = base + u * sw;
+					double *pend = (double *)b + P;
+					ln_state st = {b + 2 * P + 2, (double *)b, (size_t)*pend};
+					size_t s0 = (r * (size_t)c + u) * hw;
+					LN_BWD_RUN(&cf, params + u * P, hw, x + s0, y + s0, dy + s0,
+						   dx + s0, &st);
+					*pend = (double)st.pending;
+				}
+			for (size_t u = u0; u < u1; u++) {
+				float *b = base + u * sw;
+				double *acc = (double *)b;
+				ln_flush(b + 2 * P + 2, acc, P);
 				for (size_t k = 0; k < P; k++)
 					dparams[u * P + k] += (float)acc[k];
-		}
-		if (layer) {
-			size_t nb = nu;
-			for (size_t k = 0; k < P; k++) {
-				double sum = 0;
-				for (size_t b = 0; b < nb; b++)
-					sum += (double)scratch[b * P + k];
-				dparams[k] += (float)sum;
 			}
 		}
 	} else {
