@@ -1526,7 +1526,108 @@ AL_INLINE void lut_bwd_blk(const lut_t *c, const float *restrict p, size_t ps, s
 
 #define LN_NAME lut
 #define LN_CFG lut_t
+#define LN_RUN
 #include "act/learned_driver.h"
+
+#ifdef LN_VEC
+/* the bins of 16 elements: lut_bin's arithmetic, NaN -> 0 */
+AL_INLINE __m512i lut_vbin(const lut_t *c, __m512 x)
+{
+	__m512 f = _mm512_mul_ps(_mm512_sub_ps(x, _mm512_set1_ps(c->lo)), _mm512_set1_ps(c->inv));
+	f = _mm512_roundscale_ps(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+	f = _mm512_max_ps(f, _mm512_setzero_ps()); /* NaN -> 0 */
+	return _mm512_cvttps_epi32(_mm512_min_ps(f, _mm512_set1_ps(c->top)));
+}
+
+/* per run, the table in registers (pairs of 32 entries, picked by permutes
+ * and a blend per pair); NaN passes through */
+AL_INLINE void lut_fwd_v(const lut_t *c, const __m512 *T, size_t len, const float *restrict x,
+			 float *restrict y, const int np)
+{
+	for (size_t i = 0; i < len; i += 16) {
+		__mmask16 mk = vmask(len - i);
+		__m512 xv = len - i >= 16 ? _mm512_loadu_ps(x + i) : _mm512_maskz_loadu_ps(mk, x + i);
+		__m512i j = lut_vbin(c, xv), hi = _mm512_srli_epi32(j, 5);
+		__m512 r = _mm512_permutex2var_ps(T[0], j, T[1]);
+		for (int q = 1; q < np; q++)
+			r = _mm512_mask_mov_ps(r, _mm512_cmpeq_epi32_mask(hi, _mm512_set1_epi32(q)),
+					       _mm512_permutex2var_ps(T[2 * q], j, T[2 * q + 1]));
+		r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(xv, xv, _CMP_UNORD_Q), xv);
+		if (len - i >= 16)
+			_mm512_storeu_ps(y + i, r);
+		else
+			_mm512_mask_storeu_ps(y + i, mk, r);
+	}
+}
+
+static void lut_fwd_run(const lut_t *c, const float *p, size_t len, const float *x, float *y)
+{
+	float t[AL_LN_MAXP];
+	__m512 T[AL_LN_MAXP / 16];
+	const int np = (c->P + 31) / 32;
+	for (int j = 0; j < 32 * np; j++)
+		t[j] = p[j < c->P ? j : c->P - 1];
+	for (int r = 0; r < 2 * np; r++)
+		T[r] = _mm512_loadu_ps(t + 16 * r);
+	if (np == 1)
+		lut_fwd_v(c, T, len, x, y, 1);
+	else if (np == 2)
+		lut_fwd_v(c, T, len, x, y, 2);
+	else
+		lut_fwd_v(c, T, len, x, y, np);
+}
+
+/* dx = 0; dy summed per bin into four interleaved float histograms (lanes
+ * 0-3 of st->ga's slot of each entry; element i goes to lane i % 4), which
+ * breaks the store-to-load chains of repeated bins */
+static void lut_bwd_run(const lut_t *c, const float *p, size_t len, const float *x,
+			const float *y, const float *dy, float *dx, ln_state *st)
+{
+	int js[LN_FLUSH];
+	for (size_t c0 = 0; c0 < len;) {
+		const size_t e = ln_min(len, c0 + (LN_FLUSH - st->pending));
+		for (size_t i = c0; i < e; i += 16) {
+			__mmask16 mk = vmask(e - i);
+			__m512 xv = e - i >= 16 ? _mm512_loadu_ps(x + i) : _mm512_maskz_loadu_ps(mk, x + i);
+			__m512i j = _mm512_slli_epi32(lut_vbin(c, xv), 6); /* * NB */
+			if (e - i >= 16) {
+				_mm512_storeu_si512(js + (i - c0), j);
+				_mm512_storeu_ps(dx + i, _mm512_setzero_ps());
+			} else {
+				_mm512_mask_storeu_epi32(js + (i - c0), mk, j);
+				_mm512_mask_storeu_ps(dx + i, mk, _mm512_setzero_ps());
+			}
+		}
+		float *ga = st->ga;
+		const float *g = dy + c0;
+		size_t m = e - c0, i = 0;
+		for (; i + 4 <= m; i += 4) {
+			ga[js[i]] += g[i];
+			ga[js[i + 1] + 1] += g[i + 1];
+			ga[js[i + 2] + 2] += g[i + 2];
+			ga[js[i + 3] + 3] += g[i + 3];
+		}
+		for (; i < m; i++)
+			ga[js[i] + (int)(i % 4)] += g[i];
+		st->pending += m;
+		if (st->pending >= LN_FLUSH) {
+			ln_flush(st->ga, st->acc, (size_t)c->P);
+			st->pending = 0;
+		}
+		c0 = e;
+	}
+}
+#else
+static void lut_fwd_run(const lut_t *c, const float *p, size_t len, const float *x, float *y)
+{
+	lut_fwd_runb(c, p, len, x, y);
+}
+static void lut_bwd_run(const lut_t *c, const float *p, size_t len, const float *x,
+			const float *y, const float *dy, float *dx, ln_state *st)
+{
+	lut_bwd_runb(c, p, len, x, y, dy, dx, st);
+}
+#endif
 
 int al_ln_lut_nparams(const double *h) { return (int)h[LUT_N]; }
 

@@ -74,14 +74,14 @@ static float *ln_chan_base(float *scratch)
 #endif
 
 /* y = f(x) on len elements sharing the parameters p[k] */
-static void LN_F(_fwd_runb)(const LN_CFG *cf, const float *p, size_t len, const float *x, float *y)
+__attribute__((unused)) static void LN_F(_fwd_runb)(const LN_CFG *cf, const float *p, size_t len, const float *x, float *y)
 {
 	for (size_t i0 = 0; i0 < len; i0 += AL_LN_NB)
 		LN_F(_fwd_blk)(cf, p, 1, 0, ln_min(AL_LN_NB, len - i0), x + i0, y + i0);
 }
 
 /* dx of len elements sharing the parameters p[k]; their gradients into st */
-static void LN_F(_bwd_runb)(const LN_CFG *cf, const float *p, size_t len, const float *x,
+__attribute__((unused)) static void LN_F(_bwd_runb)(const LN_CFG *cf, const float *p, size_t len, const float *x,
 			    const float *y, const float *dy, float *dx, ln_state *st)
 {
 	const size_t P = (size_t)cf->P;

@@ -1,0 +1,209 @@
+/* test_learned_runs.c — the run kernels of the learned entries (the
+ * per=layer and per=channel paths of learned_driver.h, vectorised for
+ * adact, pau and lut): on long runs that cross the driver's block and
+ * flush boundaries and end in partial vectors, y and dx equal the block
+ * kernels' (per=neuron with the same parameters in every neuron) bit for
+ * bit, including hinges, bin edges, signed zeros, huge values, infinities
+ * and NaN; parameter gradients match the double reference; results do not
+ * depend on the thread count. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "act/learned.h"
+#include "actlab/act.h"
+#include "actlab/core.h"
+#include "test.h"
+
+static const char *run_specs[] = {
+	"adact",
+	"adact:init=leaky_relu,slope=0.1",
+	"adact:ns=3,lo=-1,hi=1",
+	"adact:ns=17,lo=-2.5,hi=3.1,zero=any", /* the pwl distillation form */
+	"adact:ns=33,lo=-3,hi=3",              /* 32 segments: two-register tables */
+	"adact:ns=65,lo=-4,hi=4",              /* 64: forward tables, block backward */
+	"adact:ns=80,lo=-4,hi=4,zero=any",     /* beyond the tables */
+	"pau",
+	"pau:m=3,n=2,init=silu",
+	"pau:m=7,n=6,init=tanh",
+	"lut",
+	"lut:size=7,lo=-1,hi=2",
+	"lut:size=40",
+	"lut:size=128",
+};
+
+static double urand(al_rng *r, double lo, double hi)
+{
+	return lo + (hi - lo) * (double)al_rng_uniform(r);
+}
+
+TEST(learned_runs_match_block_kernels)
+{
+	/* hw = 1763 (not a multiple of 16), 4 * 3 * 1763 = 21156 > one block */
+	const int n = 4, c = 3, h = 41, w = 43;
+	const size_t hw = (size_t)h * w, F = (size_t)c * hw, N = (size_t)n * F;
+	float *x = malloc(N * 4), *dy = malloc(N * 4), *y1 = malloc(N * 4), *y2 = malloc(N * 4),
+	      *dx1 = malloc(N * 4), *dx2 = malloc(N * 4);
+	REQUIRE(x && dy && y1 && y2 && dx1 && dx2, "out of memory");
+	for (size_t v = 0; v < sizeof run_specs / sizeof *run_specs; v++) {
+		al_act_spec s, sn;
+		REQUIRE_OK(al_act_parse(run_specs[v], &s));
+		sn = s;
+		const int P = al_act_nparams(&s);
+		float *p = malloc((size_t)c * P * 4), *pn = malloc(F * P * 4),
+		      *dp1 = calloc(F * P, 4), *dp2 = calloc(F * P, 4);
+		double kk[256], *pd = malloc((size_t)P * 8), *g = malloc((size_t)P * 8),
+				*acc = calloc((size_t)c * P, 8), *aabs = calloc((size_t)c * P, 8);
+		REQUIRE(p && pn && dp1 && dp2 && pd && g && acc && aabs, "out of memory");
+		al_rng r;
+		al_rng_seed(&r, 40 + v);
+		al_act_init_params(&s, p, (size_t)c, &r);
+		for (int q = 0; q < c * P; q++)
+			p[q] += (float)(urand(&r, -0.2, 0.2) * (fabs((double)p[q]) + 0.2));
+		for (int per = 0; per < 2; per++) {
+			s.per = per ? AL_PER_CHANNEL : AL_PER_LAYER;
+			const size_t G = per ? (size_t)c : 1;
+			/* inputs: the kinks of every group, their float neighbours,
+			 * specials, and random values over a range wider than the grid */
+			int nk = 0;
+			for (size_t gi = 0; gi < G; gi++) {
+				for (int k = 0; k < P; k++)
+					pd[k] = p[gi * P + k];
+				nk += al_ln_kinks(&s, pd, kk + nk, (256 - nk) / (int)G);
+			}
+			const float sp[] = {0.0f, -0.0f, 1e30f, -1e30f, INFINITY, -INFINITY, NAN, 1e-30f};
+			for (size_t e = 0; e < N; e++) {
+				size_t q = e % 97;
+				double lo = s.desc->check_lo - 2, hi = s.desc->check_hi + 2;
+				if (q < 8)
+					x[e] = sp[q];
+				else if (q < 20 && nk > 0) {
+					float k = (float)kk[(e / 97 + q) % (size_t)nk];
+					x[e] = q % 3 == 0 ? k : nextafterf(k, q % 3 == 1 ? INFINITY : -INFINITY);
+				} else
+					x[e] = (float)urand(&r, lo, hi);
+				dy[e] = (float)urand(&r, -1, 1);
+			}
+			/* the same parameters in every neuron: the block kernels */
+			for (size_t f = 0; f < F; f++)
+				memcpy(pn + f * P, p + (per ? f / hw : 0) * P, (size_t)P * 4);
+			sn.per = AL_PER_NEURON;
+			float *sc = calloc(al_act_scratch_floats(&s, n, c, h, w) + 1, 4);
+			REQUIRE(sc, "out of memory");
+			memset(dp1, 0, G * P * 4);
+			memset(dp2, 0, F * P * 4);
+			al_act_forward(&s, p, n, c, h, w, x, y1, 1, &r);
+			al_act_backward(&s, p, n, c, h, w, x, y1, dy, dx1, dp1, sc, 1, &r);
+			al_act_forward(&sn, pn, n, (int)F, 1, 1, x, y2, 1, &r);
+			al_act_backward(&sn, pn, n, (int)F, 1, 1, x, y2, dy, dx2, dp2, NULL, 1, &r);
+			size_t bad = N;
+			for (size_t e = 0; e < N && bad == N; e++)
+				if (memcmp(y1 + e, y2 + e, 4) || memcmp(dx1 + e, dx2 + e, 4))
+					bad = e;
+			CHECK(bad == N, "%s per=%s: x=%.9g: y %.9g dx %.9g, block kernels %.9g %.9g",
+			      run_specs[v], per ? "channel" : "layer", (double)x[bad % N],
+			      (double)y1[bad % N], (double)dx1[bad % N], (double)y2[bad % N],
+			      (double)dx2[bad % N]);
+			/* parameter gradients against the double reference, without
+			 * the specials and the inputs within 1e-3 of a kink (their
+			 * float and double segments may legitimately differ) */
+			for (size_t e = 0; e < N; e++) {
+				int near = e % 97 < 20 || !isfinite(x[e]);
+				for (int k = 0; k < nk && !near; k++)
+					near = fabs((double)x[e] - kk[k]) < 1e-3;
+				if (near)
+					dy[e] = 0;
+			}
+			for (size_t q = 0; q < G * P; q++)
+				acc[q] = aabs[q] = 0;
+			for (size_t e = 0; e < N; e++) {
+				if (dy[e] == 0)
+					continue;
+				size_t gi = per ? e % F / hw : 0;
+				for (int k = 0; k < P; k++)
+					pd[k] = p[gi * P + k];
+				double rdx;
+				s.desc->ref(s.hyper, pd, (double)x[e], &rdx, g);
+				for (int k = 0; k < P; k++) {
+					acc[gi * P + k] += (double)dy[e] * g[k];
+					aabs[gi * P + k] += fabs((double)dy[e] * g[k]);
+				}
+			}
+			memset(dp1, 0, G * P * 4);
+			al_act_backward(&s, p, n, c, h, w, x, y1, dy, dx1, dp1, sc, 1, &r);
+			double worst = 0;
+			size_t wq = 0;
+			for (size_t q = 0; q < G * P; q++) {
+				double err = fabs((double)dp1[q] - acc[q]) / (aabs[q] + 1e-3);
+				if (err > worst)
+					worst = err, wq = q;
+			}
+			CHECK(worst < 1e-5, "%s per=%s: d/dp%zu float %.9g, reference %.9g (sum |.| %.3g)",
+			      run_specs[v], per ? "channel" : "layer", wq % P, (double)dp1[wq], acc[wq],
+			      aabs[wq]);
+			free(sc);
+		}
+		free(p);
+		free(pn);
+		free(dp1);
+		free(dp2);
+		free(pd);
+		free(g);
+		free(acc);
+		free(aabs);
+	}
+	free(x);
+	free(dy);
+	free(y1);
+	free(y2);
+	free(dx1);
+	free(dx2);
+}
+
+TEST(learned_runs_threads_bitwise)
+{
+	const int n = 6, c = 5, h = 17, w = 29;
+	const size_t N = (size_t)n * c * h * w;
+	float *x = malloc(N * 4), *dy = malloc(N * 4), *y1 = malloc(N * 4), *y2 = malloc(N * 4),
+	      *dx1 = malloc(N * 4), *dx2 = malloc(N * 4);
+	REQUIRE(x && dy && y1 && y2 && dx1 && dx2, "out of memory");
+	al_rng r;
+	al_rng_seed(&r, 77);
+	for (size_t e = 0; e < N; e++) {
+		x[e] = (float)urand(&r, -5, 5);
+		dy[e] = (float)urand(&r, -1, 1);
+	}
+	for (size_t v = 0; v < sizeof run_specs / sizeof *run_specs; v++)
+		for (int per = 0; per < 2; per++) {
+			al_act_spec s;
+			REQUIRE_OK(al_act_parse(run_specs[v], &s));
+			s.per = per ? AL_PER_CHANNEL : AL_PER_LAYER;
+			size_t G = al_act_groups(&s, c, h, w), P = (size_t)al_act_nparams(&s);
+			float *p = malloc(G * P * 4), *dp1 = calloc(G * P, 4), *dp2 = calloc(G * P, 4),
+			      *sc = calloc(al_act_scratch_floats(&s, n, c, h, w) + 1, 4);
+			REQUIRE(p && dp1 && dp2 && sc, "out of memory");
+			al_act_init_params(&s, p, G, &r);
+			for (size_t q = 0; q < G * P; q++)
+				p[q] += (float)urand(&r, -0.1, 0.1);
+			al_set_threads(1);
+			al_act_forward(&s, p, n, c, h, w, x, y1, 1, &r);
+			al_act_backward(&s, p, n, c, h, w, x, y1, dy, dx1, dp1, sc, 1, &r);
+			al_set_threads(2);
+			al_act_forward(&s, p, n, c, h, w, x, y2, 1, &r);
+			al_act_backward(&s, p, n, c, h, w, x, y2, dy, dx2, dp2, sc, 1, &r);
+			CHECK(!memcmp(y1, y2, N * 4) && !memcmp(dx1, dx2, N * 4) &&
+				      !memcmp(dp1, dp2, G * P * 4),
+			      "%s per=%s: 1 and 2 threads differ", run_specs[v],
+			      per ? "channel" : "layer");
+			free(p);
+			free(dp1);
+			free(dp2);
+			free(sc);
+		}
+	free(x);
+	free(dy);
+	free(y1);
+	free(y2);
+	free(dx1);
+	free(dx2);
+}
