@@ -1,6 +1,6 @@
 /* test_learned_runs.c — the run kernels of the learned entries (the
  * per=layer and per=channel paths of learned_driver.h, vectorised for
- * adact, pau and lut): on long runs that cross the driver's block and
+ * adact, pau, lut and apl): on long runs that cross the driver's block and
  * flush boundaries and end in partial vectors, y and dx equal the block
  * kernels' (per=neuron with the same parameters in every neuron) bit for
  * bit, including hinges, bin edges, signed zeros, huge values, infinities
@@ -30,6 +30,9 @@ static const char *run_specs[] = {
 	"lut:size=7,lo=-1,hi=2",
 	"lut:size=40",
 	"lut:size=128",
+	"apl:per=channel",
+	"apl:S=1",
+	"apl:S=12,b_std=2",
 };
 
 static double urand(al_rng *r, double lo, double hi)

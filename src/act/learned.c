@@ -570,7 +570,107 @@ AL_INLINE void apl_bwd_blk(const apl_t *c, const float *restrict p, size_t ps, s
 
 #define LN_NAME apl
 #define LN_CFG apl_t
+#define LN_RUN
 #include "act/learned_driver.h"
+
+#ifdef LN_VEC
+/* Per run: a_s, b_s broadcast once, the block kernels' arithmetic in the
+ * same order (y and dx bit-identical), the 2S gradients as lane sums in
+ * st->ga; S = 5 (the default) unrolled. */
+AL_INLINE void apl_fwd_v(const float *p, size_t len, const float *restrict x, float *restrict y,
+			 const int S)
+{
+	const __m512 zero = _mm512_setzero_ps();
+	for (size_t i = 0; i < len; i += 16) {
+		__mmask16 mk = vmask(len - i);
+		__m512 xv = len - i >= 16 ? _mm512_loadu_ps(x + i) : _mm512_maskz_loadu_ps(mk, x + i);
+		/* x < 0 ? 0 : x (NaN and -0 pass) */
+		__m512 r = _mm512_mask_mov_ps(xv, _mm512_cmp_ps_mask(xv, zero, _CMP_LT_OQ), zero);
+		for (int k = 0; k < S; k++) {
+			__m512 v = _mm512_sub_ps(_mm512_set1_ps(p[S + k]), xv);
+			v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v);
+			r = _mm512_add_ps(r, _mm512_mul_ps(_mm512_set1_ps(p[k]), v));
+		}
+		if (len - i >= 16)
+			_mm512_storeu_ps(y + i, r);
+		else
+			_mm512_mask_storeu_ps(y + i, mk, r);
+	}
+}
+
+static void apl_fwd_run(const apl_t *c, const float *p, size_t len, const float *x, float *y)
+{
+	if (c->S == 5)
+		apl_fwd_v(p, len, x, y, 5);
+	else
+		apl_fwd_v(p, len, x, y, c->S);
+}
+
+AL_INLINE void apl_bwd_v(const apl_t *c, const float *p, size_t len, const float *restrict x,
+			 const float *restrict dy, float *restrict dx, ln_state *st, const int S)
+{
+	const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+	for (size_t c0 = 0; c0 < len;) {
+		const size_t e = ln_min(len, c0 + (LN_FLUSH - st->pending));
+		__m512 ga[AL_LN_MAXP];
+		for (int k = 0; k < 2 * S; k++)
+			ga[k] = _mm512_loadu_ps(st->ga + (size_t)k * NB);
+		for (size_t i = c0; i < e; i += 16) {
+			/* lanes beyond the run: x = dy = 0, zero contributions */
+			__mmask16 mk = vmask(e - i);
+			__m512 xv, g;
+			if (e - i >= 16) {
+				xv = _mm512_loadu_ps(x + i);
+				g = _mm512_loadu_ps(dy + i);
+			} else {
+				xv = _mm512_maskz_loadu_ps(mk, x + i);
+				g = _mm512_maskz_loadu_ps(mk, dy + i);
+			}
+			__m512 sl = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(xv, zero, _CMP_GT_OQ), one);
+			for (int k = 0; k < S; k++) {
+				const __m512 a = _mm512_set1_ps(p[k]);
+				__m512 v = _mm512_sub_ps(_mm512_set1_ps(p[S + k]), xv);
+				__mmask16 on = _mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ);
+				sl = _mm512_mask_sub_ps(sl, on, sl, a);
+				ga[k] = _mm512_add_ps(ga[k], _mm512_mul_ps(g, _mm512_maskz_mov_ps(on, v)));
+				ga[S + k] = _mm512_mask_add_ps(ga[S + k], on, ga[S + k], _mm512_mul_ps(g, a));
+			}
+			__m512 d = _mm512_mul_ps(g, sl);
+			if (e - i >= 16)
+				_mm512_storeu_ps(dx + i, d);
+			else
+				_mm512_mask_storeu_ps(dx + i, mk, d);
+		}
+		for (int k = 0; k < 2 * S; k++)
+			_mm512_storeu_ps(st->ga + (size_t)k * NB, ga[k]);
+		st->pending += e - c0;
+		if (st->pending >= LN_FLUSH) {
+			ln_flush(st->ga, st->acc, (size_t)c->P);
+			st->pending = 0;
+		}
+		c0 = e;
+	}
+}
+
+static void apl_bwd_run(const apl_t *c, const float *p, size_t len, const float *x,
+			const float *y, const float *dy, float *dx, ln_state *st)
+{
+	if (c->S == 5)
+		apl_bwd_v(c, p, len, x, dy, dx, st, 5);
+	else
+		apl_bwd_v(c, p, len, x, dy, dx, st, c->S);
+}
+#else
+static void apl_fwd_run(const apl_t *c, const float *p, size_t len, const float *x, float *y)
+{
+	apl_fwd_runb(c, p, len, x, y);
+}
+static void apl_bwd_run(const apl_t *c, const float *p, size_t len, const float *x,
+			const float *y, const float *dy, float *dx, ln_state *st)
+{
+	apl_bwd_runb(c, p, len, x, y, dy, dx, st);
+}
+#endif
 
 int al_ln_apl_nparams(const double *h) { return 2 * (int)h[APL_S]; }
 
