@@ -24,6 +24,8 @@ static const char *variants[] = {
 	"pau", "pau:init=tanh", "pau:m=3,n=2,init=silu", "pau:m=2,n=1,init=leaky_relu",
 	"vaf", "vaf:g=tanh,init=relu", "vaf:k=2,g=sigmoid", "vaf:k=7,g=elu",
 	"bspline", "bspline:k=0", "bspline:k=1", "bspline:k=2,G=9", "bspline:G=1,lo=-1,hi=3",
+	"bspline:k=5,G=4,lo=-1,hi=3", "bspline:k=4,G=14", /* vector path, 2-vector table */
+	"bspline:G=30", /* wider than the vector path's table: the chain/gather path */
 	"meta", "meta:g=tanh", "meta:g=tanh,L=2", "meta:g=silu,L=3,residual=post",
 	"meta:io=0,L=2", "meta:H=2,L=4,g=sigmoid", "meta:H=8,L=2,g=tanh,residual=post",
 	"lut", "lut:size=7,lo=-1,hi=2,per=layer", "adact:ns=6,lo=-1.3,hi=2.9,zero=any",
@@ -211,6 +213,68 @@ TEST(learned_bspline_partition_of_unity)
 		double far = hi + 10 * (hi - lo);
 		CHECK(s.desc->ref(s.hyper, p, far, &d, g) == 0, "%s: non-zero far from the grid",
 		      specs[sp]);
+	}
+}
+
+/* per=neuron with every unit given the same parameters runs the same
+ * float operations per element as per=layer (the unit-block paths of meta
+ * and bspline against the shared-parameter ones): y and dx are equal bit
+ * for bit; and 1 vs 2 threads give the same parameter gradients. */
+TEST(learned_unit_paths_match_shared)
+{
+	static const char *specs[] = {"meta", "meta:io=0,H=3", "meta:H=8", "meta:g=tanh",
+				      "bspline", "bspline:k=1", "bspline:k=5,G=4,lo=-1,hi=3",
+				      "bspline:G=30"};
+	enum { n = 5, c = 3, hh = 7, w = 11, N = n * c * hh * w };
+	static float x[N], dy[N], y1[N], y2[N], dx1[N], dx2[N];
+	al_rng r;
+	al_rng_seed(&r, 9);
+	for (int i = 0; i < N; i++) {
+		x[i] = (float)(al_rng_uniform(&r) * 10 - 5);
+		dy[i] = (float)(al_rng_uniform(&r) * 2 - 1);
+	}
+	x[3] = NAN;
+	const int threads = al_get_threads();
+	for (size_t sp = 0; sp < sizeof specs / sizeof *specs; sp++) {
+		al_act_spec sl, sn;
+		REQUIRE_OK(al_act_parse(specs[sp], &sl));
+		sn = sl;
+		sl.per = AL_PER_LAYER;
+		sn.per = AL_PER_NEURON;
+		size_t P = (size_t)al_act_nparams(&sl), G = al_act_groups(&sn, c, hh, w);
+		float *pl = malloc(P * 4), *pn = malloc(G * P * 4), *dpl = calloc(P, 4),
+		      *dpn = calloc(G * P, 4), *dpn2 = calloc(G * P, 4),
+		      *sc = calloc(al_act_scratch_floats(&sl, n, c, hh, w) + 1, 4);
+		REQUIRE(pl && pn && dpl && dpn && dpn2 && sc, "alloc");
+		al_act_init_params(&sl, pl, 1, &r);
+		for (size_t k = 0; k < P; k++)
+			pl[k] += (float)(al_rng_uniform(&r) - 0.5) * 0.2f;
+		for (size_t g = 0; g < G; g++)
+			memcpy(pn + g * P, pl, P * 4);
+		al_act_forward(&sl, pl, n, c, hh, w, x, y1, 0, NULL);
+		al_act_forward(&sn, pn, n, c, hh, w, x, y2, 0, NULL);
+		al_act_backward(&sl, pl, n, c, hh, w, x, y1, dy, dx1, dpl, sc, 0, NULL);
+		al_set_threads(1);
+		al_act_backward(&sn, pn, n, c, hh, w, x, y2, dy, dx2, dpn, sc, 0, NULL);
+		al_set_threads(2);
+		al_act_backward(&sn, pn, n, c, hh, w, x, y2, dy, dx2, dpn2, sc, 0, NULL);
+		al_set_threads(threads);
+		int bad = 0;
+		for (int i = 0; i < N; i++)
+			if (memcmp(&y1[i], &y2[i], 4) || memcmp(&dx1[i], &dx2[i], 4))
+				if (bad++ < 3)
+					CHECK(0, "%s at x=%g: per=layer y %.9g dx %.9g, per=neuron %.9g %.9g",
+					      specs[sp], (double)x[i], (double)y1[i], (double)dx1[i],
+					      (double)y2[i], (double)dx2[i]);
+		CHECK(isnan(y2[3]), "%s: NaN input gives %g", specs[sp], (double)y2[3]);
+		CHECK(!memcmp(dpn, dpn2, G * P * 4), "%s: per=neuron gradients differ by threads",
+		      specs[sp]);
+		free(pl);
+		free(pn);
+		free(dpl);
+		free(dpn);
+		free(dpn2);
+		free(sc);
 	}
 }
 

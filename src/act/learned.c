@@ -1411,12 +1411,205 @@ AL_INLINE void bspline_sum(const bspline_t *c, const float *restrict p, size_t p
 	}
 }
 
+/* The vector path: GCC vector extensions (any target; 16 lanes with
+ * AVX-512, 8 otherwise), one chunk of lanes at a time with everything in
+ * registers. With uniform knots the k + 1 non-zero bases of a span are
+ * fixed polynomials of the fractional position u in the span (bs_poly:
+ * N_r(u) = B_{j-k+r}(x) on span j), so there is no Cox-de Boor recursion;
+ * broadcast coefficients are picked per lane by a permute from a table of
+ * at most 2 vectors (c at index q + k, zeros around it: G + 3k entries),
+ * per-unit ones by compare-selects over the coefficients. The coefficient
+ * gradient rows g_q = gw B_q(x) are compare-selects of gw N_r. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define BS_VEC 1
+#pragma GCC diagnostic ignored "-Wpsabi" /* vectors only in always-inline helpers */
+#ifdef __AVX512F__
+#define BS_VL 16
+#else
+#define BS_VL 8
+#endif
+typedef float bs_vf __attribute__((vector_size(4 * BS_VL)));
+typedef int bs_vi __attribute__((vector_size(4 * BS_VL)));
+
+/* bs_poly[k][r][p]: N_r(u) = sum_p bs_poly[k][r][p] u^p, the piece of the
+ * cardinal B-spline of degree k on [k - r, k - r + 1) (exact rationals) */
+static const float bs_poly[BS_KMAX + 1][BS_KMAX + 1][BS_KMAX + 1] = {
+	{{1}},
+	{{1, -1}, {0, 1}},
+	{{1.0 / 2, -1, 1.0 / 2}, {1.0 / 2, 1, -1}, {0, 0, 1.0 / 2}},
+	{{1.0 / 6, -1.0 / 2, 1.0 / 2, -1.0 / 6},
+	 {2.0 / 3, 0, -1, 1.0 / 2},
+	 {1.0 / 6, 1.0 / 2, 1.0 / 2, -1.0 / 2},
+	 {0, 0, 0, 1.0 / 6}},
+	{{1.0 / 24, -1.0 / 6, 1.0 / 4, -1.0 / 6, 1.0 / 24},
+	 {11.0 / 24, -1.0 / 2, -1.0 / 4, 1.0 / 2, -1.0 / 6},
+	 {11.0 / 24, 1.0 / 2, -1.0 / 4, -1.0 / 2, 1.0 / 4},
+	 {1.0 / 24, 1.0 / 6, 1.0 / 4, 1.0 / 6, -1.0 / 6},
+	 {0, 0, 0, 0, 1.0 / 24}},
+	{{1.0 / 120, -1.0 / 24, 1.0 / 12, -1.0 / 12, 1.0 / 24, -1.0 / 120},
+	 {13.0 / 60, -5.0 / 12, 1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 24},
+	 {11.0 / 20, 0, -1.0 / 2, 0, 1.0 / 4, -1.0 / 12},
+	 {13.0 / 60, 5.0 / 12, 1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 12},
+	 {1.0 / 120, 1.0 / 24, 1.0 / 12, 1.0 / 12, 1.0 / 24, -1.0 / 24},
+	 {0, 0, 0, 0, 0, 1.0 / 120}},
+};
+
+AL_INLINE bs_vf bs_ld(const float *p, size_t avail)
+{
+	bs_vf v = {0};
+	if (avail >= BS_VL)
+		memcpy(&v, p, sizeof v);
+	else
+		for (size_t i = 0; i < avail; i++)
+			v[i] = p[i];
+	return v;
+}
+
+/* nonzero terms of row r of bs_poly[K] */
+AL_INLINE int bs_nnz(const int K, int r)
+{
+	int n = 0;
+	for (int p = 0; p <= K; p++)
+		n += bs_poly[K][r][p] != 0;
+	return n;
+}
+
+/* N_r and dN_r/du of u in [0, 1). By symmetry N_r(u) = N_{K-r}(1 - u):
+ * each row is summed in powers of u or of 1 - u, whichever has fewer
+ * terms (K is a literal: the choice and the zero terms fold away). */
+AL_INLINE void bs_vpoly(const int K, bs_vf u, bs_vf *restrict N, bs_vf *restrict D)
+{
+	const bs_vf one = {0};
+	bs_vf up[BS_KMAX + 1], vp[BS_KMAX + 1];
+	up[0] = vp[0] = one + 1.0f;
+	if (K >= 1) {
+		up[1] = u;
+		vp[1] = up[0] - u;
+	}
+	for (int q = 2; q <= K; q++) {
+		up[q] = up[q - 1] * u;
+		vp[q] = vp[q - 1] * vp[1];
+	}
+	for (int r = 0; r <= K; r++) {
+		const int sym = bs_nnz(K, K - r) < bs_nnz(K, r);
+		const float *a = bs_poly[K][sym ? K - r : r];
+		const bs_vf *w = sym ? vp : up;
+		bs_vf n = one + a[0], d = one;
+		for (int q = 1; q <= K; q++)
+			if (a[q] != 0) {
+				n += a[q] * w[q];
+				/* d/du of w^q: q w^(q-1), times -1 for w = 1 - u */
+				d += (sym ? -(float)q * a[q] : (float)q * a[q]) * w[q - 1];
+			}
+		N[r] = n;
+		D[r] = d;
+	}
+}
+
+/* One block (m <= NB lanes, parameters as in the driver) of degree K: the
+ * spline sum s and its x-derivative ds into s[], ds[]; with dy (backward)
+ * also the coefficient gradient rows gp[q*NB + i] = dy ws B_q(x). */
+AL_INLINE void bs_vblk(const bspline_t *c, const int K, const float *restrict p, size_t ps,
+		       size_t ls, size_t m, const float *restrict x, const float *restrict dy,
+		       float *restrict s, float *restrict ds, float *restrict gp)
+{
+	const int nc = c->nc;
+	const bs_vf zero = {0};
+	bs_vf tlo = zero, thi = zero;
+	if (ls == 0) {
+		float tab[2 * BS_VL] = {0};
+		for (int q = 0; q < nc; q++)
+			tab[q + K] = p[(size_t)q * ps];
+		memcpy(&tlo, tab, sizeof tlo);
+		memcpy(&thi, tab + BS_VL, sizeof thi);
+	}
+	const float *ws = p + (size_t)(nc + 1) * ps;
+	for (size_t i0 = 0; i0 < m; i0 += BS_VL) {
+		const bs_vf xv = bs_ld(x + i0, m - i0);
+		const bs_vf t = (xv - c->t0) * c->inv;
+		const bs_vi in = (t >= zero) & (t < zero + c->spans); /* NaN: out */
+		const bs_vf tc = (bs_vf)((bs_vi)t & in);
+		const bs_vi ji = __builtin_convertvector(tc, bs_vi); /* span; 0 outside */
+		bs_vf N[BS_KMAX + 1], D[BS_KMAX + 1], cv[BS_KMAX + 1], gN[BS_KMAX + 1];
+		bs_vpoly(K, tc - __builtin_convertvector(ji, bs_vf), N, D);
+		bs_vf gw = zero;
+		if (dy) {
+			gw = bs_ld(dy + i0, m - i0) * (ls ? bs_ld(ws + i0, BS_VL) : zero + ws[0]);
+			gw = (bs_vf)((bs_vi)gw & in);
+			for (int r = 0; r <= K; r++)
+				gN[r] = gw * N[r];
+		}
+		if (ls == 0) {
+			for (int r = 0; r <= K; r++)
+				cv[r] = __builtin_shuffle(tlo, thi, ji + r);
+		} else {
+			for (int r = 0; r <= K; r++)
+				cv[r] = zero;
+		}
+		if (ls != 0 || dy) {
+			/* basis q is N_r of the lane's span j when j - q = K - r: at
+			 * most one r per lane, so the selects are ORs of masked values */
+			bs_vi d = ji;
+			for (int q = 0; q < nc; q++, d -= 1) {
+				const bs_vi cq = ls ? (bs_vi)bs_ld(p + (size_t)q * ps + i0, BS_VL) : (bs_vi)zero;
+				bs_vi g = (bs_vi)zero;
+				for (int r = 0; r <= K; r++) {
+					const bs_vi hit = d == K - r;
+					if (ls)
+						cv[r] = (bs_vf)((bs_vi)cv[r] | (cq & hit));
+					if (dy)
+						g |= (bs_vi)gN[r] & hit;
+				}
+				if (dy)
+					memcpy(gp + (size_t)q * NB + i0, &g, sizeof g);
+			}
+		}
+		bs_vf sv = cv[0] * N[0], dv = cv[0] * D[0];
+		for (int r = 1; r <= K; r++) {
+			sv += cv[r] * N[r];
+			dv += cv[r] * D[r];
+		}
+		sv = (bs_vf)((bs_vi)sv & in);
+		dv = (bs_vf)((bs_vi)(dv * c->inv) & in);
+		memcpy(s + i0, &sv, sizeof sv);
+		memcpy(ds + i0, &dv, sizeof dv);
+	}
+}
+
+/* whether the vector path takes this grid (the permute table fits) */
+AL_INLINE int bs_vec_ok(const bspline_t *c) { return c->G + 3 * c->k <= 2 * BS_VL; }
+
+AL_INLINE void bs_vblk_k(const bspline_t *c, const float *restrict p, size_t ps, size_t ls,
+			 size_t m, const float *restrict x, const float *restrict dy,
+			 float *restrict s, float *restrict ds, float *restrict gp)
+{
+	switch (c->k) {
+#define BS_K(K)                                                                                    \
+	case K:                                                                                    \
+		bs_vblk(c, K, p, ps, ls, m, x, dy, s, ds, gp);                                     \
+		break;
+		BS_K(0) BS_K(1) BS_K(2) BS_K(3) BS_K(4) BS_K(5)
+#undef BS_K
+	}
+}
+#else
+#define BS_VEC 0
+#endif
+
 AL_INLINE void bspline_fwd_blk(const bspline_t *c, const float *restrict p, size_t ps, size_t ls,
 			       size_t m, const float *restrict x, float *restrict y)
 {
-	float js[NB], N[(BS_KMAX + 1) * NB], s[NB], ds[NB];
-	bspline_basis(c, m, x, js, N, NULL);
-	bspline_sum(c, p, ps, ls, m, js, N, NULL, s, ds);
+	float s[NB], ds[NB];
+#if BS_VEC
+	if (bs_vec_ok(c))
+		bs_vblk_k(c, p, ps, ls, m, x, NULL, s, ds, NULL);
+	else
+#endif
+	{
+		float js[NB], N[(BS_KMAX + 1) * NB];
+		bspline_basis(c, m, x, js, N, NULL);
+		bspline_sum(c, p, ps, ls, m, js, N, NULL, s, ds);
+	}
 	const float *wb = p + (size_t)c->nc * ps, *ws = p + (size_t)(c->nc + 1) * ps;
 #pragma omp simd
 	for (size_t i = 0; i < m; i++)
@@ -1428,8 +1621,16 @@ AL_INLINE void bspline_bwd_blk(const bspline_t *c, const float *restrict p, size
 			       const float *restrict dy, float *restrict dx, float *restrict gp)
 {
 	float js[NB], N[(BS_KMAX + 1) * NB], D[(BS_KMAX + 1) * NB], s[NB], ds[NB], gw[NB];
-	bspline_basis(c, m, x, js, N, D);
-	bspline_sum(c, p, ps, ls, m, js, N, D, s, ds);
+#if BS_VEC
+	const int vec = bs_vec_ok(c);
+	if (vec)
+		bs_vblk_k(c, p, ps, ls, m, x, dy, s, ds, gp);
+	else
+#endif
+	{
+		bspline_basis(c, m, x, js, N, D);
+		bspline_sum(c, p, ps, ls, m, js, N, D, s, ds);
+	}
 	const float *wb = p + (size_t)c->nc * ps, *ws = p + (size_t)(c->nc + 1) * ps;
 	float *gwb = gp + (size_t)c->nc * NB, *gws = gp + (size_t)(c->nc + 1) * NB;
 #pragma omp simd
@@ -1441,6 +1642,10 @@ AL_INLINE void bspline_bwd_blk(const bspline_t *c, const float *restrict p, size
 		gws[i] = dy[i] * s[i];
 		gw[i] = dy[i] * ws[i * ls];
 	}
+#if BS_VEC
+	if (vec)
+		return;
+#endif
 	/* basis b is N_r of span j when b = j - k + r: row by row, selects
 	 * instead of a gather of N (js = -1 outside the grid matches nothing) */
 	const int k = c->k;

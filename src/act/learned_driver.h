@@ -29,6 +29,15 @@
  * from the block kernels: the run kernels without LN_RUN, the entry's
  * fallback with it.
  *
+ * An entry may take a whole block of units across the samples itself
+ * (#define LN_UNITS before the include): static functions
+ * LN_NAME##_fwd_units(cf, pt, m, n, F, x, y) and LN_NAME##_bwd_units(cf,
+ * pt, m, n, F, x, y, dy, dx, ga) see the block's m units (parameters
+ * transposed as above) in each of the n samples (x + s*F) and return 0 to
+ * leave the block to the block kernels; the backward adds the parameter
+ * gradients to ga[k*AL_LN_NB + i] (zero on entry) in sample order, as the
+ * driver does, so the results are the same.
+ *
  * Not for: the math of an entry (learned*.c).
  */
 #define LN_CAT_(a, b) a##b
@@ -155,6 +164,10 @@ void LN_PUB(_fwd)(const double *h, al_per per, const float *params, int n, int c
 			for (size_t i = 0; i < AL_LN_NB; i++)
 				for (size_t k = 0; k < P; k++)
 					pt[k * AL_LN_NB + i] = params[(f0 + (i < m ? i : 0)) * P + k];
+#ifdef LN_UNITS
+			if (LN_F(_fwd_units)(&cf, pt, m, n, F, x + f0, y + f0))
+				continue;
+#endif
 			for (int s = 0; s < n; s++)
 				LN_F(_fwd_blk)(&cf, pt, AL_LN_NB, 1, m, x + (size_t)s * F + f0,
 					       y + (size_t)s * F + f0);
@@ -243,6 +256,9 @@ void LN_PUB(_bwd)(const double *h, al_per per, const float *params, int n, int c
 					pt[k * AL_LN_NB + i] = params[(f0 + (i < m ? i : 0)) * P + k];
 					ga[k * AL_LN_NB + i] = 0;
 				}
+#ifdef LN_UNITS
+			if (!LN_F(_bwd_units)(&cf, pt, m, n, F, x + f0, y + f0, dy + f0, dx + f0, ga))
+#endif
 			for (int s = 0; s < n; s++) {
 				size_t o = (size_t)s * F + f0;
 				LN_F(_bwd_blk)(&cf, pt, AL_LN_NB, 1, m, x + o, y + o, dy + o, dx + o,
@@ -267,3 +283,4 @@ void LN_PUB(_bwd)(const double *h, al_per per, const float *params, int n, int c
 #undef LN_RUN
 #undef LN_FWD_RUN
 #undef LN_BWD_RUN
+#undef LN_UNITS

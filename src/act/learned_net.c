@@ -538,6 +538,145 @@ AL_INLINE void meta_bwd_blk(const meta_t *c, const float *restrict p, size_t ps,
 	}
 }
 
+/* per=neuron, the fused case (L = 1, g = relu, H <= 8): a chunk of MT_VL
+ * units at a time across all samples, with the unit parameters and the
+ * parameter-gradient sums in registers (GCC vector extensions, any target;
+ * 16 lanes with AVX-512, 8 otherwise). Same float operations in the same
+ * order as meta1_fwd / meta1_bwd and the driver's per-sample sums, so the
+ * results are those of the block kernels. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MT_VEC 1
+#pragma GCC diagnostic ignored "-Wpsabi" /* vectors only in always-inline helpers */
+#ifdef __AVX512F__
+#define MT_VL 16
+#else
+#define MT_VL 8
+#endif
+typedef float mt_vf __attribute__((vector_size(4 * MT_VL)));
+typedef int mt_vi __attribute__((vector_size(4 * MT_VL)));
+
+AL_INLINE mt_vf mt_ld(const float *p, size_t avail)
+{
+	mt_vf v;
+	if (avail >= MT_VL) {
+		memcpy(&v, p, sizeof v);
+		return v;
+	}
+	v = (mt_vf){0};
+	for (size_t i = 0; i < avail; i++)
+		v[i] = p[i];
+	return v;
+}
+
+AL_INLINE void mt_st(float *p, mt_vf v, size_t avail)
+{
+	if (avail >= MT_VL)
+		memcpy(p, &v, sizeof v);
+	else
+		for (size_t i = 0; i < avail; i++)
+			p[i] = v[i];
+}
+
+/* v < 0 ? 0 : v (NaN and -0 pass, as META_RELU) */
+AL_INLINE mt_vf mt_relu(mt_vf v)
+{
+	const mt_vf z = {0};
+	return (mt_vf)((mt_vi)v & ~(v < z));
+}
+
+/* one sample of a chunk: y (forward) or dx and the gradient sums */
+AL_INLINE void meta1_usample(const int H, const int io, const mt_vf *restrict W,
+			     const mt_vf *restrict B, const mt_vf *restrict V, mt_vf C, size_t o,
+			     size_t av, mt_vf xv, mt_vf dyv, int bwd, float *restrict y, float *restrict dx, mt_vf *restrict aw,
+			     mt_vf *restrict ab, mt_vf *restrict avv, mt_vf *restrict ac)
+{
+	const mt_vf z = {0};
+	const mt_vf h0 = io ? mt_relu(xv) : xv;
+	mt_vf S[8], so = C;
+	for (int j = 0; j < H; j++) {
+		S[j] = W[j] * h0 + B[j];
+		so += V[j] * mt_relu(S[j]);
+	}
+	if (!bwd) {
+		mt_st(y + o, io ? mt_relu(so) : so, av);
+		return;
+	}
+	const mt_vf gd = io ? (mt_vf)((mt_vi)dyv & (so > z)) : dyv;
+	mt_vf dh0 = z;
+	for (int j = 0; j < H; j++) {
+		const mt_vf dp = (mt_vf)((mt_vi)(gd * V[j]) & (S[j] > z));
+		avv[j] += gd * mt_relu(S[j]);
+		ab[j] += dp;
+		aw[j] += dp * h0;
+		dh0 += W[j] * dp;
+	}
+	*ac += gd;
+	mt_st(dx + o, io ? (mt_vf)((mt_vi)dh0 & (xv > z)) : dh0, av);
+}
+
+AL_INLINE void meta1_units(const meta_t *c, const int H, const float *restrict pt, size_t m,
+			   int n, size_t F, const float *restrict x, const float *restrict dy,
+			   float *restrict y, float *restrict dx, float *restrict ga)
+{
+	const mt_vf z = {0};
+	const int io = c->io;
+	for (size_t i0 = 0; i0 < m; i0 += MT_VL) {
+		const size_t av = m - i0;
+		mt_vf W[8], B[8], V[8], aw[8], ab[8], avv[8], ac = z, C;
+		for (int j = 0; j < H; j++) {
+			memcpy(&W[j], pt + (size_t)j * NB + i0, sizeof(mt_vf));
+			memcpy(&B[j], pt + (size_t)(H + j) * NB + i0, sizeof(mt_vf));
+			memcpy(&V[j], pt + (size_t)(2 * H + j) * NB + i0, sizeof(mt_vf));
+			aw[j] = ab[j] = avv[j] = z;
+		}
+		memcpy(&C, pt + (size_t)(3 * H) * NB + i0, sizeof C);
+		for (int s = 0; s < n; s++) {
+			const size_t o = (size_t)s * F + i0;
+			meta1_usample(H, io, W, B, V, C, o, av, mt_ld(x + o, av),
+				      dy ? mt_ld(dy + o, av) : z, dy != NULL, y, dx, aw, ab, avv, &ac);
+		}
+		if (dy) {
+			for (int j = 0; j < H; j++) {
+				memcpy(ga + (size_t)j * NB + i0, &aw[j], sizeof(mt_vf));
+				memcpy(ga + (size_t)(H + j) * NB + i0, &ab[j], sizeof(mt_vf));
+				memcpy(ga + (size_t)(2 * H + j) * NB + i0, &avv[j], sizeof(mt_vf));
+			}
+			memcpy(ga + (size_t)(3 * H) * NB + i0, &ac, sizeof ac);
+		}
+	}
+}
+
+AL_INLINE int meta1_units_k(const meta_t *c, const float *restrict pt, size_t m, int n, size_t F,
+			    const float *restrict x, const float *restrict dy, float *restrict y,
+			    float *restrict dx, float *restrict ga)
+{
+	if (!(c->L == 1 && c->g.relu && c->H <= 8))
+		return 0;
+	switch (c->H) {
+#define META1_U(h)                                                                                 \
+	case h:                                                                                    \
+		meta1_units(c, h, pt, m, n, F, x, dy, y, dx, ga);                                  \
+		return 1;
+		META1_U(1) META1_U(2) META1_U(3) META1_U(4) META1_U(5) META1_U(6) META1_U(7) META1_U(8)
+#undef META1_U
+	}
+	return 0;
+}
+
+static int meta_fwd_units(const meta_t *c, const float *pt, size_t m, int n, size_t F,
+			  const float *x, float *y)
+{
+	return meta1_units_k(c, pt, m, n, F, x, NULL, y, NULL, NULL);
+}
+
+static int meta_bwd_units(const meta_t *c, const float *pt, size_t m, int n, size_t F,
+			  const float *x, const float *y, const float *dy, float *dx, float *ga)
+{
+	return meta1_units_k(c, pt, m, n, F, x, dy, NULL, dx, ga);
+}
+#define LN_UNITS
+#endif
+
 #define LN_NAME meta
 #define LN_CFG meta_t
 #include "act/learned_driver.h"
