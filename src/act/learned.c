@@ -56,6 +56,28 @@ AL_INLINE double vsum_d(__m512 v)
 		s += (double)l[i];
 	return s;
 }
+/* the driver's ln_flush for run kernels that use only lanes [0, nl) of
+ * each parameter's slot (nl = 16 or 32): acc[k] += their sum, in double
+ * by a fixed tree (so still a fixed order), and zeroes them */
+AL_INLINE __m512d vcvt_sum(__m512 v)
+{
+	__m256 lo = _mm512_castps512_ps256(v),
+	       hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+	return _mm512_add_pd(_mm512_cvtps_pd(lo), _mm512_cvtps_pd(hi));
+}
+AL_INLINE void vflush(float *ga, double *acc, size_t P, const int nl)
+{
+	for (size_t k = 0; k < P; k++) {
+		float *a = ga + k * AL_LN_NB;
+		__m512d s = vcvt_sum(_mm512_loadu_ps(a));
+		_mm512_storeu_ps(a, _mm512_setzero_ps());
+		if (nl == 32) {
+			s = _mm512_add_pd(s, vcvt_sum(_mm512_loadu_ps(a + 16)));
+			_mm512_storeu_ps(a + 16, _mm512_setzero_ps());
+		}
+		acc[k] += _mm512_reduce_add_pd(s);
+	}
+}
 /* lanes [0, m) of p, zero beyond */
 AL_INLINE __mmask16 vmask(size_t m) { return m >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << m) - 1); }
 #endif
@@ -377,7 +399,7 @@ AL_INLINE void ad_bwd_el(const adact_t *c, const ad_tab *T, const float *restric
 			SEGS(AD_STORE)                                                             \
 			st->pending += e - c0;                                                     \
 			if (st->pending >= LN_FLUSH) {                                             \
-				ln_flush(st->ga, st->acc, (size_t)c->P);                           \
+				vflush(st->ga, st->acc, (size_t)c->P, 32);                           \
 				st->pending = 0;                                                   \
 			}                                                                          \
 			c0 = e;                                                                    \
@@ -408,7 +430,7 @@ static void ad_bwd_v32(const adact_t *c, const ad_tab *T, size_t len, const floa
 		}
 		st->pending += e - c0;
 		if (st->pending >= LN_FLUSH) {
-			ln_flush(st->ga, st->acc, (size_t)c->P);
+			vflush(st->ga, st->acc, (size_t)c->P, 32);
 			st->pending = 0;
 		}
 		c0 = e;
@@ -645,7 +667,7 @@ AL_INLINE void apl_bwd_v(const apl_t *c, const float *p, size_t len, const float
 			_mm512_storeu_ps(st->ga + (size_t)k * NB, ga[k]);
 		st->pending += e - c0;
 		if (st->pending >= LN_FLUSH) {
-			ln_flush(st->ga, st->acc, (size_t)c->P);
+			vflush(st->ga, st->acc, (size_t)c->P, 16);
 			st->pending = 0;
 		}
 		c0 = e;
@@ -974,7 +996,7 @@ AL_INLINE void pau_bwd_v(const pau_t *c, const pau_vc *Vp, size_t len, const flo
 			_mm512_storeu_ps(st->ga + (size_t)k * NB, ga[k]);
 		st->pending += e - c0;
 		if (st->pending >= LN_FLUSH) {
-			ln_flush(st->ga, st->acc, (size_t)c->P);
+			vflush(st->ga, st->acc, (size_t)c->P, 16);
 			st->pending = 0;
 		}
 		c0 = e;
@@ -1916,7 +1938,7 @@ static void lut_bwd_run(const lut_t *c, const float *p, size_t len, const float 
 			ga[js[i] + (int)(i % 4)] += g[i];
 		st->pending += m;
 		if (st->pending >= LN_FLUSH) {
-			ln_flush(st->ga, st->acc, (size_t)c->P);
+			vflush(st->ga, st->acc, (size_t)c->P, 16);
 			st->pending = 0;
 		}
 		c0 = e;
