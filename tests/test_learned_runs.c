@@ -33,6 +33,10 @@ static const char *run_specs[] = {
 	"apl:per=channel",
 	"apl:S=1",
 	"apl:S=12,b_std=2",
+	"bspline",
+	"bspline:k=1,G=9",
+	"bspline:k=5,G=4,lo=-1,hi=3",
+	"bspline:G=30", /* beyond the vector path */
 };
 
 static double urand(al_rng *r, double lo, double hi)

@@ -1533,7 +1533,7 @@ AL_INLINE void bs_vpoly(const int K, bs_vf u, bs_vf *restrict N, bs_vf *restrict
  * also the coefficient gradient rows gp[q*NB + i] = dy ws B_q(x). */
 AL_INLINE void bs_vblk(const bspline_t *c, const int K, const float *restrict p, size_t ps,
 		       size_t ls, size_t m, const float *restrict x, const float *restrict dy,
-		       float *restrict s, float *restrict ds, float *restrict gp)
+		       float *restrict s, float *restrict ds, float *restrict gp, const int acc)
 {
 	const int nc = c->nc;
 	const bs_vf zero = {0};
@@ -1582,8 +1582,15 @@ AL_INLINE void bs_vblk(const bspline_t *c, const int K, const float *restrict p,
 					if (dy)
 						g |= (bs_vi)gN[r] & hit;
 				}
-				if (dy)
+				if (dy && acc) { /* lane sums (bs_bwd_run) */
+					float *a = gp + (size_t)q * NB + i0;
+					bs_vf sum;
+					memcpy(&sum, a, sizeof sum);
+					sum += (bs_vf)g;
+					memcpy(a, &sum, sizeof sum);
+				} else if (dy) {
 					memcpy(gp + (size_t)q * NB + i0, &g, sizeof g);
+				}
 			}
 		}
 		bs_vf sv = cv[0] * N[0], dv = cv[0] * D[0];
@@ -1603,12 +1610,12 @@ AL_INLINE int bs_vec_ok(const bspline_t *c) { return c->G + 3 * c->k <= 2 * BS_V
 
 AL_INLINE void bs_vblk_k(const bspline_t *c, const float *restrict p, size_t ps, size_t ls,
 			 size_t m, const float *restrict x, const float *restrict dy,
-			 float *restrict s, float *restrict ds, float *restrict gp)
+			 float *restrict s, float *restrict ds, float *restrict gp, const int acc)
 {
 	switch (c->k) {
 #define BS_K(K)                                                                                    \
 	case K:                                                                                    \
-		bs_vblk(c, K, p, ps, ls, m, x, dy, s, ds, gp);                                     \
+		bs_vblk(c, K, p, ps, ls, m, x, dy, s, ds, gp, acc);                                \
 		break;
 		BS_K(0) BS_K(1) BS_K(2) BS_K(3) BS_K(4) BS_K(5)
 #undef BS_K
@@ -1624,7 +1631,7 @@ AL_INLINE void bspline_fwd_blk(const bspline_t *c, const float *restrict p, size
 	float s[NB], ds[NB];
 #if BS_VEC
 	if (bs_vec_ok(c))
-		bs_vblk_k(c, p, ps, ls, m, x, NULL, s, ds, NULL);
+		bs_vblk_k(c, p, ps, ls, m, x, NULL, s, ds, NULL, 0);
 	else
 #endif
 	{
@@ -1646,7 +1653,7 @@ AL_INLINE void bspline_bwd_blk(const bspline_t *c, const float *restrict p, size
 #if BS_VEC
 	const int vec = bs_vec_ok(c);
 	if (vec)
-		bs_vblk_k(c, p, ps, ls, m, x, dy, s, ds, gp);
+		bs_vblk_k(c, p, ps, ls, m, x, dy, s, ds, gp, 0);
 	else
 #endif
 	{
@@ -1693,7 +1700,52 @@ AL_INLINE void bspline_bwd_blk(const bspline_t *c, const float *restrict p, size
 
 #define LN_NAME bspline
 #define LN_CFG bspline_t
+#if BS_VEC
+#define LN_RUN
+#endif
 #include "act/learned_driver.h"
+
+#if BS_VEC
+static void bspline_fwd_run(const bspline_t *c, const float *p, size_t len, const float *x,
+			    float *y)
+{
+	bspline_fwd_runb(c, p, len, x, y);
+}
+
+/* The backward of a run: the block kernel's arithmetic, with the gradient
+ * rows added straight to the run's lane sums (no row buffer pass). */
+static void bspline_bwd_run(const bspline_t *c, const float *p, size_t len, const float *x,
+			    const float *y, const float *dy, float *dx, ln_state *st)
+{
+	if (!bs_vec_ok(c)) {
+		bspline_bwd_runb(c, p, len, x, y, dy, dx, st);
+		return;
+	}
+	const size_t P = (size_t)c->P;
+	const float wb = p[c->nc], ws = p[c->nc + 1];
+	float *gwb = st->ga + (size_t)c->nc * NB, *gws = st->ga + (size_t)(c->nc + 1) * NB;
+	for (size_t i0 = 0; i0 < len; i0 += NB) {
+		const size_t m = ln_min(NB, len - i0);
+		const float *xb = x + i0, *dyb = dy + i0;
+		float *dxb = dx + i0;
+		float s[NB], ds[NB];
+		bs_vblk_k(c, p, 1, 0, m, xb, dyb, s, ds, st->ga, 1);
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			float sg = al_sigmoidf(xb[i]), si = xb[i] * sg;
+			float dsi = sg * (1.0f + xb[i] * (1.0f - sg));
+			dxb[i] = dyb[i] * (wb * dsi + ws * ds[i]);
+			gwb[i] += dyb[i] * si;
+			gws[i] += dyb[i] * s[i];
+		}
+		st->pending += m;
+		if (st->pending >= LN_FLUSH) {
+			ln_flush(st->ga, st->acc, P);
+			st->pending = 0;
+		}
+	}
+}
+#endif
 
 int al_ln_bspline_nparams(const double *h) { return (int)h[BS_G] + (int)h[BS_K] + 2; }
 
