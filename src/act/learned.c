@@ -1529,8 +1529,9 @@ AL_INLINE void bs_vpoly(const int K, bs_vf u, bs_vf *restrict N, bs_vf *restrict
 }
 
 /* One block (m <= NB lanes, parameters as in the driver) of degree K: the
- * spline sum s and its x-derivative ds into s[], ds[]; with dy (backward)
- * also the coefficient gradient rows gp[q*NB + i] = dy ws B_q(x). */
+ * spline sum s into s[]; with dy (backward) also its x-derivative into
+ * ds[] and the coefficient gradient rows gp[q*NB + i] = dy ws B_q(x)
+ * (written, or with acc added to the lane sums already there). */
 AL_INLINE void bs_vblk(const bspline_t *c, const int K, const float *restrict p, size_t ps,
 		       size_t ls, size_t m, const float *restrict x, const float *restrict dy,
 		       float *restrict s, float *restrict ds, float *restrict gp, const int acc)
@@ -1592,6 +1593,14 @@ AL_INLINE void bs_vblk(const bspline_t *c, const int K, const float *restrict p,
 					memcpy(gp + (size_t)q * NB + i0, &g, sizeof g);
 				}
 			}
+		}
+		if (!dy) { /* the forward needs no derivative */
+			bs_vf sv = cv[0] * N[0];
+			for (int r = 1; r <= K; r++)
+				sv += cv[r] * N[r];
+			sv = (bs_vf)((bs_vi)sv & in);
+			memcpy(s + i0, &sv, sizeof sv);
+			continue;
 		}
 		bs_vf sv = cv[0] * N[0], dv = cv[0] * D[0];
 		for (int r = 1; r <= K; r++) {
