@@ -22,34 +22,46 @@
 #define AL_PRAGMA_(x) _Pragma(#x)
 #define AL_PRAGMA(x) AL_PRAGMA_(x)
 
-/* Backward block: with shared parameters, a full block of AL_ELEM_BLK
- * elements adds dy * df/dp_k into AL_ELEM_LANES float lanes per parameter
- * (the inner loop over lanes vectorises: no loop-carried dependence), and
- * the lanes go to a double accumulator per block; a partial block (and
- * per-element parameters) writes a stack buffer td[k][j] summed by
- * al_elem_rowsum. Either way the summation order depends only on the
- * element's position in the call, not on the thread count. An `omp simd
- * reduction` over an array section with a local dp[] array instead keeps
- * GCC from vectorising the loop at all. */
+/* Backward block: with shared parameters, the block's dy * df/dp_k go to a
+ * stack buffer td[k][0..AL_ELEM_BLK) (zero-padded for a partial block; a
+ * single parameter's full block adds into 16 float lanes inside the kernel
+ * loop instead, in the same order, which is faster for one parameter),
+ * which al_elem_lanes adds into AL_ELEM_LANES float lanes (one vector add
+ * per 16 floats) and those into AL_ELEM_LANES double lanes per parameter
+ * (a vector add); the double lanes are summed in lane order at the end of
+ * the call. The summation order depends only on the element's position in
+ * the call, not on the thread count. (Accumulating float lanes inside the
+ * kernel loop made GCC spill the lanes to the stack every iteration, and a
+ * single double per block was a serial chain of 16 dependent adds; an
+ * `omp simd reduction` over an array section with a local dp[] array keeps
+ * GCC from vectorising the loop at all.) */
 #define AL_ELEM_BLK 128
 #define AL_ELEM_LANES 16
 #define AL_UNROLL _Pragma("GCC unroll 32")
 
-/* Sum of row[0..m), m <= AL_ELEM_BLK, in a fixed order: the row is padded
- * with zeros to AL_ELEM_BLK and summed in AL_ELEM_LANES interleaved partial
- * sums (one vector add per 16 floats; a plain or `omp simd` reduction here
- * compiled to a serial scalar chain), then the lanes in double. */
-static inline double al_elem_rowsum(float *row, size_t m)
+/* acc[q] += sum over j = q (mod AL_ELEM_LANES) of row[j], j < AL_ELEM_BLK,
+ * in a fixed order (float partial sums within the block, double across
+ * blocks). */
+static inline void al_elem_lanes(const float *restrict row, double *restrict acc)
 {
-	for (size_t j = m; j < AL_ELEM_BLK; j++)
-		row[j] = 0;
 	float l[AL_ELEM_LANES] = {0};
 	for (size_t j = 0; j < AL_ELEM_BLK; j += AL_ELEM_LANES)
 		for (int q = 0; q < AL_ELEM_LANES; q++)
 			l[q] += row[j + (size_t)q];
-	double s = 0;
 	for (int q = 0; q < AL_ELEM_LANES; q++)
-		s += (double)l[q];
+		acc[q] += (double)l[q];
+}
+
+/* Sum of row[0..m), m <= AL_ELEM_BLK, in a fixed order: row padded with
+ * zeros to AL_ELEM_BLK, al_elem_lanes, then the lanes in order. */
+static inline double al_elem_rowsum(float *row, size_t m)
+{
+	for (size_t j = m; j < AL_ELEM_BLK; j++)
+		row[j] = 0;
+	double l[AL_ELEM_LANES] = {0}, s = 0;
+	al_elem_lanes(row, l);
+	for (int q = 0; q < AL_ELEM_LANES; q++)
+		s += l[q];
 	return s;
 }
 
@@ -101,7 +113,7 @@ static inline double al_elem_rowsum(float *row, size_t m)
 		}                                                                              \
 		const size_t s = a->pstride;                                                   \
 		float pv[AL_NP1(NP + NX)] = {0}, td[AL_NP1(NP)][AL_ELEM_BLK];                  \
-		double acc[AL_NP1(NP)] = {0};                                                  \
+		double accl[AL_NP1(NP)][AL_ELEM_LANES] = {{0}};                                \
 		if (s == 0) {                                                                  \
 			for (int k = 0; k < NP; k++)                                           \
 				pv[k] = a->p[k][0];                                            \
@@ -112,23 +124,18 @@ static inline double al_elem_rowsum(float *row, size_t m)
 			const float *restrict xb = x + i0, *restrict yb = y + i0,              \
 					      *restrict gb = dy + i0;                          \
 			float *restrict dxb = dx + i0;                                         \
-			if (s == 0 && m == AL_ELEM_BLK) {                                      \
-				float ln[AL_NP1(NP)][AL_ELEM_LANES] = {{0}};                   \
+			if (s == 0 && NP == 1 && m == AL_ELEM_BLK) {                           \
+				float ln[AL_ELEM_LANES] = {0};                                 \
 				for (size_t j0 = 0; j0 < AL_ELEM_BLK; j0 += AL_ELEM_LANES)     \
 					for (size_t q = 0; q < AL_ELEM_LANES; q++) {           \
 						const size_t j = j0 + q;                       \
 						float d[AL_NP1(NP)];                           \
 						dxb[j] = gb[j] *                               \
 							 name##_df_s(xb[j], yb[j], pv, h, d);  \
-						AL_UNROLL for (int k = 0; k < NP; k++)         \
-							ln[k][q] += gb[j] * d[k];              \
+						ln[q] += gb[j] * d[0];                         \
 					}                                                      \
-				for (int k = 0; k < NP; k++) {                                 \
-					double sk = 0;                                         \
-					for (int q = 0; q < AL_ELEM_LANES; q++)                \
-						sk += (double)ln[k][q];                        \
-					acc[k] += sk;                                          \
-				}                                                              \
+				for (int q = 0; q < AL_ELEM_LANES; q++)                        \
+					accl[0][q] += (double)ln[q];                           \
 			} else if (s == 0) {                                                   \
 				for (size_t j = 0; j < m; j++) {                               \
 					float d[AL_NP1(NP)];                                   \
@@ -136,8 +143,12 @@ static inline double al_elem_rowsum(float *row, size_t m)
 					AL_UNROLL for (int k = 0; k < NP; k++) td[k][j] =      \
 						gb[j] * d[k];                                  \
 				}                                                              \
+				if (m < AL_ELEM_BLK)                                           \
+					for (int k = 0; k < NP; k++)                           \
+						for (size_t j = m; j < AL_ELEM_BLK; j++)       \
+							td[k][j] = 0;                          \
 				for (int k = 0; k < NP; k++)                                   \
-					acc[k] += al_elem_rowsum(td[k], m);                    \
+					al_elem_lanes(td[k], accl[k]);                         \
 			} else {                                                               \
 				for (size_t j = 0; j < m; j++) {                               \
 					float q[AL_NP1(NP + NX)], d[AL_NP1(NP)];               \
@@ -154,8 +165,12 @@ static inline double al_elem_rowsum(float *row, size_t m)
 			}                                                                      \
 		}                                                                              \
 		if (s == 0)                                                                    \
-			for (int k = 0; k < NP; k++)                                           \
-				dp[k][0] += (float)acc[k];                                     \
+			for (int k = 0; k < NP; k++) {                                         \
+				double acc = 0;                                                \
+				for (int q = 0; q < AL_ELEM_LANES; q++)                        \
+					acc += accl[k][q];                                     \
+				dp[k][0] += (float)acc;                                        \
+			}                                                                      \
 	}                                                                                      \
 	static double name##_ref(const double *h, const double *p, double x, double *dfdx,     \
 				 double *dfdp)                                                 \

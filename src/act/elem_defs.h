@@ -34,20 +34,24 @@ DF(leaky_relu) { return x > C(0) ? C(1) : (T)h[0]; }
 
 /* ---- sigmoid: 1/(1+e^-x), from e^-|x| so it never overflows ------------- */
 F(sigmoid) { return SIGMOID(x); }
-/* sigma'(x) = e/(1+e)^2 with e = exp(-|x|): exact even where y(1-y) cancels */
+/* sigma'(x) = y sigma(-x): for x < 0, sigma(-x) = 1 - y (no cancellation,
+ * y < 1/2); for x >= 0, sigma(-x) = e y with e = exp(-|x|), exact where
+ * 1 - y cancels. No division. */
 DF(sigmoid)
 {
-	T e = EXP(-ABS(x)), q = C(1) + e;
-	return e / (q * q);
+	T e = EXP(-ABS(x));
+	return y * (x < C(0) ? C(1) - y : e * y);
 }
 
 /* ---- tanh ---------------------------------------------------------------- */
 F(tanh) { return TANH(x); }
-/* tanh'(x) = 4e/(1+e)^2 with e = exp(-2|x|): no cancellation near |y| = 1 */
+/* tanh'(x) = (1 - |y|)(1 + |y|) = e (1 + |y|)^2 with e = exp(-2|x|)
+ * (1 - |y| = 2e/(1+e) = e (1 + |y|)): no cancellation near |y| = 1, no
+ * division. */
 DF(tanh)
 {
-	T e = EXP(C(-2) * ABS(x)), q = C(1) + e;
-	return C(4) * e / (q * q);
+	T e = EXP(C(-2) * ABS(x)), a = C(1) + ABS(y);
+	return e * a * a;
 }
 
 /* ---- prelu: x for x > 0, alpha*x otherwise; p[0] = alpha --------------- */
