@@ -324,13 +324,15 @@ F(method2)
 }
 DF(method2)
 {
-	T t = TANH(x), r = x < C(0) ? C(0) : x;
-	T e = EXP(C(-2) * ABS(x)), q = C(1) + e;
-	SIG_PAIR(x, s, sd);
+	/* one exponential e1 = exp(-|x|) for sigma and sigma', and tanh' =
+	 * e1^2 (1 + |t|)^2 (1 - |t| = e (1 + |t|) with e = exp(-2|x|) = e1^2) */
+	T t = TANH(x), r = x < C(0) ? C(0) : x, a = C(1) + ABS(t);
+	T e1 = EXP(-ABS(x)), e = e1 * e1, r1 = C(1) / (C(1) + e1);
+	T s = x >= C(0) ? r1 : e1 * r1, sd = e1 * r1 * r1;
 	T phi[3] = {t, s, r};
 	T f = p[3] * t + p[4] * s + p[5] * r;
 	BLEND_THETA_GRADS(3, phi, f);
-	return p[3] * (C(4) * e / (q * q)) + p[4] * sd + p[5] * (x > C(0) ? C(1) : C(0));
+	return p[3] * (e * a * a) + p[4] * sd + p[5] * (x > C(0) ? C(1) : C(0));
 }
 
 /* ---- method1 (seed 002): X ATanh(x) + Y ASigmoid(x) + Z AReLU(x), each
