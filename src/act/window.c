@@ -497,6 +497,71 @@ AL_INLINE v8f lam_vg_bwd_r(int op, int lm, int kw, int KH, const float *restrict
 	return DL;
 }
 
+/* Full bands: nb bands of KH rows (KH = kw = 2 or 4, no padded zeros, a
+ * shared lambda), row length W >= VL. Kept apart from the plane loops, in
+ * functions of their own (lam_fast_*), so the column loop is a tight loop
+ * with its pointers in registers; the last group of a row overlaps its
+ * neighbour when Wf = W / kw * kw is not a multiple of VL. The groups are
+ * the ones the plane loop would run, in the same order. */
+AL_INLINE void lam_bands_fwd_r(int op, int kw, int KH, const float *x, float *y, float l0, int W,
+			       int nb)
+{
+	const size_t ld = (size_t)W, bs = (size_t)KH * ld;
+	const int last = W / kw * kw - VL;
+	for (int b = 0; b < nb; b++, x += bs, y += bs) {
+		for (int c = 0; c < last; c += VL)
+			lam_vg_fwd_r(op, kw, KH, x + c, y + c, l0, ld);
+		lam_vg_fwd_r(op, kw, KH, x + last, y + last, l0, ld);
+	}
+}
+
+AL_INLINE v8f lam_bands_bwd_r(int op, int lm, int kw, int KH, const float *x, const float *dy,
+			      float *dx, float l0, int W, int nb)
+{
+	const size_t ld = (size_t)W, bs = (size_t)KH * ld;
+	const int last = W / kw * kw - VL, from = (last + VL - 1) / VL * VL - last;
+	v8f DL = VZERO;
+	for (int b = 0; b < nb; b++, x += bs, dy += bs, dx += bs) {
+		for (int c = 0; c < last; c += VL)
+			DL += lam_vg_bwd_r(op, lm, kw, KH, x + c, dy + c, dx + c, l0, ld, 0);
+		DL += lam_vg_bwd_r(op, lm, kw, KH, x + last, dy + last, dx + last, l0, ld, from);
+	}
+	return DL;
+}
+
+#define LAM_OPS(X) X(OP_NELU) X(OP_INHV2) X(OP_PNELU) X(OP_EXC) X(OP_EXCV2) X(OP_EXCREF)
+
+static __attribute__((noinline)) void lam_fast_fwd(int op, int kw, const float *x, float *y,
+						   float l0, int W, int nb)
+{
+#define CASE(OP)                                                                          \
+	case OP:                                                                          \
+		if (kw == 2)                                                              \
+			lam_bands_fwd_r(OP, 2, 2, x, y, l0, W, nb);                       \
+		else                                                                      \
+			lam_bands_fwd_r(OP, 4, 4, x, y, l0, W, nb);                       \
+		break;
+	switch (op) { LAM_OPS(CASE) }
+#undef CASE
+}
+
+/* lm: LM_CONST or LM_LEARN; *DL receives the lambda-gradient lane partials */
+static __attribute__((noinline)) void lam_fast_bwd(int op, int lm, int kw, const float *x,
+						   const float *dy, float *dx, float l0, int W,
+						   int nb, v8f *DL)
+{
+#define KWS(OP, LM)                                                                       \
+	(kw == 2 ? lam_bands_bwd_r(OP, LM, 2, 2, x, dy, dx, l0, W, nb)                    \
+		 : lam_bands_bwd_r(OP, LM, 4, 4, x, dy, dx, l0, W, nb))
+#define CASE(OP)                                                                          \
+	case OP:                                                                          \
+		*DL = lm == LM_LEARN ? KWS(OP, LM_LEARN) : KWS(OP, LM_CONST);             \
+		break;
+	switch (op) { LAM_OPS(CASE) }
+#undef CASE
+#undef KWS
+}
+
 /* ---- lambda entries: chunk path -------------------------------------------- */
 /* Per-column sums over hr rows: cA statistic, cB count. */
 AL_INLINE void lam_cols(int op, const float *restrict x, size_t ld, int hr, int wc,
@@ -742,16 +807,25 @@ AL_INLINE void lam_plane_fwd(int op, int lm, int kwc, const wcfg *cf, const floa
 		 * neighbour when the row is not a multiple of 8), then the partial
 		 * window at the right edge */
 		const int Wf = W / kw * kw;
-		for (int r0 = 0; r0 < H; r0 += kh) {
+		int r0 = 0;
+		if (kwc && kh == kwc && lm != LM_ELEM) {
+			/* full bands (no padded zeros in them), then their right edges */
+			const int nb = H / kh;
+			lam_fast_fwd(op, kw, x, y, l0, W, nb);
+			for (; Wf < W && r0 < nb * kh; r0 += kh) {
+				size_t o = (size_t)r0 * ld + (size_t)Wf;
+				lam_band_fwd(op, lm, kw, zfull, x + o, y + o, lam, l0, ld, kh, W - Wf);
+			}
+			r0 = nb * kh;
+		}
+		for (; r0 < H; r0 += kh) {
 			int hr = imin(kh, H - r0), z = zfull ? zfull - hr * kw : 0;
 			size_t o0 = (size_t)r0 * ld;
 			for (int c0 = 0; c0 < Wf; c0 += VL) {
 				int c = c0 + VL <= Wf ? c0 : Wf - VL;
 				size_t o = o0 + (size_t)c;
 				const float *lp = lam + (lm == LM_ELEM ? o : 0);
-				if (kwc && hr == kwc && z == 0 && lm != LM_ELEM)
-					lam_vg_fwd_r(op, kw, kwc, x + o, y + o, l0, ld);
-				else if (kwc && hr == kwc)
+				if (kwc && hr == kwc)
 					lam_vg_fwd(op, lm, kw, kwc, z, x + o, y + o, lp, l0, ld);
 				else
 					lam_vg_fwd(op, lm, kw, hr, z, x + o, y + o, lp, l0, ld);
@@ -795,16 +869,27 @@ AL_INLINE double lam_plane_bwd(int op, int lm, int kwc, const wcfg *cf, const fl
 	if (use_groups(kw, W)) {
 		const int Wf = W / kw * kw;
 		v8f DL = {0};
-		for (int r0 = 0; r0 < H; r0 += kh) {
+		int r0 = 0;
+		if (kwc && kh == kwc && lm != LM_ELEM) {
+			/* full bands, then their right edges: the lambda partials are
+			 * summed in the order of the band loop below (groups in DL,
+			 * edges in dl) */
+			const int nb = H / kh;
+			lam_fast_bwd(op, lm, kw, x, dy, dx, l0, W, nb, &DL);
+			for (; Wf < W && r0 < nb * kh; r0 += kh) {
+				size_t o = (size_t)r0 * ld + (size_t)Wf;
+				dl += (double)lam_band_bwd(op, lm, kw, zfull, x + o, dy + o, dx + o, lam,
+							   l0, dlam, ld, kh, W - Wf);
+			}
+			r0 = nb * kh;
+		}
+		for (; r0 < H; r0 += kh) {
 			int hr = imin(kh, H - r0), z = zfull ? zfull - hr * kw : 0;
 			size_t o0 = (size_t)r0 * ld;
 			for (int c0 = 0; c0 < Wf; c0 += VL) {
 				int c = c0 + VL <= Wf ? c0 : Wf - VL, from = c0 - c;
 				size_t o = o0 + (size_t)c, e = lm == LM_ELEM ? o : 0;
-				if (kwc && hr == kwc && z == 0 && lm != LM_ELEM)
-					DL += lam_vg_bwd_r(op, lm, kw, kwc, x + o, dy + o, dx + o, l0, ld,
-							   from);
-				else if (kwc && hr == kwc)
+				if (kwc && hr == kwc)
 					DL += lam_vg_bwd(op, lm, kw, kwc, z, x + o, dy + o, dx + o, lam + e,
 							 l0, dlam + e, ld, from);
 				else
@@ -846,7 +931,6 @@ AL_INLINE double lam_plane_bwd(int op, int lm, int kwc, const wcfg *cf, const fl
 }
 
 /* Runtime op / mode / width to the specialised plane functions. */
-#define LAM_OPS(X) X(OP_NELU) X(OP_INHV2) X(OP_PNELU) X(OP_EXC) X(OP_EXCV2) X(OP_EXCREF)
 
 static void lam_plane_fwd_any(const wcfg *cf, int lm, const float *x, float *y, const float *lam,
 			      float l0)
@@ -1133,6 +1217,45 @@ AL_INLINE void smax_vg(int dir, int kw, int hr, int z, float tau, const float *r
 	}
 }
 
+/* Full bands of softmax groups: nb bands of KH rows (KH = 2, 4; group width
+ * kw = KH, or 1 for group=column), no padded zeros, W >= VL; each group
+ * tries the fast masks and falls back to smax_vg. Same groups, same order as
+ * the plane loop. */
+AL_INLINE void smax_bands(int dir, int kw, int KH, int fast, float tau, const float *x,
+			  const float *g, float *out, int W, int nb)
+{
+	const size_t ld = (size_t)W, bs = (size_t)KH * ld;
+	const int last = W / kw * kw - VL;
+	for (int b = 0; b < nb; b++) {
+		for (int c = 0;; c += VL) {
+			if (c > last)
+				c = last;
+			size_t o = (size_t)b * bs + (size_t)c;
+			const float *gp = dir ? g + o : NULL;
+			if (!(fast && smax_vg_fast(dir, kw, KH, tau, x + o, gp, out + o, ld)))
+				smax_vg(dir, kw, KH, 0, tau, x + o, gp, out + o, ld);
+			if (c == last)
+				break;
+		}
+	}
+}
+
+static __attribute__((noinline)) void smax_fast(int dir, int kw, int KH, int fast, float tau,
+						const float *x, const float *g, float *out, int W,
+						int nb)
+{
+#define BANDS(D, KW, K) smax_bands(D, KW, K, fast, tau, x, g, out, W, nb)
+	if (dir && KH == 2)
+		kw == 1 ? BANDS(1, 1, 2) : BANDS(1, 2, 2);
+	else if (dir)
+		kw == 1 ? BANDS(1, 1, 4) : BANDS(1, 4, 4);
+	else if (KH == 2)
+		kw == 1 ? BANDS(0, 1, 2) : BANDS(0, 2, 2);
+	else
+		kw == 1 ? BANDS(0, 1, 4) : BANDS(0, 4, 4);
+#undef BANDS
+}
+
 /* dir 0: out = y = x [w >= tau]; dir 1: out = dx = dy [w >= tau]. The
  * exponentials are parked in out between passes 2 and 3. */
 /* Softmax maxima of a band chunk (hr rows x wc columns): wM[j] = the max of
@@ -1318,7 +1441,25 @@ AL_INLINE void smax_plane(int dir, int kwc, const wcfg *cf, const float *x, cons
 	const int fast = cf->tau == 0 || cf->tau > 1e-30f;
 	if (use_groups(kwv, W)) {
 		const int Wf = W / kwv * kwv, zv = cf->col ? zcol : zfull;
-		for (int r0 = 0; r0 < H; r0 += kh) {
+		int r0 = 0;
+		if (kwc && kh == kwc) {
+			/* full bands (no padded zeros in them), then their right edges */
+			const int nb = H / kh;
+			smax_fast(dir, kwv, kwc, fast, cf->tau, x, g, out, W, nb);
+			for (; Wf < W && r0 < nb * kh; r0 += kh) {
+				size_t o = (size_t)r0 * ld + (size_t)Wf;
+				int wc = W - Wf;
+				smax_shift(cf->col, kw, zfull, zcol, x + o, out + o, ld, kh, wc);
+				for (int r = 0; r < kh; r++)
+					for (int j = 0; j < wc; j++)
+						out[o + (size_t)r * ld + (size_t)j] =
+							al_expf(out[o + (size_t)r * ld + (size_t)j]);
+				smax_mask(dir, cf->col, kw, zfull, zcol, cf->tau, x + o,
+					  dir ? g + o : NULL, out + o, ld, kh, wc);
+			}
+			r0 = nb * kh;
+		}
+		for (; r0 < H; r0 += kh) {
 			int hr = imin(kh, H - r0), z = zv ? zv - hr * kwv : 0;
 			size_t o0 = (size_t)r0 * ld;
 			for (int c0 = 0; c0 < Wf; c0 += VL) {
@@ -1448,14 +1589,51 @@ AL_INLINE void max_vg(int dir, int relu, int kw, int hr, int z, const float *res
 	M = vgmax(M, kw);
 	if (z > 0)
 		M = vsel(M < VZERO, VZERO, M);
+	/* max_relu drops v < M or v <= 0; as v <= M (M is the maximum of v's
+	 * window, or NaN, or v is NaN and kept either way) that is v < T with
+	 * T = max(M, smallest positive float), and T = 2^-149 where M is NaN
+	 * (then only v <= 0 drops): one comparison per row */
+	if (relu)
+		M = vmax2(vb(0x1p-149f), M);
 	for (int r = 0; r < hr; r++) {
 		size_t o = (size_t)r * ld;
 		v8f v = vload(x + o);
-		v8i drop = v < M;
-		if (relu)
-			drop |= v <= VZERO;
-		vstore(out + o, vsel(drop, VZERO, dir ? vload(g + o) : v));
+		vstore(out + o, vsel(v < M, VZERO, dir ? vload(g + o) : v));
 	}
+}
+
+/* Full bands of max groups: nb bands of KH = kw = 2, 4 rows, no padded
+ * zeros, W >= VL (same groups, same order as the plane loop). */
+AL_INLINE void max_bands(int dir, int relu, int kw, int KH, const float *x, const float *g,
+			 float *out, int W, int nb)
+{
+	const size_t ld = (size_t)W, bs = (size_t)KH * ld;
+	const int last = W / kw * kw - VL;
+	for (int b = 0; b < nb; b++) {
+		for (int c = 0;; c += VL) {
+			if (c > last)
+				c = last;
+			size_t o = (size_t)b * bs + (size_t)c;
+			max_vg(dir, relu, kw, KH, 0, x + o, dir ? g + o : NULL, out + o, ld);
+			if (c == last)
+				break;
+		}
+	}
+}
+
+static __attribute__((noinline)) void max_fast(int dir, int relu, int kw, const float *x,
+					       const float *g, float *out, int W, int nb)
+{
+#define BANDS(D, R, K) max_bands(D, R, K, K, x, g, out, W, nb)
+	if (dir && relu)
+		kw == 2 ? BANDS(1, 1, 2) : BANDS(1, 1, 4);
+	else if (dir)
+		kw == 2 ? BANDS(1, 0, 2) : BANDS(1, 0, 4);
+	else if (relu)
+		kw == 2 ? BANDS(0, 1, 2) : BANDS(0, 1, 4);
+	else
+		kw == 2 ? BANDS(0, 0, 2) : BANDS(0, 0, 4);
+#undef BANDS
 }
 
 AL_INLINE void max_plane(int dir, int relu, int kwc, const wcfg *cf, const float *x,
@@ -1466,7 +1644,19 @@ AL_INLINE void max_plane(int dir, int relu, int kwc, const wcfg *cf, const float
 	const size_t ld = (size_t)W;
 	if (!cf->first && use_groups(kw, W)) {
 		const int Wf = W / kw * kw;
-		for (int r0 = 0; r0 < H; r0 += kh) {
+		int r0 = 0;
+		if (kwc && kh == kwc) {
+			/* full bands (no padded zeros in them), then their right edges */
+			const int nb = H / kh;
+			max_fast(dir, relu, kw, x, g, out, W, nb);
+			for (; Wf < W && r0 < nb * kh; r0 += kh) {
+				size_t o = (size_t)r0 * ld + (size_t)Wf;
+				max_band(dir, relu, kw, zfull, x + o, dir ? g + o : NULL, out + o, ld, kh,
+					 W - Wf);
+			}
+			r0 = nb * kh;
+		}
+		for (; r0 < H; r0 += kh) {
 			int hr = imin(kh, H - r0), z = zfull ? zfull - hr * kw : 0;
 			size_t o0 = (size_t)r0 * ld;
 			for (int c0 = 0; c0 < Wf; c0 += VL) {
@@ -1577,7 +1767,10 @@ static void sel_run(int op, int dir, const double *h, int n, int c, int hh, int 
 	if (n <= 0 || cf.H <= 0 || cf.W <= 0 || cf.C <= 0)
 		return;
 	const size_t hw = (size_t)cf.H * (size_t)cf.W, np = (size_t)n * (size_t)cf.C;
-	const int from_y = dir && y;
+	/* max_relu and max recompute their masks from x where the group path
+	 * applies: as cheap as reading them from y, and one input stream fewer */
+	const int grp = op != OP_SMAX && !cf.first && use_groups(cf.kw, cf.W);
+	const int from_y = dir && y && !grp;
 #pragma omp parallel for schedule(static)
 	for (size_t p = 0; p < np; p++) {
 		size_t o = p * hw;
