@@ -252,6 +252,20 @@ AL_INLINE v8f vload(const float *p)
 	return v;
 }
 AL_INLINE void vstore(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+/* A load that stays a plain load: GCC otherwise folds "m ? load : 0" into a
+ * masked load (AVX-512), which cannot issue before the mask is computed and
+ * puts the memory latency on every group's critical path (measured: the
+ * excitator backward ran 3x slower). The empty asm only hides the value. */
+AL_INLINE v8f vload_now(const float *p)
+{
+	v8f v = vload(p);
+#if defined(__GNUC__) && defined(__AVX512F__)
+	__asm__("" : "+v"(v));
+#elif defined(__GNUC__) && defined(__AVX__)
+	__asm__("" : "+x"(v));
+#endif
+	return v;
+}
 
 /* sums over aligned groups of kw lanes, broadcast to the group's lanes */
 AL_INLINE v8f vgsum(v8f v, int kw)
@@ -417,7 +431,7 @@ AL_INLINE v8f lam_vg_bwd(int op, int lm, int kw, int hr, int z, const float *res
 	for (int r = 0; r < hr; r++) {
 		size_t o = (size_t)r * ld;
 		v8f l = lm == LM_ELEM ? vclamp01(vload(lam + o)) : l0v, t, dl;
-		vstore(dx + o, vlam_bwd(op, vload(x + o), l, I, vload(dy + o), &t, &dl));
+		vstore(dx + o, vlam_bwd(op, vload(x + o), l, I, vload_now(dy + o), &t, &dl));
 		T += lm == LM_ELEM ? l * t : t;
 		if (lm == LM_ELEM)
 			vstore(dlam + o, vload(dlam + o) + vand(keep, dl));
@@ -484,7 +498,7 @@ AL_INLINE v8f lam_vg_bwd_r(int op, int lm, int kw, int KH, const float *restrict
 	const v8i keep = (v8i){0, 1, 2, 3, 4, 5, 6, 7} >= (v8i){from, from, from, from, from, from, from, from};
 	for (int r = 0; r < KH; r++) {
 		v8f t, dl;
-		own[r] = vlam_bwd(op, xr[r], l, I, vload(dy + (size_t)r * ld), &t, &dl);
+		own[r] = vlam_bwd(op, xr[r], l, I, vload_now(dy + (size_t)r * ld), &t, &dl);
 		T += t;
 		if (lm == LM_LEARN)
 			DL += vand(keep, dl);
@@ -683,12 +697,11 @@ AL_INLINE double lam_band_bwd(int op, int lm, int kw, int zfull, const float *re
 		const float *restrict xr = x + o, *restrict gr = dy + o;
 		const float *restrict lr = lam + (lm == LM_ELEM ? o : 0);
 		float *restrict dlr = dlam + (lm == LM_ELEM ? o : 0);
-		float *restrict dxr = dx + o;
 #pragma omp simd reduction(+ : dls)
 		for (int j = 0; j < wc; j++) {
 			float t, d;
 			float l = lm == LM_ELEM ? clamp01(lr[j]) : l0;
-			dxr[j] = lam_bwd_el(op, xr[j], l, wI[j], gr[j], &t, &d);
+			(void)lam_bwd_el(op, xr[j], l, wI[j], gr[j], &t, &d);
 			cA[j] += t;
 			if (lm == LM_ELEM)
 				dlr[j] += d;
@@ -696,14 +709,23 @@ AL_INLINE double lam_band_bwd(int op, int lm, int kw, int zfull, const float *re
 				dls += (double)d;
 		}
 	}
-	lam_wins_T(op, kw, wc, cA, wD, wI);
+	/* dx = own term + the window's T, the own term recomputed (the same
+	 * operations) rather than stored in the first pass and read back: a
+	 * vector load of values just stored by a scalar remainder loop stalls on
+	 * store forwarding */
+	lam_wins_T(op, kw, wc, cA, wD, cB);
 	for (int r = 0; r < hr; r++) {
 		size_t o = (size_t)r * ld;
-		const float *restrict xr = x + o;
+		const float *restrict xr = x + o, *restrict gr = dy + o;
+		const float *restrict lr = lam + (lm == LM_ELEM ? o : 0);
 		float *restrict dxr = dx + o;
 #pragma omp simd
-		for (int j = 0; j < wc; j++)
-			dxr[j] += src_el(op, xr[j]) ? wI[j] : 0.0f;
+		for (int j = 0; j < wc; j++) {
+			float t, d;
+			float l = lm == LM_ELEM ? clamp01(lr[j]) : l0;
+			float own = lam_bwd_el(op, xr[j], l, wI[j], gr[j], &t, &d);
+			dxr[j] = own + (src_el(op, xr[j]) ? cB[j] : 0.0f);
+		}
 	}
 	return dls;
 }
@@ -795,7 +817,7 @@ AL_INLINE double lam_win_bwd(int op, int lm, int z, const float *restrict x,
  * and a row of at least 8 columns. */
 static int use_groups(int kw, int W) { return kw <= VL && VL % kw == 0 && W >= VL; }
 
-/* kwc: the window width as a compile-time constant (2, 4) or 0 (cf->kw). */
+/* kwc: the window width as a compile-time constant (2, 3, 4) or 0 (cf->kw). */
 AL_INLINE void lam_plane_fwd(int op, int lm, int kwc, const wcfg *cf, const float *x, float *y,
 			     const float *lam, float l0)
 {
@@ -808,7 +830,7 @@ AL_INLINE void lam_plane_fwd(int op, int lm, int kwc, const wcfg *cf, const floa
 		 * window at the right edge */
 		const int Wf = W / kw * kw;
 		int r0 = 0;
-		if (kwc && kh == kwc && lm != LM_ELEM) {
+		if ((kwc == 2 || kwc == 4) && kh == kwc && lm != LM_ELEM) {
 			/* full bands (no padded zeros in them), then their right edges */
 			const int nb = H / kh;
 			lam_fast_fwd(op, kw, x, y, l0, W, nb);
@@ -825,7 +847,7 @@ AL_INLINE void lam_plane_fwd(int op, int lm, int kwc, const wcfg *cf, const floa
 				int c = c0 + VL <= Wf ? c0 : Wf - VL;
 				size_t o = o0 + (size_t)c;
 				const float *lp = lam + (lm == LM_ELEM ? o : 0);
-				if (kwc && hr == kwc)
+				if ((kwc == 2 || kwc == 4) && hr == kwc)
 					lam_vg_fwd(op, lm, kw, kwc, z, x + o, y + o, lp, l0, ld);
 				else
 					lam_vg_fwd(op, lm, kw, hr, z, x + o, y + o, lp, l0, ld);
@@ -870,7 +892,7 @@ AL_INLINE double lam_plane_bwd(int op, int lm, int kwc, const wcfg *cf, const fl
 		const int Wf = W / kw * kw;
 		v8f DL = {0};
 		int r0 = 0;
-		if (kwc && kh == kwc && lm != LM_ELEM) {
+		if ((kwc == 2 || kwc == 4) && kh == kwc && lm != LM_ELEM) {
 			/* full bands, then their right edges: the lambda partials are
 			 * summed in the order of the band loop below (groups in DL,
 			 * edges in dl) */
@@ -889,7 +911,7 @@ AL_INLINE double lam_plane_bwd(int op, int lm, int kwc, const wcfg *cf, const fl
 			for (int c0 = 0; c0 < Wf; c0 += VL) {
 				int c = c0 + VL <= Wf ? c0 : Wf - VL, from = c0 - c;
 				size_t o = o0 + (size_t)c, e = lm == LM_ELEM ? o : 0;
-				if (kwc && hr == kwc)
+				if ((kwc == 2 || kwc == 4) && hr == kwc)
 					DL += lam_vg_bwd(op, lm, kw, kwc, z, x + o, dy + o, dx + o, lam + e,
 							 l0, dlam + e, ld, from);
 				else
@@ -943,6 +965,8 @@ static void lam_plane_fwd_any(const wcfg *cf, int lm, const float *x, float *y, 
 			lam_plane_fwd(OP, LM_CONST, 2, cf, x, y, lam, l0);                \
 		else if (cf->kw == 4)                                                     \
 			lam_plane_fwd(OP, LM_CONST, 4, cf, x, y, lam, l0);                \
+		else if (cf->kw == 3)                                                     \
+			lam_plane_fwd(OP, LM_CONST, 3, cf, x, y, lam, l0);                \
 		else                                                                      \
 			lam_plane_fwd(OP, LM_CONST, 0, cf, x, y, lam, l0);                \
 		break;
@@ -956,6 +980,7 @@ static double lam_plane_bwd_any(const wcfg *cf, int lm, const float *x, const fl
 #define KWS(OP, LM)                                                                       \
 	(cf->kw == 2   ? lam_plane_bwd(OP, LM, 2, cf, x, dy, dx, lam, l0, dlam)           \
 	 : cf->kw == 4 ? lam_plane_bwd(OP, LM, 4, cf, x, dy, dx, lam, l0, dlam)           \
+	 : cf->kw == 3 ? lam_plane_bwd(OP, LM, 3, cf, x, dy, dx, lam, l0, dlam)           \
 		       : lam_plane_bwd(OP, LM, 0, cf, x, dy, dx, lam, l0, dlam))
 #define CASE(OP)                                                                          \
 	case OP:                                                                          \
@@ -1184,7 +1209,7 @@ AL_INLINE int smax_vg_fast(int dir, int kw, int KH, float tau, const float *rest
 	if (!vall(cert))
 		return 0;
 	for (int r = 0; r < KH; r++)
-		vstore(out + (size_t)r * ld, vand(keep[r], dir ? vload(g + (size_t)r * ld) : xr[r]));
+		vstore(out + (size_t)r * ld, vand(keep[r], dir ? vload_now(g + (size_t)r * ld) : xr[r]));
 	return 1;
 }
 
@@ -1442,7 +1467,7 @@ AL_INLINE void smax_plane(int dir, int kwc, const wcfg *cf, const float *x, cons
 	if (use_groups(kwv, W)) {
 		const int Wf = W / kwv * kwv, zv = cf->col ? zcol : zfull;
 		int r0 = 0;
-		if (kwc && kh == kwc) {
+		if ((kwc == 2 || kwc == 4) && kh == kwc) {
 			/* full bands (no padded zeros in them), then their right edges */
 			const int nb = H / kh;
 			smax_fast(dir, kwv, kwc, fast, cf->tau, x, g, out, W, nb);
@@ -1465,7 +1490,7 @@ AL_INLINE void smax_plane(int dir, int kwc, const wcfg *cf, const float *x, cons
 			for (int c0 = 0; c0 < Wf; c0 += VL) {
 				size_t o = o0 + (size_t)(c0 + VL <= Wf ? c0 : Wf - VL);
 				const float *gp = dir ? g + o : NULL;
-				if (kwc && hr == kwc) {
+				if ((kwc == 2 || kwc == 4) && hr == kwc) {
 					if (!(fast && z == 0 &&
 					      smax_vg_fast(dir, kwv, kwc, cf->tau, x + o, gp, out + o, ld)))
 						smax_vg(dir, kwv, kwc, z, cf->tau, x + o, gp, out + o, ld);
@@ -1598,7 +1623,7 @@ AL_INLINE void max_vg(int dir, int relu, int kw, int hr, int z, const float *res
 	for (int r = 0; r < hr; r++) {
 		size_t o = (size_t)r * ld;
 		v8f v = vload(x + o);
-		vstore(out + o, vsel(v < M, VZERO, dir ? vload(g + o) : v));
+		vstore(out + o, vsel(v < M, VZERO, dir ? vload_now(g + o) : v));
 	}
 }
 
@@ -1645,7 +1670,7 @@ AL_INLINE void max_plane(int dir, int relu, int kwc, const wcfg *cf, const float
 	if (!cf->first && use_groups(kw, W)) {
 		const int Wf = W / kw * kw;
 		int r0 = 0;
-		if (kwc && kh == kwc) {
+		if ((kwc == 2 || kwc == 4) && kh == kwc) {
 			/* full bands (no padded zeros in them), then their right edges */
 			const int nb = H / kh;
 			max_fast(dir, relu, kw, x, g, out, W, nb);
@@ -1662,7 +1687,7 @@ AL_INLINE void max_plane(int dir, int relu, int kwc, const wcfg *cf, const float
 			for (int c0 = 0; c0 < Wf; c0 += VL) {
 				size_t o = o0 + (size_t)(c0 + VL <= Wf ? c0 : Wf - VL);
 				const float *gp = dir ? g + o : NULL;
-				if (kwc && hr == kwc)
+				if ((kwc == 2 || kwc == 4) && hr == kwc)
 					max_vg(dir, relu, kw, kwc, z, x + o, gp, out + o, ld);
 				else
 					max_vg(dir, relu, kw, hr, z, x + o, gp, out + o, ld);
@@ -1703,6 +1728,8 @@ AL_INLINE void max_plane(int dir, int relu, int kwc, const wcfg *cf, const float
 			CALL(2);                                                        \
 		else if (cf->kw == 4)                                                   \
 			CALL(4);                                                        \
+		else if (cf->kw == 3)                                                   \
+			CALL(3);                                                        \
 		else                                                                    \
 			CALL(0);                                                        \
 	} while (0)
@@ -1743,7 +1770,7 @@ static int mask_from_y(const float *restrict x, const float *restrict y,
 	v8i z = {0, 0, 0, 0, 0, 0, 0, 0};
 	for (; i + VL <= n; i += VL) {
 		v8f xv = vload(x + i);
-		vstore(dx + i, vand(vload(y + i) != VZERO, vload(g + i)));
+		vstore(dx + i, vand(vload(y + i) != VZERO, vload_now(g + i)));
 		z |= xv == VZERO;
 	}
 	for (int u = 0; u < VL; u++)
