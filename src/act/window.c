@@ -1467,8 +1467,9 @@ AL_INLINE void smax_plane(int dir, int kwc, const wcfg *cf, const float *x, cons
 	if (use_groups(kwv, W)) {
 		const int Wf = W / kwv * kwv, zv = cf->col ? zcol : zfull;
 		int r0 = 0;
-		if ((kwc == 2 || kwc == 4) && kh == kwc) {
-			/* full bands (no padded zeros in them), then their right edges */
+		if (kwc == 2 && kh == 2 && !cf->col) {
+			/* full bands (no padded zeros in them), then their right edges;
+			 * k = 4 and column groups run faster in the plane loop below */
 			const int nb = H / kh;
 			smax_fast(dir, kwv, kwc, fast, cf->tau, x, g, out, W, nb);
 			for (; Wf < W && r0 < nb * kh; r0 += kh) {
