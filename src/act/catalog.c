@@ -35,6 +35,7 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 		float *restrict dp)
 #define PREP(name) static inline void name##_prep_s(float *restrict p, const double *restrict h)
 #define EXP(v) al_expf(v)
+#define EXPN(v) al_expf_fast(v)
 #define EXPM1(v) al_expm1f(v)
 #define ERF(v) al_erff(v)
 #define SOFTPLUS(v) al_softplusf(v)
@@ -54,6 +55,7 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef SIG_PAIR
 #undef BLEND_PREP
 #undef EXP
+#undef EXPN
 #undef EXPM1
 #undef ERF
 #undef SOFTPLUS
@@ -81,6 +83,7 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 					 const double *restrict h, double *restrict dp)
 #define PREP(name) static inline void name##_prep_d(double *restrict p, const double *restrict h)
 #define EXP(v) exp(v)
+#define EXPN(v) exp(v)
 #define EXPM1(v) expm1(v)
 #define ERF(v) erf(v)
 #define SOFTPLUS(v) softplus_d(v)
@@ -100,6 +103,7 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef SIG_PAIR
 #undef BLEND_PREP
 #undef EXP
+#undef EXPN
 #undef EXPM1
 #undef ERF
 #undef SOFTPLUS
