@@ -36,13 +36,15 @@ DF(leaky_relu) { return x > C(0) ? C(1) : (T)h[0]; }
 
 /* ---- sigmoid: 1/(1+e^-x), from e^-|x| so it never overflows ------------- */
 F(sigmoid) { return SIGMOID(x); }
-/* sigma'(x) = y sigma(-x): for x < 0, sigma(-x) = 1 - y (no cancellation,
- * y < 1/2); for x >= 0, sigma(-x) = e y with e = exp(-|x|), exact where
- * 1 - y cancels. No division. */
+/* sigma'(x) = e / (1 + e)^2 with e = exp(-|x|) (SIG_PAIR): recomputed from
+ * x, so the backward reads two streams (x, dy), not three (x, y, dy); no
+ * 1 - y cancellation. */
 DF(sigmoid)
 {
-	T e = EXPN(-ABS(x));
-	return y * (x < C(0) ? C(1) - y : e * y);
+	SIG_PAIR(x, s, sd);
+	(void)s;
+	(void)y;
+	return sd;
 }
 
 /* ---- tanh ---------------------------------------------------------------- */
