@@ -1281,6 +1281,133 @@ static __attribute__((noinline)) void smax_fast(int dir, int kw, int KH, int fas
 #undef BANDS
 }
 
+#ifdef __AVX512F__
+/* 16-lane groups (AVX-512): the fast masks of smax_vg_fast on 16 columns
+ * per instruction, which halves the instruction count of this
+ * compute-bound loop on cores with 512-bit units (Zen 5: 1 thread
+ * [64,32,32,32] softmax_relu:k=2 forward ... see docs/benchmarks.md).
+ * vexp_fast16 is vexp_fast with the FMA forms and the scale 2^n applied by
+ * vscalefps: the same values wherever the result is a normal float, so the
+ * error bound and margin argument of SMAX_FAST_MARGIN hold unchanged. */
+AL_INLINE __m512 vexp_fast16(__m512 d)
+{
+	d = _mm512_max_ps(_mm512_set1_ps(-87.0f), d); /* as vmax2(d, -87): NaN passes */
+	const __m512 magic = _mm512_set1_ps(0x1.8p23f);
+	__m512 kf = _mm512_fmadd_ps(d, _mm512_set1_ps(0x1.715476p+0f), magic);
+	__m512 n = _mm512_sub_ps(kf, magic);
+	__m512 f = _mm512_fmadd_ps(n, _mm512_set1_ps(-0x1.62e43p-1f), d);
+	__m512 p = _mm512_fmadd_ps(_mm512_set1_ps(0x1.5349f6p-3f), f, _mm512_set1_ps(0x1.028a8cp-1f));
+	p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0x1.000ac2p+0f));
+	p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0x1.fff692p-1f));
+	return _mm512_scalef_ps(p, n);
+}
+
+/* max / sum over aligned groups of kw (1, 2, 4) lanes, broadcast */
+AL_INLINE __m512 vgmax16(__m512 v, int kw)
+{
+	if (kw >= 2)
+		v = _mm512_max_ps(_mm512_permute_ps(v, 0xB1), v);
+	if (kw >= 4)
+		v = _mm512_max_ps(_mm512_permute_ps(v, 0x4E), v);
+	return v;
+}
+AL_INLINE __m512 vgsum16(__m512 v, int kw)
+{
+	if (kw >= 2)
+		v = _mm512_add_ps(v, _mm512_permute_ps(v, 0xB1));
+	if (kw >= 4)
+		v = _mm512_add_ps(v, _mm512_permute_ps(v, 0x4E));
+	return v;
+}
+AL_INLINE __m512 vload16_now(const float *p)
+{
+	__m512 v = _mm512_loadu_ps(p);
+	__asm__("" : "+v"(v)); /* a plain load, see vload_now */
+	return v;
+}
+
+/* 16 columns x KH rows of softmax groups of width kw (1, 2, 4), no padded
+ * zeros. Lanes whose masks are all certain are written from the fast
+ * exponentials; an 8-column half holding an uncertain lane (or NaN/inf) is
+ * rerun with smax_vg, the exact computation. */
+AL_INLINE void smax_g16(int dir, int kw, int KH, float tau, const float *restrict x,
+			const float *restrict g, float *restrict out, size_t ld)
+{
+	__m512 xr[4], e[4];
+	__mmask16 keep[4];
+	for (int r = 0; r < KH; r++)
+		xr[r] = _mm512_loadu_ps(x + (size_t)r * ld);
+	__m512 M = xr[0];
+	for (int r = 1; r < KH; r++)
+		M = _mm512_max_ps(xr[r], M);
+	M = vgmax16(M, kw);
+	__m512 S = _mm512_setzero_ps();
+	for (int r = 0; r < KH; r++) {
+		e[r] = vexp_fast16(_mm512_sub_ps(xr[r], M));
+		S = _mm512_add_ps(S, e[r]);
+	}
+	const __m512 thr = _mm512_mul_ps(_mm512_set1_ps(tau), vgsum16(S, kw));
+	const __m512 hi = _mm512_mul_ps(thr, _mm512_set1_ps(1 + SMAX_FAST_MARGIN)),
+		     lo = _mm512_mul_ps(thr, _mm512_set1_ps(1 - SMAX_FAST_MARGIN));
+	__mmask16 cert = 0xffff;
+	for (int r = 0; r < KH; r++) {
+		keep[r] = _mm512_cmp_ps_mask(e[r], hi, _CMP_GE_OQ);
+		cert &= keep[r] | _mm512_cmp_ps_mask(e[r], lo, _CMP_LT_OQ);
+	}
+	if (cert == 0xffff) {
+		for (int r = 0; r < KH; r++) {
+			size_t o = (size_t)r * ld;
+			_mm512_storeu_ps(out + o, _mm512_maskz_mov_ps(keep[r], dir ? vload16_now(g + o) : xr[r]));
+		}
+		return;
+	}
+	for (int r = 0; r < KH; r++) {
+		size_t o = (size_t)r * ld;
+		_mm512_mask_storeu_ps(out + o, cert,
+				      _mm512_maskz_mov_ps(keep[r], dir ? vload16_now(g + o) : xr[r]));
+	}
+	if ((cert & 0xff) != 0xff)
+		smax_vg(dir, kw, KH, 0, tau, x, g, out, ld);
+	if ((cert >> 8) != 0xff)
+		smax_vg(dir, kw, KH, 0, tau, x + VL, dir ? g + VL : NULL, out + VL, ld);
+}
+
+/* Full bands of 16-column groups (W / kw * kw >= 16), the last group of a
+ * row overlapping its neighbour; same groups and masks as smax_bands. */
+AL_INLINE void smax_bands16(int dir, int kw, int KH, float tau, const float *x, const float *g,
+			    float *out, int W, int nb)
+{
+	const size_t ld = (size_t)W, bs = (size_t)KH * ld;
+	const int last = W / kw * kw - 16;
+	for (int b = 0; b < nb; b++) {
+		for (int c = 0;; c += 16) {
+			if (c > last)
+				c = last;
+			size_t o = (size_t)b * bs + (size_t)c;
+			smax_g16(dir, kw, KH, tau, x + o, dir ? g + o : NULL, out + o, ld);
+			if (c == last)
+				break;
+		}
+	}
+}
+
+static __attribute__((noinline)) void smax_fast16(int dir, int kw, int KH, float tau,
+						  const float *x, const float *g, float *out, int W,
+						  int nb)
+{
+#define BANDS(D, KW, K) smax_bands16(D, KW, K, tau, x, g, out, W, nb)
+	if (dir && KH == 2)
+		kw == 1 ? BANDS(1, 1, 2) : BANDS(1, 2, 2);
+	else if (dir)
+		kw == 1 ? BANDS(1, 1, 4) : BANDS(1, 4, 4);
+	else if (KH == 2)
+		kw == 1 ? BANDS(0, 1, 2) : BANDS(0, 2, 2);
+	else
+		kw == 1 ? BANDS(0, 1, 4) : BANDS(0, 4, 4);
+#undef BANDS
+}
+#endif
+
 /* dir 0: out = y = x [w >= tau]; dir 1: out = dx = dy [w >= tau]. The
  * exponentials are parked in out between passes 2 and 3. */
 /* Softmax maxima of a band chunk (hr rows x wc columns): wM[j] = the max of
@@ -1467,11 +1594,24 @@ AL_INLINE void smax_plane(int dir, int kwc, const wcfg *cf, const float *x, cons
 	if (use_groups(kwv, W)) {
 		const int Wf = W / kwv * kwv, zv = cf->col ? zcol : zfull;
 		int r0 = 0;
-		if (kwc == 2 && kh == 2 && !cf->col) {
+#ifdef __AVX512F__
+		/* 16-column groups for the full bands of k = 2, 4 (window and
+		 * column groups) */
+		const int f16 = fast && (kwc == 2 || kwc == 4) && kh == kwc && Wf >= 16;
+#else
+		const int f16 = 0;
+#endif
+		if (f16 || (kwc == 2 && kh == 2 && !cf->col)) {
 			/* full bands (no padded zeros in them), then their right edges;
-			 * k = 4 and column groups run faster in the plane loop below */
+			 * without AVX-512, k = 4 and column groups run faster in the
+			 * plane loop below */
 			const int nb = H / kh;
-			smax_fast(dir, kwv, kwc, fast, cf->tau, x, g, out, W, nb);
+#ifdef __AVX512F__
+			if (f16)
+				smax_fast16(dir, kwv, kwc, cf->tau, x, g, out, W, nb);
+			else
+#endif
+				smax_fast(dir, kwv, kwc, fast, cf->tau, x, g, out, W, nb);
 			for (; Wf < W && r0 < nb * kh; r0 += kh) {
 				size_t o = (size_t)r0 * ld + (size_t)Wf;
 				int wc = W - Wf;
