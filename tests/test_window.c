@@ -935,9 +935,21 @@ TEST(window_backward_from_y)
  * and just outside that margin: forward masks and backward gradients must
  * agree with the double reference wherever the reference's margin exceeds
  * the float computation's error (|w - tau| >= 1e-5). */
+static void softmax_near_threshold(int h, int w);
+
+/* W = 16: one 16-column group per band row (AVX-512 path); W = 28: the
+ * last group overlaps its neighbour (as on 28x28 maps); W = 40: two full
+ * groups and an overlapping one. */
 TEST(window_softmax_near_threshold)
 {
-	const int n = 2, c = 24, h = 8, w = 16;
+	softmax_near_threshold(8, 16);
+	softmax_near_threshold(12, 28);
+	softmax_near_threshold(4, 40);
+}
+
+static void softmax_near_threshold(int h, int w)
+{
+	const int n = 2, c = 24;
 	size_t N = (size_t)n * c * h * w;
 	float *x = malloc(N * 4), *y = malloc(N * 4), *dy = malloc(N * 4), *dx = malloc(N * 4);
 	double *xd = malloc(N * 8), *gd = malloc(N * 8), *lam = calloc(N, 8), *yr = malloc(N * 8),
