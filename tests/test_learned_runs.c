@@ -6,6 +6,7 @@
  * bit (any NaN matching any NaN), including hinges, bin edges, signed
  * zeros, huge values, infinities and NaN; parameter gradients match the
  * double reference; results do not depend on the thread count. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,86 @@ TEST(learned_runs_match_block_kernels)
 	free(y2);
 	free(dx1);
 	free(dx2);
+}
+
+/* The free grid's forward (zero=any, the pwl distillation form) takes the
+ * segment from the float estimate alone and one fused multiply-add per
+ * element: at every hinge, its float neighbours, far outside the grid and
+ * at random points it equals the double reference up to rounding (the
+ * function is continuous, so a hinge input may take either segment), at
+ * per=layer, per=channel and per=neuron, inside and beyond the register
+ * tables. */
+TEST(learned_adact_free_grid_forward)
+{
+	static const char *specs[] = {
+		"adact:ns=17,lo=-2.5,hi=3.1,zero=any",
+		"adact:ns=6,lo=-1.3,hi=2.9,zero=any",
+		"adact:ns=33,lo=-3,hi=3,zero=any",
+		"adact:ns=50,lo=-0.7,hi=0.9,zero=any",
+		"adact:ns=80,lo=-4,hi=4,zero=any",
+	};
+	const int n = 3, c = 2, h = 9, w = 37;
+	const size_t hw = (size_t)h * w, F = (size_t)c * hw, N = (size_t)n * F;
+	float *x = malloc(N * 4), *y = malloc(N * 4);
+	REQUIRE(x && y, "out of memory");
+	for (size_t v = 0; v < sizeof specs / sizeof *specs; v++) {
+		al_act_spec s;
+		REQUIRE_OK(al_act_parse(specs[v], &s));
+		const int P = al_act_nparams(&s);
+		float *p = malloc(F * P * 4);
+		double *pd = malloc((size_t)P * 8), *g = malloc((size_t)P * 8), kk[128];
+		REQUIRE(p && pd && g, "out of memory");
+		al_rng r;
+		al_rng_seed(&r, 90 + v);
+		for (size_t q = 0; q < F * P; q++)
+			p[q] = (float)urand(&r, -2, 2);
+		for (int per = 0; per < 3; per++) {
+			s.per = per == 0 ? AL_PER_LAYER : per == 1 ? AL_PER_CHANNEL : AL_PER_NEURON;
+			for (int k = 0; k < P; k++)
+				pd[k] = p[k];
+			const int nk = al_ln_kinks(&s, pd, kk, 128); /* the hinges */
+			for (size_t e = 0; e < N; e++) {
+				size_t q = e % 11;
+				float k = (float)kk[(e / 11) % (size_t)nk];
+				if (q < 6)
+					x[e] = q == 0 ? k : nextafterf(k, q % 2 ? INFINITY : -INFINITY);
+				else if (q == 6)
+					x[e] = (float)urand(&r, -1e6, 1e6);
+				else
+					x[e] = (float)urand(&r, kk[0] - 2, kk[nk - 1] + 2);
+			}
+			if (per == 2)
+				al_act_forward(&s, p, n, (int)F, 1, 1, x, y, 0, &r);
+			else
+				al_act_forward(&s, p, n, c, h, w, x, y, 0, &r);
+			double worst = 0;
+			size_t we = 0;
+			for (size_t e = 0; e < N; e++) {
+				size_t gi = per == 0 ? 0 : per == 1 ? e % F / hw : e % F;
+				double amax = 0, smax = 0, dfdx;
+				for (int k = 0; k < P; k++) {
+					pd[k] = p[gi * P + k];
+					amax = fmax(amax, fabs(pd[k]));
+				}
+				for (int k = 1; k < nk; k++)
+					smax = fmax(smax, fabs(pd[k] - pd[k - 1]) / (kk[k] - kk[k - 1]));
+				double ref = s.desc->ref(s.hyper, pd, (double)x[e], &dfdx, g);
+				double scale =
+					amax + smax * (fabs((double)x[e]) + fabs(kk[0]) + fabs(kk[nk - 1]));
+				double err = fabs((double)y[e] - ref) / scale;
+				if (err > worst)
+					worst = err, we = e;
+			}
+			CHECK(worst < 4 * (double)FLT_EPSILON,
+			      "%s per=%d: x=%.9g: y %.9g, scaled error %.3g against the reference",
+			      specs[v], per, (double)x[we], (double)y[we], worst);
+		}
+		free(p);
+		free(pd);
+		free(g);
+	}
+	free(x);
+	free(y);
 }
 
 TEST(learned_runs_threads_bitwise)
