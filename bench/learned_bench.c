@@ -10,12 +10,18 @@
  * distilled form pay), and the median times. Threads: 2 by default (the
  * team machine's cores).
  *
+ * --fwd K: inference, as a distilled checkpoint runs: each repetition
+ * times K forwards back to back (no backward between them, so the caches
+ * hold what a stream of forwards leaves) and reports their mean in both
+ * columns.
+ *
  * Build (bench/run_learned.sh does this; same flags as the Makefile):
  *   gcc -std=c11 -D_POSIX_C_SOURCE=200809L -O3 -march=native -fopenmp \
  *       -fno-math-errno -fno-trapping-math -ffp-contract=off -Iinclude -Isrc \
  *       bench/learned_bench.c build/release/libactlab.a -lopenblas -llapacke \
  *       -linih -lsqlite3 -lz -lm -lpthread
- * Usage: learned_bench [--threads N] [--reps R] [--cpu] [--shape N,C,H,W] [--only SPEC[;SPEC...]]
+ * Usage: learned_bench [--threads N] [--reps R] [--cpu] [--fwd K] [--shape N,C,H,W]
+ *                      [--only SPEC[;SPEC...]]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +61,7 @@ static const char *default_specs[] = {
  * preemption on a loaded machine; with OMP_WAIT_POLICY=passive it counts
  * the work done, not the time waited */
 static clockid_t clk = CLOCK_MONOTONIC;
+static int fwd_only; /* --fwd K: K forwards per repetition, no backward */
 
 static double now(void)
 {
@@ -103,6 +110,12 @@ static double run(inst *in, int n, int c, int h, int w, const float *x, float *y
 		  const float *dy, float *dx, al_rng *r, double *fwd)
 {
 	double t0 = now();
+	if (fwd_only) {
+		for (int k = 0; k < fwd_only; k++)
+			al_act_forward(&in->s, in->p, n, c, h, w, x, y, 0, r);
+		*fwd = (now() - t0) / fwd_only;
+		return *fwd;
+	}
 	al_act_forward(&in->s, in->p, n, c, h, w, x, y, 1, r);
 	double t1 = now();
 	al_act_backward(&in->s, in->p, n, c, h, w, x, y, dy, dx, in->dp, in->sc, 1, r);
@@ -123,6 +136,8 @@ int main(int argc, char **argv)
 			clk = CLOCK_PROCESS_CPUTIME_ID;
 		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
 			reps = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--fwd") && i + 1 < argc)
+			fwd_only = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--shape") && i + 1 < argc) {
 			if (sscanf(argv[++i], "%d,%d,%d,%d", &n, &c, &h, &w) != 4) {
 				fprintf(stderr, "learned_bench: --shape N,C,H,W\n");
@@ -131,7 +146,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			snprintf(only, sizeof only, "%s", argv[++i]);
 		else {
-			fprintf(stderr, "usage: learned_bench [--threads N] [--reps R] [--cpu] "
+			fprintf(stderr, "usage: learned_bench [--threads N] [--reps R] [--cpu] [--fwd K] "
 					"[--shape N,C,H,W] [--only SPEC[;SPEC...]]\n");
 			return 2;
 		}
@@ -142,8 +157,8 @@ int main(int argc, char **argv)
 	else
 		for (size_t i = 0; i < sizeof default_specs / sizeof *default_specs; i++)
 			specs[ns++] = default_specs[i];
-	if (reps < 3 || n < 1 || c < 1 || h < 1 || w < 1) {
-		fprintf(stderr, "learned_bench: need --reps >= 3 and a positive shape\n");
+	if (reps < 3 || fwd_only < 0 || n < 1 || c < 1 || h < 1 || w < 1) {
+		fprintf(stderr, "learned_bench: need --reps >= 3, --fwd >= 0 and a positive shape\n");
 		return 2;
 	}
 	al_set_threads(threads);
@@ -178,8 +193,9 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("# learned_bench: [%d,%d,%d,%d], %d threads, %d reps, %s time; ratios = median over "
-	       "reps of (time / relu time of the same rep)\n",
-	       n, c, h, w, threads, reps, clk == CLOCK_MONOTONIC ? "wall" : "process CPU");
+	       "reps of (time / relu time of the same rep)%s\n",
+	       n, c, h, w, threads, reps, clk == CLOCK_MONOTONIC ? "wall" : "process CPU",
+	       fwd_only ? "; --fwd: forwards only, both columns" : "");
 	printf("| spec | params | fwd+bwd ms | fwd+bwd vs relu | fwd ms | fwd vs relu |\n"
 	       "|---|---|---|---|---|---|\n");
 	double rm = median(tr, reps), rf = median(fr, reps);

@@ -6,12 +6,16 @@
 #     over BENCH_KREPS repetitions of the per-repetition ratio).
 #     Targets: pau and adact <= 2x relu at per=channel; meta (H=5, L=1)
 #     per=neuron <= 6x relu.
+#  distill (not in the default parts): the distilled forms' forward
+#     (lut, pwl = adact zero=any, rational = pau; per=channel) next to
+#     leaky_relu, forwards only (learned_bench --fwd 10). Target: each at
+#     most leaky_relu's time.
 #  2. LeNet-5 training epoch on Fashion-MNIST (batch 64, SGD lr 0.01
 #     momentum 0.9, BENCH_THREADS threads), each entry next to a relu run,
 #     BENCH_REPS times interleaved; median epoch time ratio. Target <= 1.5x.
 #   BENCH_REPS=3  BENCH_KREPS=15  BENCH_THREADS=2  BENCH_DATA=fashion-mnist
 #   BENCH_ACTS="adact pau:per=channel ..." (LeNet part; default below)
-#   BENCH_PARTS="kernels lenet"
+#   BENCH_PARTS="kernels lenet" (or distill)
 set -u
 cd "$(dirname "$0")/.." || exit 2
 REPS=${BENCH_REPS:-3}
@@ -33,6 +37,16 @@ if [[ " $PARTS " == *" kernels "* ]]; then
 	echo
 	echo "command: bench/learned_bench --threads $T --reps $KREPS"
 	"$TMP/learned_bench" --threads "$T" --reps "$KREPS" || exit 1
+fi
+if [[ " $PARTS " == *" distill "* ]]; then
+	[ -x "$TMP/learned_bench" ] || gcc -std=c11 -D_POSIX_C_SOURCE=200809L -O3 -march=native \
+		-fopenmp -fno-math-errno -fno-trapping-math -ffp-contract=off -Iinclude -Isrc \
+		bench/learned_bench.c build/release/libactlab.a -lopenblas -llapacke -linih \
+		-lsqlite3 -lz -lm -lpthread -o "$TMP/learned_bench" || exit 2
+	only="leaky_relu;lut:per=channel;adact:ns=17,lo=-2.5,hi=3.1,zero=any,per=channel;pau:per=channel"
+	echo
+	echo "command: bench/learned_bench --threads $T --reps $KREPS --fwd 10 --only '$only'"
+	"$TMP/learned_bench" --threads "$T" --reps "$KREPS" --fwd 10 --only "$only" || exit 1
 fi
 if [[ " $PARTS " == *" lenet "* ]]; then
 	run() { # act -> img/s
