@@ -178,7 +178,9 @@ TEST(learned_runs_match_block_kernels)
  * at random points it equals the double reference up to rounding (the
  * function is continuous, so a hinge input may take either segment), at
  * per=layer, per=channel and per=neuron, inside and beyond the register
- * tables. */
+ * tables; per=neuron (the transposed 16 x 16 tiles of the units path, and
+ * the block kernel for the units and samples left over) equals per=channel
+ * bit for bit when every neuron of a channel has the channel's values. */
 TEST(learned_adact_free_grid_forward)
 {
 	static const char *specs[] = {
@@ -188,10 +190,12 @@ TEST(learned_adact_free_grid_forward)
 		"adact:ns=50,lo=-0.7,hi=0.9,zero=any",
 		"adact:ns=80,lo=-4,hi=4,zero=any",
 	};
-	const int n = 3, c = 2, h = 9, w = 37;
+	/* 19 samples: one tile of 16 and 3 left over; F = 90 units: blocks of
+	 * 64 and 26 units, i.e. 5 tiles of 16 and 10 units left over */
+	const int n = 19, c = 2, h = 5, w = 9;
 	const size_t hw = (size_t)h * w, F = (size_t)c * hw, N = (size_t)n * F;
-	float *x = malloc(N * 4), *y = malloc(N * 4);
-	REQUIRE(x && y, "out of memory");
+	float *x = malloc(N * 4), *y = malloc(N * 4), *yc = malloc(N * 4);
+	REQUIRE(x && y && yc, "out of memory");
 	for (size_t v = 0; v < sizeof specs / sizeof *specs; v++) {
 		al_act_spec s;
 		REQUIRE_OK(al_act_parse(specs[v], &s));
@@ -244,12 +248,91 @@ TEST(learned_adact_free_grid_forward)
 			      "%s per=%d: x=%.9g: y %.9g, scaled error %.3g against the reference",
 			      specs[v], per, (double)x[we], (double)y[we], worst);
 		}
+		/* per=neuron with each channel's values in all its neurons */
+		float *pn = malloc(F * P * 4);
+		REQUIRE(pn, "out of memory");
+		for (size_t f = 0; f < F; f++)
+			memcpy(pn + f * P, p + f / hw * P, (size_t)P * 4);
+		s.per = AL_PER_CHANNEL;
+		al_act_forward(&s, p, n, c, h, w, x, yc, 0, &r);
+		s.per = AL_PER_NEURON;
+		al_act_forward(&s, pn, n, (int)F, 1, 1, x, y, 0, &r);
+		size_t bad = N;
+		for (size_t e = 0; e < N && bad == N; e++)
+			if (!same_bits(y[e], yc[e]))
+				bad = e;
+		CHECK(bad == N, "%s: per=neuron %.9g, per=channel %.9g at element %zu (x=%.9g)",
+		      specs[v], (double)y[bad % N], (double)yc[bad % N], bad, (double)x[bad % N]);
+		free(pn);
 		free(p);
 		free(pd);
 		free(g);
 	}
 	free(x);
 	free(y);
+	free(yc);
+}
+
+/* The per-neuron unit paths (16 x 16 tiles for adact zero=any and lut, 16
+ * units per register for pau) against the run kernels: per=neuron with each
+ * channel's values in all its neurons equals per=channel bit for bit, on
+ * 19 samples (a tile and 3 left over) of 90 units (blocks of 64 and 26:
+ * tiles and 10 units left over), with kinks, bin edges and specials. */
+TEST(learned_units_paths_match_runs)
+{
+	static const char *specs[] = {
+		"adact:ns=17,lo=-2.5,hi=3.1,zero=any", "adact:ns=6,lo=-1.3,hi=2.9,zero=any",
+		"lut",	 "lut:size=7,lo=-1,hi=2",	"lut:size=40", "lut:size=64,lo=-3,hi=2",
+		"lut:size=65", "pau",	 "pau:m=3,n=2,init=silu",	"pau:m=2,n=1",
+	};
+	const int n = 19, c = 2, h = 5, w = 9;
+	const size_t hw = (size_t)h * w, F = (size_t)c * hw, N = (size_t)n * F;
+	float *x = malloc(N * 4), *y = malloc(N * 4), *yc = malloc(N * 4);
+	REQUIRE(x && y && yc, "out of memory");
+	for (size_t v = 0; v < sizeof specs / sizeof *specs; v++) {
+		al_act_spec s;
+		REQUIRE_OK(al_act_parse(specs[v], &s));
+		const int P = al_act_nparams(&s);
+		float *p = malloc((size_t)c * P * 4), *pn = malloc(F * P * 4);
+		double pd[128], kk[256];
+		REQUIRE(p && pn, "out of memory");
+		al_rng r;
+		al_rng_seed(&r, 70 + v);
+		al_act_init_params(&s, p, (size_t)c, &r);
+		for (int q = 0; q < c * P; q++)
+			p[q] += (float)(urand(&r, -0.2, 0.2) * (fabs((double)p[q]) + 0.2));
+		for (int k = 0; k < P; k++)
+			pd[k] = p[k];
+		s.per = AL_PER_CHANNEL;
+		const int nk = al_ln_kinks(&s, pd, kk, 256);
+		const float sp[] = {0.0f, -0.0f, 1e30f, -1e30f, INFINITY, -INFINITY, NAN, 1e-30f};
+		for (size_t e = 0; e < N; e++) {
+			size_t q = e % 29;
+			if (q < 8)
+				x[e] = sp[q];
+			else if (q < 16 && nk > 0) {
+				float k = (float)kk[(e / 29 + q) % (size_t)nk];
+				x[e] = q % 3 == 0 ? k : nextafterf(k, q % 3 == 1 ? INFINITY : -INFINITY);
+			} else
+				x[e] = (float)urand(&r, s.desc->check_lo - 2, s.desc->check_hi + 2);
+		}
+		for (size_t f = 0; f < F; f++)
+			memcpy(pn + f * P, p + f / hw * P, (size_t)P * 4);
+		al_act_forward(&s, p, n, c, h, w, x, yc, 0, &r);
+		s.per = AL_PER_NEURON;
+		al_act_forward(&s, pn, n, (int)F, 1, 1, x, y, 0, &r);
+		size_t bad = N;
+		for (size_t e = 0; e < N && bad == N; e++)
+			if (!same_bits(y[e], yc[e]))
+				bad = e;
+		CHECK(bad == N, "%s: per=neuron %.9g, per=channel %.9g at element %zu (x=%.9g)",
+		      specs[v], (double)y[bad % N], (double)yc[bad % N], bad, (double)x[bad % N]);
+		free(p);
+		free(pn);
+	}
+	free(x);
+	free(y);
+	free(yc);
 }
 
 TEST(learned_runs_threads_bitwise)

@@ -169,6 +169,34 @@ AL_INLINE float adact_seg_est(const adact_t *c, float x)
 AL_INLINE void adact_fwd_blk(const adact_t *c, const float *restrict p, size_t ps, size_t ls,
 			     size_t m, const float *restrict x, float *restrict y)
 {
+	if (c->fast && c->ns - 1 <= AD_CHAIN) {
+		/* the chain, stepped by the estimated segment (the run kernels'
+		 * segment, so the results are bit-identical to theirs) */
+		float a0[NB], a1[NB], js[NB];
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			js[i] = adact_seg_est(c, x[i]);
+			a0[i] = p[i * ls];
+			a1[i] = p[ps + i * ls];
+		}
+		for (int k = 1; k <= c->ns - 2; k++) {
+			const float fk = (float)k;
+			const float *pk = p + (size_t)(k + 1) * ps;
+#pragma omp simd
+			for (size_t i = 0; i < m; i++) {
+				const int on = js[i] >= fk;
+				const float nv = pk[i * ls], o0 = a0[i], o1 = a1[i];
+				a0[i] = on ? o1 : o0;
+				a1[i] = on ? nv : o1;
+			}
+		}
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			float s = (a1[i] - a0[i]) * c->inv, h = c->lo + js[i] * c->d;
+			y[i] = fmaf(x[i], s, a0[i] - h * s);
+		}
+		return;
+	}
 	if (c->fast) {
 #pragma omp simd
 		for (size_t i = 0; i < m; i++) {
@@ -275,9 +303,12 @@ AL_INLINE void adact_bwd_blk(const adact_t *c, const float *restrict p, size_t p
 	}
 }
 
+static int adact_fwd_units_raw(const adact_t *c, const float *p, size_t m, int n, size_t F,
+			       const float *x, float *y);
 #define LN_NAME adact
 #define LN_CFG adact_t
 #define LN_RUN
+#define LN_UNITS_RAW
 #include "act/learned_driver.h"
 
 #ifdef LN_VEC
@@ -549,7 +580,96 @@ static void adact_bwd_run(const adact_t *c, const float *p, size_t len, const fl
 	else
 		ad_bwd_v32(c, &T, len, x, dy, dx, st);
 }
+
+/* r[0..15] (rows) transposed in place: r[i] lane j <- r[j] lane i */
+AL_INLINE void tr16(__m512 r[16])
+{
+	__m512 a[16], b[16];
+	for (int k = 0; k < 8; k++) {
+		a[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+		a[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+	}
+	/* b[4m + c], 128-bit lane q: column 4q + c of rows 4m..4m+3 */
+	for (int m = 0; m < 4; m++)
+		for (int h = 0; h < 2; h++) {
+			__m512d lo = _mm512_castps_pd(a[4 * m + h]), hi = _mm512_castps_pd(a[4 * m + h + 2]);
+			b[4 * m + 2 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(lo, hi));
+			b[4 * m + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(lo, hi));
+		}
+	for (int c = 0; c < 4; c++) {
+		__m512 e0 = _mm512_shuffle_f32x4(b[c], b[4 + c], 0x44),
+		       e1 = _mm512_shuffle_f32x4(b[c], b[4 + c], 0xEE),
+		       f0 = _mm512_shuffle_f32x4(b[8 + c], b[12 + c], 0x44),
+		       f1 = _mm512_shuffle_f32x4(b[8 + c], b[12 + c], 0xEE);
+		r[c] = _mm512_shuffle_f32x4(e0, f0, 0x88);
+		r[c + 4] = _mm512_shuffle_f32x4(e0, f0, 0xDD);
+		r[c + 8] = _mm512_shuffle_f32x4(e1, f1, 0x88);
+		r[c + 12] = _mm512_shuffle_f32x4(e1, f1, 0xDD);
+	}
+}
+
+/* The free-grid forward per neuron (up to 16 segments), a block of units
+ * across the samples: tiles of 16 samples x 16 units are transposed so that
+ * a register holds one unit in 16 samples, whose two tables (ad_tab_make_est's
+ * arithmetic, built from the unit's contiguous hinge values) are picked by
+ * permutes, then transposed back. The arithmetic is ad_vf_est's, so the
+ * results equal the run and block kernels' bit for bit; the block kernel's
+ * compare-and-select chain costs about three instructions per segment
+ * instead. Sample-major, so that each sample's row of the block is read
+ * whole. Units beyond the last full 16 go to the block kernel; batches
+ * under 16 samples are left to the driver. */
+static int adact_fwd_units_raw(const adact_t *c, const float *p, size_t m, int n, size_t F,
+			       const float *x, float *y)
+{
+	const int nseg = c->ns - 1, P = c->P;
+	if (!c->fast || nseg > 16 || n < 16 || m < 16)
+		return 0;
+	const int ng = (int)(m / 16);
+	const size_t m16 = (size_t)ng * 16;
+	__m512 S[NB], C[NB]; /* unit u's tables */
+	const __m512i idx = _mm512_min_epi32(
+		_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+		_mm512_set1_epi32(nseg - 1));
+	const __m512 h = _mm512_add_ps(_mm512_set1_ps(c->lo),
+				       _mm512_mul_ps(_mm512_cvtepi32_ps(idx), _mm512_set1_ps(c->d)));
+	const __mmask16 ka = vmask((size_t)P), kb = vmask((size_t)P - 1);
+	for (size_t u = 0; u < m16; u++) {
+		const float *a = p + u * (size_t)P;
+		__m512 a0 = _mm512_permutexvar_ps(idx, _mm512_maskz_loadu_ps(ka, a)),
+		       a1 = _mm512_permutexvar_ps(idx, _mm512_maskz_loadu_ps(kb, a + 1));
+		S[u] = _mm512_mul_ps(_mm512_sub_ps(a1, a0), _mm512_set1_ps(c->inv));
+		C[u] = _mm512_sub_ps(a0, _mm512_mul_ps(h, S[u]));
+	}
+	for (int s0 = 0; s0 < n; s0 += 16) {
+		const int rows = n - s0 < 16 ? n - s0 : 16;
+		for (int g = 0; g < ng; g++) {
+			const size_t u0 = (size_t)g * 16;
+			__m512 r[16];
+			for (int i = 0; i < 16; i++)
+				r[i] = i < rows ? _mm512_loadu_ps(x + (size_t)(s0 + i) * F + u0)
+						: _mm512_setzero_ps();
+			tr16(r);
+			for (int l = 0; l < 16; l++) {
+				__m512i j = vbin(c->lo, c->inv, c->top, r[l]);
+				r[l] = _mm512_fmadd_ps(r[l], _mm512_permutexvar_ps(j, S[u0 + l]),
+						       _mm512_permutexvar_ps(j, C[u0 + l]));
+			}
+			tr16(r);
+			for (int i = 0; i < rows; i++)
+				_mm512_storeu_ps(y + (size_t)(s0 + i) * F + u0, r[i]);
+		}
+	}
+	for (int s = 0; s < n && m16 < m; s++)
+		adact_fwd_blk(c, p + m16 * (size_t)P, 1, (size_t)P, m - m16, x + (size_t)s * F + m16,
+			      y + (size_t)s * F + m16);
+	return 1;
+}
 #else
+static int adact_fwd_units_raw(const adact_t *c, const float *p, size_t m, int n, size_t F,
+			       const float *x, float *y)
+{
+	return 0;
+}
 static void adact_fwd_run(const adact_t *c, const float *p, size_t len, const float *x, float *y)
 {
 	adact_fwd_runb(c, p, len, x, y);
@@ -954,9 +1074,17 @@ AL_INLINE void pau_bwd_blk(const pau_t *c, const float *restrict p, size_t ps, s
 	}
 }
 
+static int pau_fwd_units(const pau_t *c, const float *pt, size_t m, int n, size_t F,
+			 const float *x, float *y);
+static int pau_bwd_units(const pau_t *c, const float *pt, size_t m, int n, size_t F,
+			 const float *x, const float *y, const float *dy, float *dx, float *ga)
+{
+	return 0;
+}
 #define LN_NAME pau
 #define LN_CFG pau_t
 #define LN_RUN
+#define LN_UNITS
 #include "act/learned_driver.h"
 
 #ifdef LN_VEC
@@ -1112,7 +1240,54 @@ static void pau_bwd_run(const pau_t *c, const float *p, size_t len, const float 
 	else
 		pau_bwd_v(c, &V, len, x, dy, dx, st, c->m, c->n);
 }
+
+/* ng tiles of 16 units (lane = unit), sample by sample so that each
+ * sample's row of the block is read whole; pau_vpolys' arithmetic */
+AL_INLINE void pau_units(const float *pt, int ng, int n, size_t F, const float *x, float *y,
+			 const int m, const int nd)
+{
+	pau_vc V[NB / 16];
+	for (int g = 0; g < ng; g++) {
+		for (int j = 0; j <= m; j++)
+			V[g].a[j] = _mm512_loadu_ps(pt + (size_t)j * NB + 16 * g);
+		for (int k = 1; k <= nd; k++)
+			V[g].b[k] = _mm512_loadu_ps(pt + (size_t)(m + k) * NB + 16 * g);
+	}
+	const __m512 one = _mm512_set1_ps(1.0f);
+	for (int s = 0; s < n; s++)
+		for (int g = 0; g < ng; g++) {
+			__m512 num, den;
+			const size_t o = (size_t)s * F + 16 * (size_t)g;
+			pau_vpolys(&V[g], m, nd, _mm512_loadu_ps(x + o), &num, &den);
+			_mm512_storeu_ps(y + o, _mm512_div_ps(num, _mm512_add_ps(one, vabs(den))));
+		}
+}
+
+/* per neuron: the coefficients of the block's units loaded once for all
+ * the samples (pau_fwd_v's arithmetic, so the results equal the run
+ * kernels'); the units beyond the last 16 go to the block kernel */
+static int pau_fwd_units(const pau_t *c, const float *pt, size_t m, int n, size_t F,
+			 const float *x, float *y)
+{
+	if (c->m > PAU_MAXD || c->n > PAU_MAXD || m < 16)
+		return 0;
+	const int ng = (int)(m / 16);
+	const size_t m16 = (size_t)ng * 16;
+	if (c->m == 5 && c->n == 4)
+		pau_units(pt, ng, n, F, x, y, 5, 4);
+	else
+		pau_units(pt, ng, n, F, x, y, c->m, c->n);
+	for (int s = 0; s < n && m16 < m; s++)
+		pau_fwd_blk(c, pt + m16, NB, 1, m - m16, x + (size_t)s * F + m16,
+			    y + (size_t)s * F + m16);
+	return 1;
+}
 #else
+static int pau_fwd_units(const pau_t *c, const float *pt, size_t m, int n, size_t F,
+			 const float *x, float *y)
+{
+	return 0;
+}
 static void pau_fwd_run(const pau_t *c, const float *p, size_t len, const float *x, float *y)
 {
 	pau_fwd_runb(c, p, len, x, y);
@@ -2007,9 +2182,12 @@ AL_INLINE void lut_bwd_blk(const lut_t *c, const float *restrict p, size_t ps, s
 	}
 }
 
+static int lut_fwd_units_raw(const lut_t *c, const float *p, size_t m, int n, size_t F,
+			     const float *x, float *y);
 #define LN_NAME lut
 #define LN_CFG lut_t
 #define LN_RUN
+#define LN_UNITS_RAW
 #include "act/learned_driver.h"
 
 #ifdef LN_VEC
@@ -2094,7 +2272,72 @@ static void lut_bwd_run(const lut_t *c, const float *p, size_t len, const float 
 		c0 = e;
 	}
 }
+
+/* per neuron, up to 64 entries: adact_fwd_units_raw's scheme (16 x 16 tiles of
+ * samples x units transposed, each unit's table in registers, picked by
+ * permutes with lut_fwd_v's arithmetic, transposed back) */
+AL_INLINE void lut_tiles(const lut_t *c, const __m512 (*T)[4], int ng, int n, size_t F,
+			 const float *x, float *y, const int np)
+{
+	for (int s0 = 0; s0 < n; s0 += 16) {
+		const int rows = n - s0 < 16 ? n - s0 : 16;
+		for (int g = 0; g < ng; g++) {
+			const size_t u0 = (size_t)g * 16;
+			__m512 r[16];
+			for (int i = 0; i < 16; i++)
+				r[i] = i < rows ? _mm512_loadu_ps(x + (size_t)(s0 + i) * F + u0)
+						: _mm512_setzero_ps();
+			tr16(r);
+			for (int l = 0; l < 16; l++) {
+				const __m512 *t = T[u0 + (size_t)l];
+				__m512i j = lut_vbin(c, r[l]);
+				__m512 v = _mm512_permutex2var_ps(t[0], j, t[1]);
+				if (np == 2)
+					v = _mm512_mask_mov_ps(
+						v,
+						_mm512_cmpeq_epi32_mask(_mm512_srli_epi32(j, 5),
+									_mm512_set1_epi32(1)),
+						_mm512_permutex2var_ps(t[2], j, t[3]));
+				r[l] = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(r[l], r[l], _CMP_UNORD_Q),
+							  r[l]);
+			}
+			tr16(r);
+			for (int i = 0; i < rows; i++)
+				_mm512_storeu_ps(y + (size_t)(s0 + i) * F + u0, r[i]);
+		}
+	}
+}
+
+static int lut_fwd_units_raw(const lut_t *c, const float *p, size_t m, int n, size_t F,
+			     const float *x, float *y)
+{
+	const int P = c->P;
+	if (P > 64 || n < 16 || m < 16)
+		return 0;
+	const int ng = (int)(m / 16), np = (P + 31) / 32;
+	const size_t m16 = (size_t)ng * 16;
+	__m512 T[NB][4]; /* unit u's entries 16q..16q+15 in T[u][q] (past P: never picked) */
+	for (size_t u = 0; u < m16; u++)
+		for (int q = 0; q < 2 * np; q++) {
+			const int left = P - 16 * q;
+			T[u][q] = _mm512_maskz_loadu_ps(vmask(left > 0 ? (size_t)left : 0),
+							 p + u * (size_t)P + 16 * q);
+		}
+	if (np == 1)
+		lut_tiles(c, (const __m512(*)[4])T, ng, n, F, x, y, 1);
+	else
+		lut_tiles(c, (const __m512(*)[4])T, ng, n, F, x, y, 2);
+	for (int s = 0; s < n && m16 < m; s++)
+		lut_fwd_blk(c, p + m16 * (size_t)P, 1, (size_t)P, m - m16, x + (size_t)s * F + m16,
+			    y + (size_t)s * F + m16);
+	return 1;
+}
 #else
+static int lut_fwd_units_raw(const lut_t *c, const float *p, size_t m, int n, size_t F,
+			     const float *x, float *y)
+{
+	return 0;
+}
 static void lut_fwd_run(const lut_t *c, const float *p, size_t len, const float *x, float *y)
 {
 	lut_fwd_runb(c, p, len, x, y);

@@ -36,7 +36,11 @@
  * transposed as above) in each of the n samples (x + s*F) and return 0 to
  * leave the block to the block kernels; the backward adds the parameter
  * gradients to ga[k*AL_LN_NB + i] (zero on entry) in sample order, as the
- * driver does, so the results are the same.
+ * driver does, so the results are the same. With #define LN_UNITS_RAW,
+ * LN_NAME##_fwd_units_raw(cf, p, m, n, F, x, y) is offered the block's
+ * forward first, with the parameters as stored (unit u's at p[u*P + k]),
+ * before the driver transposes them: for entries with many parameters per
+ * unit, whose transposition would cost as much as the block's samples.
  *
  * Not for: the math of an entry (learned*.c).
  */
@@ -161,6 +165,10 @@ void LN_PUB(_fwd)(const double *h, al_per per, const float *params, int n, int c
 		for (size_t fb = 0; fb < nfb; fb++) {
 			float pt[AL_LN_MAXP * AL_LN_NB];
 			size_t f0 = fb * AL_LN_NB, m = ln_min(AL_LN_NB, F - f0);
+#ifdef LN_UNITS_RAW
+			if (LN_F(_fwd_units_raw)(&cf, params + f0 * P, m, n, F, x + f0, y + f0))
+				continue;
+#endif
 			for (size_t i = 0; i < AL_LN_NB; i++)
 				for (size_t k = 0; k < P; k++)
 					pt[k * AL_LN_NB + i] = params[(f0 + (i < m ? i : 0)) * P + k];
@@ -284,3 +292,4 @@ void LN_PUB(_bwd)(const double *h, al_per per, const float *params, int n, int c
 #undef LN_FWD_RUN
 #undef LN_BWD_RUN
 #undef LN_UNITS
+#undef LN_UNITS_RAW
