@@ -35,7 +35,10 @@ static const char *help =
 	"N test samples, default 2000, of --data or the checkpoint's data), fits the form to\n"
 	"every unit's learned function over that range, prints per layer the max and RMS\n"
 	"error over the range (1001 points per unit) and the test accuracy before and\n"
-	"after, and writes a checkpoint running the distilled forms (no optimizer state).\n";
+	"after, and writes a checkpoint running the distilled forms (no optimizer state).\n"
+	"The forms keep the layer's granularity; per neuron, pwl up to 16 segments, lut up\n"
+	"to 64 entries and rational (every degree) have vectorised kernels, larger forms\n"
+	"general (slower) ones.\n";
 
 enum { TO_PWL, TO_LUT, TO_RAT };
 
