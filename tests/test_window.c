@@ -686,6 +686,35 @@ TEST(window_kernels_wide)
 		}
 }
 
+/* Rows of 16 or more window columns (k = 2, 4): with AVX-512 the full bands
+ * run in 16-column groups, the last one overlapping its neighbour when the
+ * row is not a multiple of 16 (W = 28, 34, 40: lambda gradients of the
+ * overlap counted once), a right-edge partial window (W = 34 with k = 4)
+ * and partial bottom bands (H = 6) next to them. */
+TEST(window_kernels_rows16)
+{
+	static const shape4 shapes[] = {{1, 2, 8, 16}, {2, 1, 8, 28}, {1, 2, 6, 34}, {1, 1, 4, 40},
+					{2, 1, 4, 32}};
+	static const char *ks[] = {"k=2", "k=4", "k=4,edges=pad"};
+	static const char *learn[] = {"", ",learn=1", ",learn=1,per=channel"};
+	uint64_t seed = 1900;
+	for (int si = 0; si < 5; si++)
+		for (int ki = 0; ki < 3; ki++) {
+			for (int e = 0; e < NLAM; e++)
+				for (int li = 0; li < 3; li++) {
+					char spec[256], ex[128];
+					snprintf(ex, sizeof ex, "%s%s", ks[ki], learn[li]);
+					join(spec, sizeof spec, lam_entries[e], ex);
+					check_case(spec, shapes[si], li > 0, seed++);
+				}
+			for (int e = 0; e < NSEL; e++) {
+				char spec[256];
+				join(spec, sizeof spec, sel_entries[e], ks[ki]);
+				check_case(spec, shapes[si], 0, seed++);
+			}
+		}
+}
+
 /* SPEC 1.5 Figure 2: the 3x3 example with lambda = 1/7. */
 TEST(window_figure2)
 {

@@ -545,11 +545,227 @@ AL_INLINE v8f lam_bands_bwd_r(int op, int lm, int kw, int KH, const float *x, co
 	return DL;
 }
 
+#ifdef __AVX512F__
+/* ---- 16-column groups (AVX-512) ------------------------------------------- */
+/* The full-band kernels above on 16 columns per instruction: relu's kernel
+ * streams 16-lane vectors, and on cores with 512-bit units (Zen 5) the
+ * 8-lane window kernels were bound by their instruction count, not by
+ * memory. Every lane runs the same operations in the same order as the
+ * 8-lane code (the butterflies stay inside aligned groups of kw <= 4
+ * lanes), so outputs and input gradients are the same; only the lambda
+ * gradient's lane partials are summed in another order. */
+
+/* max / sum over aligned groups of kw (1, 2, 4) lanes, broadcast */
+AL_INLINE __m512 vgmax16(__m512 v, int kw)
+{
+	if (kw >= 2)
+		v = _mm512_max_ps(_mm512_permute_ps(v, 0xB1), v);
+	if (kw >= 4)
+		v = _mm512_max_ps(_mm512_permute_ps(v, 0x4E), v);
+	return v;
+}
+AL_INLINE __m512 vgsum16(__m512 v, int kw)
+{
+	if (kw >= 2)
+		v = _mm512_add_ps(v, _mm512_permute_ps(v, 0xB1));
+	if (kw >= 4)
+		v = _mm512_add_ps(v, _mm512_permute_ps(v, 0x4E));
+	return v;
+}
+/* A plain load, see vload_now; also keeps GCC from reloading x rows as
+ * memory operands of later instructions (each a second cache-line split
+ * load on rows that are not 64-byte aligned) instead of keeping them in
+ * registers. */
+AL_INLINE __m512 vload16_now(const float *p)
+{
+	__m512 v = _mm512_loadu_ps(p);
+	__asm__("" : "+v"(v));
+	return v;
+}
+#define Z16 _mm512_setzero_ps()
+#define B16(s) _mm512_set1_ps(s)
+#define GT16(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
+#define LT16(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
+
+/* vst_sum, vexcl, vsrc on 16 lanes (masks instead of all-ones lanes) */
+AL_INLINE __m512 vst_sum16(int op, __m512 x)
+{
+	return src_pos(op) ? _mm512_max_ps(x, Z16) : _mm512_min_ps(x, Z16);
+}
+AL_INLINE __mmask16 vexcl16(int op, __m512 x) { return op == OP_INHV2 ? LT16(x, Z16) : GT16(x, Z16); }
+AL_INLINE __mmask16 vsrc16(int op, __m512 x) { return src_pos(op) ? GT16(x, Z16) : LT16(x, Z16); }
+
+/* vlam_fwd: lI = l * I (the product vlam_fwd forms) */
+AL_INLINE __m512 vlam_fwd16(int op, __m512 x, __m512 l, __m512 lI)
+{
+	switch (op) {
+	case OP_PNELU: /* x <= 0 ? 0 : x + l I */
+		return _mm512_maskz_add_ps(_mm512_cmp_ps_mask(x, Z16, _CMP_NLE_UQ), x, lI);
+	case OP_EXC:
+	case OP_EXCV2:
+		return _mm512_mask_mul_ps(_mm512_max_ps(Z16, _mm512_add_ps(x, lI)), GT16(x, Z16),
+					  _mm512_sub_ps(B16(1), l), x);
+	case OP_EXCREF: {
+		__m512 xp = _mm512_maskz_mov_ps(GT16(x, Z16), x);
+		return _mm512_max_ps(Z16, _mm512_add_ps(_mm512_sub_ps(x, _mm512_mul_ps(l, xp)), lI));
+	}
+	default: return _mm512_max_ps(Z16, _mm512_add_ps(x, lI));
+	}
+}
+
+/* vlam_bwd on 16 lanes */
+AL_INLINE __m512 vlam_bwd16(int op, __m512 x, __m512 l, __m512 I, __m512 lI, __m512 g, __m512 *t,
+			    __m512 *dl)
+{
+	switch (op) {
+	case OP_PNELU: {
+		__m512 ag = _mm512_maskz_mov_ps(GT16(x, Z16), g);
+		*t = ag;
+		*dl = _mm512_mul_ps(ag, I);
+		return ag;
+	}
+	case OP_EXC:
+	case OP_EXCV2: {
+		__mmask16 pos = GT16(x, Z16);
+		__m512 ag = _mm512_maskz_mov_ps(_kandn_mask16(pos, GT16(_mm512_add_ps(x, lI), Z16)), g);
+		*t = ag;
+		*dl = _mm512_mask_mul_ps(_mm512_mul_ps(ag, I), pos,
+					 _mm512_xor_ps(x, B16(-0.0f)), g);
+		return _mm512_mask_mul_ps(ag, pos, _mm512_sub_ps(B16(1), l), g);
+	}
+	case OP_EXCREF: {
+		__mmask16 pos = GT16(x, Z16);
+		__m512 xp = _mm512_maskz_mov_ps(pos, x);
+		__m512 p = _mm512_add_ps(_mm512_sub_ps(x, _mm512_mul_ps(l, xp)), lI);
+		__m512 ag = _mm512_maskz_mov_ps(GT16(p, Z16), g);
+		*t = ag;
+		*dl = _mm512_mul_ps(ag, _mm512_sub_ps(I, xp));
+		return _mm512_mask_mul_ps(ag, pos, _mm512_sub_ps(B16(1), l), ag);
+	}
+	default: {
+		__m512 ag = _mm512_maskz_mov_ps(GT16(_mm512_add_ps(x, lI), Z16), g);
+		*t = ag;
+		*dl = _mm512_mul_ps(ag, I);
+		return ag;
+	}
+	}
+}
+
+/* lam_vg_stats_r on 16 lanes. The count of elements left out (x < 0 for
+ * n+, x > 0 for n0) is an integer in every order of summation, so
+ * B = KH kw - excluded equals the 8-lane code's value. */
+AL_INLINE void lam_stats16(int op, int kw, int KH, const __m512 *xr, __m512 *I, __m512 *d)
+{
+	__m512 A = vst_sum16(op, xr[0]);
+	__m512i C = _mm512_setzero_si512();
+	const __m512i one = _mm512_set1_epi32(1);
+	if (has_cnt(op))
+		C = _mm512_mask_add_epi32(C, vexcl16(op, xr[0]), C, one);
+	for (int r = 1; r < KH; r++) {
+		A = _mm512_add_ps(A, vst_sum16(op, xr[r]));
+		if (has_cnt(op))
+			C = _mm512_mask_add_epi32(C, vexcl16(op, xr[r]), C, one);
+	}
+	A = vgsum16(A, kw);
+	*I = A;
+	*d = B16(1);
+	if (has_cnt(op)) {
+		__m512 B = _mm512_sub_ps(B16((float)(KH * kw)), vgsum16(_mm512_cvtepi32_ps(C), kw));
+		*d = _mm512_max_ps(B, B16(1)); /* B < 1 ? 1 : B */
+		*I = _mm512_div_ps(A, *d);
+	}
+}
+
+AL_INLINE void lam_g16_fwd(int op, int kw, int KH, const float *restrict x, float *restrict y,
+			   float l0, size_t ld)
+{
+	__m512 xr[4], I, d;
+	for (int r = 0; r < KH; r++)
+		xr[r] = vload16_now(x + (size_t)r * ld);
+	lam_stats16(op, kw, KH, xr, &I, &d);
+	const __m512 l = B16(l0), lI = _mm512_mul_ps(l, I);
+	for (int r = 0; r < KH; r++)
+		_mm512_storeu_ps(y + (size_t)r * ld, vlam_fwd16(op, xr[r], l, lI));
+}
+
+/* keep: lanes whose lambda gradient counts (not done by an earlier group) */
+AL_INLINE __m512 lam_g16_bwd(int op, int lm, int kw, int KH, const float *restrict x,
+			     const float *restrict dy, float *restrict dx, float l0, size_t ld,
+			     __mmask16 keep)
+{
+	__m512 xr[4], own[4], I, d, T = Z16, DL = Z16;
+	for (int r = 0; r < KH; r++)
+		xr[r] = vload16_now(x + (size_t)r * ld);
+	lam_stats16(op, kw, KH, xr, &I, &d);
+	const __m512 l = B16(l0), lI = _mm512_mul_ps(l, I);
+	for (int r = 0; r < KH; r++) {
+		__m512 t, dl;
+		own[r] = vlam_bwd16(op, xr[r], l, I, lI, vload16_now(dy + (size_t)r * ld), &t, &dl);
+		T = _mm512_add_ps(T, t);
+		if (lm == LM_LEARN)
+			DL = _mm512_add_ps(DL, _mm512_maskz_mov_ps(keep, dl));
+	}
+	T = _mm512_mul_ps(l, vgsum16(T, kw));
+	if (has_cnt(op))
+		T = _mm512_div_ps(T, d);
+	/* own + (src ? T : 0): the 8-lane code's sum, a -0 own included */
+	for (int r = 0; r < KH; r++)
+		_mm512_storeu_ps(dx + (size_t)r * ld,
+				 _mm512_add_ps(own[r], _mm512_maskz_mov_ps(vsrc16(op, xr[r]), T)));
+	return DL;
+}
+
+/* Full bands in 16-column groups (W / kw * kw >= 16), the last group of a
+ * row overlapping its neighbour; the windows and their order are those of
+ * lam_bands_*_r. */
+AL_INLINE void lam_bands16_fwd(int op, int kw, int KH, const float *x, float *y, float l0, int W,
+			       int nb)
+{
+	const size_t ld = (size_t)W, bs = (size_t)KH * ld;
+	const int last = W / kw * kw - 16;
+	for (int b = 0; b < nb; b++, x += bs, y += bs) {
+		for (int c = 0; c < last; c += 16)
+			lam_g16_fwd(op, kw, KH, x + c, y + c, l0, ld);
+		lam_g16_fwd(op, kw, KH, x + last, y + last, l0, ld);
+	}
+}
+
+AL_INLINE __m512 lam_bands16_bwd(int op, int lm, int kw, int KH, const float *x, const float *dy,
+				 float *dx, float l0, int W, int nb)
+{
+	const size_t ld = (size_t)W, bs = (size_t)KH * ld;
+	const int last = W / kw * kw - 16, from = (last + 15) / 16 * 16 - last;
+	const __mmask16 klast = (__mmask16)(0xffffu << from);
+	__m512 DL = Z16;
+	for (int b = 0; b < nb; b++, x += bs, dy += bs, dx += bs) {
+		for (int c = 0; c < last; c += 16)
+			DL = _mm512_add_ps(DL, lam_g16_bwd(op, lm, kw, KH, x + c, dy + c, dx + c, l0,
+							   ld, 0xffff));
+		DL = _mm512_add_ps(DL, lam_g16_bwd(op, lm, kw, KH, x + last, dy + last, dx + last,
+						   l0, ld, klast));
+	}
+	return DL;
+}
+#endif
+
 #define LAM_OPS(X) X(OP_NELU) X(OP_INHV2) X(OP_PNELU) X(OP_EXC) X(OP_EXCV2) X(OP_EXCREF)
 
 static __attribute__((noinline)) void lam_fast_fwd(int op, int kw, const float *x, float *y,
 						   float l0, int W, int nb)
 {
+#ifdef __AVX512F__
+#define CASE(OP)                                                                          \
+	case OP:                                                                          \
+		if (W / kw * kw < 16 && kw == 2)                                          \
+			lam_bands_fwd_r(OP, 2, 2, x, y, l0, W, nb);                       \
+		else if (W / kw * kw < 16)                                                \
+			lam_bands_fwd_r(OP, 4, 4, x, y, l0, W, nb);                       \
+		else if (kw == 2)                                                         \
+			lam_bands16_fwd(OP, 2, 2, x, y, l0, W, nb);                       \
+		else                                                                      \
+			lam_bands16_fwd(OP, 4, 4, x, y, l0, W, nb);                       \
+		break;
+#else
 #define CASE(OP)                                                                          \
 	case OP:                                                                          \
 		if (kw == 2)                                                              \
@@ -557,6 +773,7 @@ static __attribute__((noinline)) void lam_fast_fwd(int op, int kw, const float *
 		else                                                                      \
 			lam_bands_fwd_r(OP, 4, 4, x, y, l0, W, nb);                       \
 		break;
+#endif
 	switch (op) { LAM_OPS(CASE) }
 #undef CASE
 }
@@ -566,6 +783,24 @@ static __attribute__((noinline)) void lam_fast_bwd(int op, int lm, int kw, const
 						   const float *dy, float *dx, float l0, int W,
 						   int nb, v8f *DL)
 {
+#ifdef __AVX512F__
+	if (W / kw * kw >= 16) {
+		/* the 16 lane partials folded to 8 */
+#define KWS16(OP, LM)                                                                     \
+	(kw == 2 ? lam_bands16_bwd(OP, LM, 2, 2, x, dy, dx, l0, W, nb)                    \
+		 : lam_bands16_bwd(OP, LM, 4, 4, x, dy, dx, l0, W, nb))
+#define CASE(OP)                                                                          \
+	case OP:                                                                          \
+		D = lm == LM_LEARN ? KWS16(OP, LM_LEARN) : KWS16(OP, LM_CONST);           \
+		break;
+		__m512 D = Z16;
+		switch (op) { LAM_OPS(CASE) }
+#undef CASE
+#undef KWS16
+		*DL = (v8f)_mm256_add_ps(_mm512_castps512_ps256(D), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(D), 1)));
+		return;
+	}
+#endif
 #define KWS(OP, LM)                                                                       \
 	(kw == 2 ? lam_bands_bwd_r(OP, LM, 2, 2, x, dy, dx, l0, W, nb)                    \
 		 : lam_bands_bwd_r(OP, LM, 4, 4, x, dy, dx, l0, W, nb))
@@ -1304,30 +1539,6 @@ AL_INLINE __m512 vexp_fast16(__m512 d)
 	return _mm512_scalef_ps(p, n);
 }
 
-/* max / sum over aligned groups of kw (1, 2, 4) lanes, broadcast */
-AL_INLINE __m512 vgmax16(__m512 v, int kw)
-{
-	if (kw >= 2)
-		v = _mm512_max_ps(_mm512_permute_ps(v, 0xB1), v);
-	if (kw >= 4)
-		v = _mm512_max_ps(_mm512_permute_ps(v, 0x4E), v);
-	return v;
-}
-AL_INLINE __m512 vgsum16(__m512 v, int kw)
-{
-	if (kw >= 2)
-		v = _mm512_add_ps(v, _mm512_permute_ps(v, 0xB1));
-	if (kw >= 4)
-		v = _mm512_add_ps(v, _mm512_permute_ps(v, 0x4E));
-	return v;
-}
-AL_INLINE __m512 vload16_now(const float *p)
-{
-	__m512 v = _mm512_loadu_ps(p);
-	__asm__("" : "+v"(v)); /* a plain load, see vload_now */
-	return v;
-}
-
 /* 16 columns x KH rows of softmax groups of width kw (1, 2, 4), no padded
  * zeros. Lanes whose masks are all certain are written from the fast
  * exponentials; an 8-column half holding an uncertain lane (or NaN/inf) is
@@ -1789,9 +2000,62 @@ AL_INLINE void max_bands(int dir, int relu, int kw, int KH, const float *x, cons
 	}
 }
 
+#ifdef __AVX512F__
+/* max_vg on 16 columns (full rows, no padded zeros): the same operations
+ * per lane */
+AL_INLINE void max_g16(int dir, int relu, int kw, int KH, const float *restrict x,
+		       const float *restrict g, float *restrict out, size_t ld)
+{
+	__m512 xr[4];
+	for (int r = 0; r < KH; r++)
+		xr[r] = vload16_now(x + (size_t)r * ld);
+	__m512 M = xr[0];
+	for (int r = 1; r < KH; r++)
+		M = _mm512_max_ps(xr[r], M);
+	M = vgmax16(M, kw);
+	if (relu)
+		M = _mm512_max_ps(M, B16(0x1p-149f));
+	for (int r = 0; r < KH; r++) {
+		size_t o = (size_t)r * ld;
+		__mmask16 keep = _mm512_cmp_ps_mask(xr[r], M, _CMP_NLT_UQ); /* !(v < M) */
+		_mm512_storeu_ps(out + o, _mm512_maskz_mov_ps(keep, dir ? vload16_now(g + o) : xr[r]));
+	}
+}
+
+/* max_bands in 16-column groups (W / kw * kw >= 16) */
+AL_INLINE void max_bands16(int dir, int relu, int kw, int KH, const float *x, const float *g,
+			   float *out, int W, int nb)
+{
+	const size_t ld = (size_t)W, bs = (size_t)KH * ld;
+	const int last = W / kw * kw - 16;
+	for (int b = 0; b < nb; b++) {
+		size_t o = (size_t)b * bs;
+		for (int c = 0; c < last; c += 16)
+			max_g16(dir, relu, kw, KH, x + o + c, dir ? g + o + c : NULL, out + o + c, ld);
+		max_g16(dir, relu, kw, KH, x + o + last, dir ? g + o + last : NULL, out + o + last,
+			ld);
+	}
+}
+#endif
+
 static __attribute__((noinline)) void max_fast(int dir, int relu, int kw, const float *x,
 					       const float *g, float *out, int W, int nb)
 {
+#ifdef __AVX512F__
+	if (W / kw * kw >= 16) {
+#define BANDS16(D, R, K) max_bands16(D, R, K, K, x, g, out, W, nb)
+		if (dir && relu)
+			kw == 2 ? BANDS16(1, 1, 2) : BANDS16(1, 1, 4);
+		else if (dir)
+			kw == 2 ? BANDS16(1, 0, 2) : BANDS16(1, 0, 4);
+		else if (relu)
+			kw == 2 ? BANDS16(0, 1, 2) : BANDS16(0, 1, 4);
+		else
+			kw == 2 ? BANDS16(0, 0, 2) : BANDS16(0, 0, 4);
+#undef BANDS16
+		return;
+	}
+#endif
 #define BANDS(D, R, K) max_bands(D, R, K, K, x, g, out, W, nb)
 	if (dir && relu)
 		kw == 2 ? BANDS(1, 1, 2) : BANDS(1, 1, 4);
@@ -1910,6 +2174,16 @@ static int mask_from_y(const float *restrict x, const float *restrict y,
 {
 	int zero = 0;
 	size_t i = 0;
+#ifdef __AVX512F__
+	__mmask16 z16 = 0;
+	for (; i + 16 <= n; i += 16) {
+		__m512 xv = _mm512_loadu_ps(x + i);
+		__mmask16 keep = _mm512_cmp_ps_mask(_mm512_loadu_ps(y + i), Z16, _CMP_NEQ_UQ);
+		_mm512_storeu_ps(dx + i, _mm512_maskz_mov_ps(keep, vload16_now(g + i)));
+		z16 |= _mm512_cmp_ps_mask(xv, Z16, _CMP_EQ_OQ);
+	}
+	zero = z16 != 0;
+#endif
 	v8i z = {0, 0, 0, 0, 0, 0, 0, 0};
 	for (; i + VL <= n; i += VL) {
 		v8f xv = vload(x + i);
