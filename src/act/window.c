@@ -2000,62 +2000,9 @@ AL_INLINE void max_bands(int dir, int relu, int kw, int KH, const float *x, cons
 	}
 }
 
-#ifdef __AVX512F__
-/* max_vg on 16 columns (full rows, no padded zeros): the same operations
- * per lane */
-AL_INLINE void max_g16(int dir, int relu, int kw, int KH, const float *restrict x,
-		       const float *restrict g, float *restrict out, size_t ld)
-{
-	__m512 xr[4];
-	for (int r = 0; r < KH; r++)
-		xr[r] = vload16_now(x + (size_t)r * ld);
-	__m512 M = xr[0];
-	for (int r = 1; r < KH; r++)
-		M = _mm512_max_ps(xr[r], M);
-	M = vgmax16(M, kw);
-	if (relu)
-		M = _mm512_max_ps(M, B16(0x1p-149f));
-	for (int r = 0; r < KH; r++) {
-		size_t o = (size_t)r * ld;
-		__mmask16 keep = _mm512_cmp_ps_mask(xr[r], M, _CMP_NLT_UQ); /* !(v < M) */
-		_mm512_storeu_ps(out + o, _mm512_maskz_mov_ps(keep, dir ? vload16_now(g + o) : xr[r]));
-	}
-}
-
-/* max_bands in 16-column groups (W / kw * kw >= 16) */
-AL_INLINE void max_bands16(int dir, int relu, int kw, int KH, const float *x, const float *g,
-			   float *out, int W, int nb)
-{
-	const size_t ld = (size_t)W, bs = (size_t)KH * ld;
-	const int last = W / kw * kw - 16;
-	for (int b = 0; b < nb; b++) {
-		size_t o = (size_t)b * bs;
-		for (int c = 0; c < last; c += 16)
-			max_g16(dir, relu, kw, KH, x + o + c, dir ? g + o + c : NULL, out + o + c, ld);
-		max_g16(dir, relu, kw, KH, x + o + last, dir ? g + o + last : NULL, out + o + last,
-			ld);
-	}
-}
-#endif
-
 static __attribute__((noinline)) void max_fast(int dir, int relu, int kw, const float *x,
 					       const float *g, float *out, int W, int nb)
 {
-#ifdef __AVX512F__
-	if (W / kw * kw >= 16) {
-#define BANDS16(D, R, K) max_bands16(D, R, K, K, x, g, out, W, nb)
-		if (dir && relu)
-			kw == 2 ? BANDS16(1, 1, 2) : BANDS16(1, 1, 4);
-		else if (dir)
-			kw == 2 ? BANDS16(1, 0, 2) : BANDS16(1, 0, 4);
-		else if (relu)
-			kw == 2 ? BANDS16(0, 1, 2) : BANDS16(0, 1, 4);
-		else
-			kw == 2 ? BANDS16(0, 0, 2) : BANDS16(0, 0, 4);
-#undef BANDS16
-		return;
-	}
-#endif
 #define BANDS(D, R, K) max_bands(D, R, K, K, x, g, out, W, nb)
 	if (dir && relu)
 		kw == 2 ? BANDS(1, 1, 2) : BANDS(1, 1, 4);
@@ -2174,16 +2121,6 @@ static int mask_from_y(const float *restrict x, const float *restrict y,
 {
 	int zero = 0;
 	size_t i = 0;
-#ifdef __AVX512F__
-	__mmask16 z16 = 0;
-	for (; i + 16 <= n; i += 16) {
-		__m512 xv = _mm512_loadu_ps(x + i);
-		__mmask16 keep = _mm512_cmp_ps_mask(_mm512_loadu_ps(y + i), Z16, _CMP_NEQ_UQ);
-		_mm512_storeu_ps(dx + i, _mm512_maskz_mov_ps(keep, vload16_now(g + i)));
-		z16 |= _mm512_cmp_ps_mask(xv, Z16, _CMP_EQ_OQ);
-	}
-	zero = z16 != 0;
-#endif
 	v8i z = {0, 0, 0, 0, 0, 0, 0, 0};
 	for (; i + VL <= n; i += VL) {
 		v8f xv = vload(x + i);
