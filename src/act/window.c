@@ -27,7 +27,10 @@
  *    those of the exact computation either way (about 0.5% of k = 4 groups
  *    and 1.4% of k = 2 groups of normal data take the fallback).
  *    With AVX-512 the full bands of k = 2, 4 (window and column groups,
- *    W >= 16) take 16-column groups (smax_fast16), the same masks.
+ *    W >= 16) take 16-column groups (smax_fast16), the same masks; so do
+ *    the full bands of the lambda entries (lam_bands16_*: same outputs and
+ *    input gradients, the lambda gradient's lane partials summed in another
+ *    order). max_relu and max keep 8 columns (16 measured no faster).
  *  - chunks, for other widths up to CW_NARROW: per chunk of at most CWMAX
  *    columns, per-column statistics over the band's rows, each window's value
  *    broadcast back to its columns, then the element pass (omp simd loops).
@@ -715,6 +718,30 @@ AL_INLINE __m512 lam_g16_bwd(int op, int lm, int kw, int KH, const float *restri
 	return DL;
 }
 
+/* Two adjacent 16-column groups, x read row by row in address order (both
+ * 64-byte halves of each row piece before the next row). For nelu and
+ * pnelu (the cheapest, memory-bound forwards) this ran faster than two
+ * lam_g16_fwd calls on [64,32,32,32] (1 thread, same-run ratio to relu:
+ * nelu 1.09-1.17 -> 0.84-1.07, pnelu 1.14 -> 0.94-0.95); excitator
+ * (0.96 -> 1.36 in window_bench) and inhibitor_v2 (1.01 -> 1.22) ran slower
+ * and keep single groups. Same groups, same operations. */
+AL_INLINE void lam_g16x2_fwd(int op, int kw, int KH, const float *restrict x, float *restrict y,
+			     float l0, size_t ld)
+{
+	__m512 xr[4], xs[4], I, d, J, e;
+	for (int r = 0; r < KH; r++) {
+		xr[r] = vload16_now(x + (size_t)r * ld);
+		xs[r] = vload16_now(x + (size_t)r * ld + 16);
+	}
+	lam_stats16(op, kw, KH, xr, &I, &d);
+	lam_stats16(op, kw, KH, xs, &J, &e);
+	const __m512 l = B16(l0), lI = _mm512_mul_ps(l, I), lJ = _mm512_mul_ps(l, J);
+	for (int r = 0; r < KH; r++) {
+		_mm512_storeu_ps(y + (size_t)r * ld, vlam_fwd16(op, xr[r], l, lI));
+		_mm512_storeu_ps(y + (size_t)r * ld + 16, vlam_fwd16(op, xs[r], l, lJ));
+	}
+}
+
 /* Full bands in 16-column groups (W / kw * kw >= 16), the last group of a
  * row overlapping its neighbour; the windows and their order are those of
  * lam_bands_*_r. */
@@ -723,6 +750,12 @@ AL_INLINE void lam_bands16_fwd(int op, int kw, int KH, const float *x, float *y,
 {
 	const size_t ld = (size_t)W, bs = (size_t)KH * ld;
 	const int last = W / kw * kw - 16;
+	if ((op == OP_NELU || op == OP_PNELU) && (last + 16) % 32 == 0) { /* pairs cover the row */
+		for (int b = 0; b < nb; b++, x += bs, y += bs)
+			for (int c = 0; c < last; c += 32)
+				lam_g16x2_fwd(op, kw, KH, x + c, y + c, l0, ld);
+		return;
+	}
 	for (int b = 0; b < nb; b++, x += bs, y += bs) {
 		for (int c = 0; c < last; c += 16)
 			lam_g16_fwd(op, kw, KH, x + c, y + c, l0, ld);
