@@ -765,6 +765,8 @@ TEST(cli_eval_ckpt_reproduces_test_acc)
 	      acc_train);
 	CHECK_NEAR(json_num(line, "test_loss"), json_num(ck_json, "test_loss"), 2e-6);
 	CHECK(json_num(line, "epoch") == 2, "eval reports epoch %g", json_num(line, "epoch"));
+	CHECK(json_num(line, "seconds") > 0 && json_num(line, "img_per_s") > 0,
+	      "eval timing: %s", line);
 	/* the result does not depend on threads or evaluation batch size */
 	rc = cli_stdout(out, "eval --ckpt %s --json --threads 1 --batch 7", ck_path);
 	REQUIRE(rc == 0, "eval --threads 1 --batch 7 exited %d", rc);

@@ -235,19 +235,23 @@ int cmd_eval(int argc, char **argv)
 		else
 			fprintf(stderr, "note: %s\n", what);
 	}
-	if (st == AL_OK)
+	double t0 = al_now(), secs = 0;
+	if (st == AL_OK) {
 		st = al_evaluate(m, &te, NULL, te.n, &ck.norm, batch, ck.config.loss, &ev);
+		secs = al_now() - t0; /* inference time (forward passes and scoring) */
+	}
 	if (st == AL_OK) {
 		if (json)
 			printf("{\"test_acc\": %.6f, \"test_loss\": %.6f, \"macro_precision\": %.6f, "
 			       "\"weighted_precision\": %.6f, \"macro_recall\": %.6f, \"macro_f1\": "
-			       "%.6f, \"samples\": %d, \"epoch\": %d}\n",
+			       "%.6f, \"samples\": %d, \"epoch\": %d, \"seconds\": %.4f, "
+			       "\"img_per_s\": %.1f}\n",
 			       ev.acc, ev.loss, ev.macro_precision, ev.weighted_precision,
-			       ev.macro_recall, ev.macro_f1, te.n, ck.epoch);
+			       ev.macro_recall, ev.macro_f1, te.n, ck.epoch, secs, te.n / secs);
 		else
 			printf("test accuracy %.4f  loss %.4f  macro precision %.4f  (%d samples, "
-			       "epoch %d)\n",
-			       ev.acc, ev.loss, ev.macro_precision, te.n, ck.epoch);
+			       "epoch %d, %.0f img/s)\n",
+			       ev.acc, ev.loss, ev.macro_precision, te.n, ck.epoch, te.n / secs);
 	}
 	al_model_free(m);
 	al_dataset_free(&tr);
