@@ -17,6 +17,7 @@
  * (learned_check.c), parsing (act.c).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +35,6 @@
 /* Run kernels (see learned_driver.h) with AVX-512 where the target has it;
  * elsewhere, and beyond their table sizes, the block kernels. */
 #define LN_VEC 1
-/* Software prefetch 4 KiB ahead, for the free-grid forward loop: without
- * it that loop ran 1.3-1.6x leaky_relu's time on [64,32,32,32] at 2
- * threads (memory-bound), with it 1.03-1.08x; lut's and pau's loops, at
- * leaky_relu's speed without it, lost 5-15% with it */
-AL_INLINE void ln_pf(const float *p) { _mm_prefetch((const char *)(p + 1024), _MM_HINT_T0); }
-
 /* a table of up to 16 * nt floats (nt = 1, 2 or 4 registers) indexed by j */
 AL_INLINE __m512 vtab(const __m512 *t, __m512i j, const int nt)
 {
@@ -86,6 +81,32 @@ AL_INLINE void vflush(float *ga, double *acc, size_t P, const int nl)
 }
 /* lanes [0, m) of p, zero beyond */
 AL_INLINE __mmask16 vmask(size_t m) { return m >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << m) - 1); }
+/* elements before y's next 64-byte boundary (at most len) */
+AL_INLINE size_t vhead(const float *y, size_t len)
+{
+	size_t a = (16 - (((uintptr_t)y >> 2) & 15)) & 15;
+	return a < len ? a : len;
+}
+/* y[0, len) = F(x) 16 elements at a time (F: a macro of one __m512): a
+ * masked head up to y's next 64-byte boundary, aligned whole vectors, a
+ * masked tail. Split cache lines matter here: with x and y 16 bytes off a
+ * line (malloc's alignment), a stand-alone copy of the pwl loop ran at
+ * 2.0-2.6x leaky_relu's time (2 threads, [64,32,32,32]), aligned by the head
+ * at 0.86-0.96x */
+#define VRUN(len, x, y, F)                                                                         \
+	do {                                                                                       \
+		size_t i_ = vhead(y, len);                                                         \
+		if (i_) {                                                                          \
+			__mmask16 k_ = vmask(i_);                                                  \
+			_mm512_mask_storeu_ps(y, k_, F(_mm512_maskz_loadu_ps(k_, x)));             \
+		}                                                                                  \
+		for (; i_ + 16 <= (len); i_ += 16)                                                 \
+			_mm512_store_ps((y) + i_, F(_mm512_loadu_ps((x) + i_)));                   \
+		if (i_ < (len)) {                                                                  \
+			__mmask16 k_ = vmask((len) - i_);                                          \
+			_mm512_mask_storeu_ps((y) + i_, k_, F(_mm512_maskz_loadu_ps(k_, (x) + i_))); \
+		}                                                                                  \
+	} while (0)
 #endif
 
 size_t al_ln_scratch_p(int P, al_per per, int n, int c, int hh, int w)
@@ -403,25 +424,14 @@ AL_INLINE __m512 ad_vf(const adact_t *c, const ad_tab *T, __m512 x, const int nt
 AL_INLINE void ad_fwd_v(const adact_t *c, const ad_tab *T, size_t len, const float *restrict x,
 			float *restrict y, const int nt)
 {
-	size_t i = 0;
-	if (c->fast) {
-		for (; i + 16 <= len; i += 16) {
-			ln_pf(x + i);
-			_mm512_storeu_ps(y + i, ad_vf_est(c, T, _mm512_loadu_ps(x + i), nt));
-		}
-		if (i < len) {
-			__mmask16 mk = vmask(len - i);
-			_mm512_mask_storeu_ps(y + i, mk,
-					      ad_vf_est(c, T, _mm512_maskz_loadu_ps(mk, x + i), nt));
-		}
-		return;
-	}
-	for (; i + 16 <= len; i += 16)
-		_mm512_storeu_ps(y + i, ad_vf(c, T, _mm512_loadu_ps(x + i), nt));
-	if (i < len) {
-		__mmask16 mk = vmask(len - i);
-		_mm512_mask_storeu_ps(y + i, mk, ad_vf(c, T, _mm512_maskz_loadu_ps(mk, x + i), nt));
-	}
+#define AD_EST(v) ad_vf_est(c, T, v, nt)
+#define AD_EXACT(v) ad_vf(c, T, v, nt)
+	if (c->fast)
+		VRUN(len, x, y, AD_EST);
+	else
+		VRUN(len, x, y, AD_EXACT);
+#undef AD_EST
+#undef AD_EXACT
 }
 
 static void adact_fwd_run(const adact_t *c, const float *p, size_t len, const float *x, float *y)
@@ -1129,17 +1139,24 @@ AL_INLINE __m512 vabs(__m512 v)
 		_mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7fffffff)));
 }
 
+AL_INLINE __m512 pau_vf(const pau_vc *V, __m512 x, const int m, const int n)
+{
+	__m512 num, den;
+	pau_vpolys(V, m, n, x, &num, &den);
+	return _mm512_div_ps(num, _mm512_add_ps(_mm512_set1_ps(1.0f), vabs(den)));
+}
+
 AL_INLINE void pau_fwd_v(const pau_t *c, const pau_vc *Vp, size_t len, const float *restrict x,
 			 float *restrict y, const int m, const int n)
 {
 	const pau_vc V = *Vp;
-	const __m512 one = _mm512_set1_ps(1.0f);
+	/* not VRUN: pau is bound by its division, and the head and tail of
+	 * every per-channel plane cost more than the aligned stores save
+	 * (learned_bench --cpu --fwd 10: 1.4-1.9x relu with VRUN, 1.1x without) */
 	for (size_t i = 0; i < len; i += 16) {
 		__mmask16 mk = vmask(len - i);
 		__m512 xv = len - i >= 16 ? _mm512_loadu_ps(x + i) : _mm512_maskz_loadu_ps(mk, x + i);
-		__m512 num, den;
-		pau_vpolys(&V, m, n, xv, &num, &den);
-		__m512 r = _mm512_div_ps(num, _mm512_add_ps(one, vabs(den)));
+		__m512 r = pau_vf(&V, xv, m, n);
 		if (len - i >= 16)
 			_mm512_storeu_ps(y + i, r);
 		else
@@ -2196,23 +2213,22 @@ AL_INLINE __m512i lut_vbin(const lut_t *c, __m512 x) { return vbin(c->lo, c->inv
 
 /* per run, the table in registers (pairs of 32 entries, picked by permutes
  * and a blend per pair); NaN passes through */
+AL_INLINE __m512 lut_vf(const lut_t *c, const __m512 *T, __m512 xv, const int np)
+{
+	__m512i j = lut_vbin(c, xv), hi = _mm512_srli_epi32(j, 5);
+	__m512 r = _mm512_permutex2var_ps(T[0], j, T[1]);
+	for (int q = 1; q < np; q++)
+		r = _mm512_mask_mov_ps(r, _mm512_cmpeq_epi32_mask(hi, _mm512_set1_epi32(q)),
+				       _mm512_permutex2var_ps(T[2 * q], j, T[2 * q + 1]));
+	return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(xv, xv, _CMP_UNORD_Q), xv);
+}
+
 AL_INLINE void lut_fwd_v(const lut_t *c, const __m512 *T, size_t len, const float *restrict x,
 			 float *restrict y, const int np)
 {
-	for (size_t i = 0; i < len; i += 16) {
-		__mmask16 mk = vmask(len - i);
-		__m512 xv = len - i >= 16 ? _mm512_loadu_ps(x + i) : _mm512_maskz_loadu_ps(mk, x + i);
-		__m512i j = lut_vbin(c, xv), hi = _mm512_srli_epi32(j, 5);
-		__m512 r = _mm512_permutex2var_ps(T[0], j, T[1]);
-		for (int q = 1; q < np; q++)
-			r = _mm512_mask_mov_ps(r, _mm512_cmpeq_epi32_mask(hi, _mm512_set1_epi32(q)),
-					       _mm512_permutex2var_ps(T[2 * q], j, T[2 * q + 1]));
-		r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(xv, xv, _CMP_UNORD_Q), xv);
-		if (len - i >= 16)
-			_mm512_storeu_ps(y + i, r);
-		else
-			_mm512_mask_storeu_ps(y + i, mk, r);
-	}
+#define LUT_F(v) lut_vf(c, T, v, np)
+	VRUN(len, x, y, LUT_F);
+#undef LUT_F
 }
 
 static void lut_fwd_run(const lut_t *c, const float *p, size_t len, const float *x, float *y)
