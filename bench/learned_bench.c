@@ -163,7 +163,9 @@ int main(int argc, char **argv)
 	}
 	al_set_threads(threads);
 	size_t N = (size_t)n * c * h * w;
-	float *x = malloc(N * 4), *y = malloc(N * 4), *dy = malloc(N * 4), *dx = malloc(N * 4);
+	/* 64-byte aligned, as the library's own tensors are (al_malloc) */
+	float *x = al_malloc(N * 4), *y = al_malloc(N * 4), *dy = al_malloc(N * 4),
+	      *dx = al_malloc(N * 4);
 	al_rng r;
 	al_rng_seed(&r, 1);
 	for (size_t i = 0; i < N; i++) {
