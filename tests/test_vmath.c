@@ -114,8 +114,10 @@ typedef void (*vec_fn)(int n, float *restrict y, const float *restrict x);
 	}
 VEC(al_expf)
 VEC(al_expf_fast)
+VEC(al_expf_fast_ovf)
 VEC(al_expm1f)
 VEC(al_logf)
+VEC(al_logf_pos)
 VEC(al_log1pf)
 VEC(al_sigmoidf)
 VEC(al_tanhf)
@@ -132,6 +134,7 @@ VEC(al_sqrtf)
 		return fn(x);                                               \
 	}
 SCALAR(al_expf)
+SCALAR(al_expf_fast_ovf)
 SCALAR(al_expm1f)
 SCALAR(al_logf)
 SCALAR(al_log1pf)
@@ -219,6 +222,20 @@ VTEST(vmath_expf_fast_ulp)
 	CHECK(al_expf_fast(-103.0f) > 0.0f && al_expf_fast(-103.0f) < 1e-44f, "expf_fast(-103) flushed");
 }
 
+/* The overflow-safe variant (tsqrt, tsqrt_tanh powers): the same bound over
+ * the whole range, +inf beyond FLT_MAX, 0 below -104. */
+VTEST(vmath_expf_fast_ovf_ulp)
+{
+	struct worst w = {0};
+	sweep(&w, vec_al_expf_fast_ovf, exp, -110.0f, 90.0f, 600000);
+	sweep(&w, vec_al_expf_fast_ovf, exp, -104.5f, -87.0f, 150000); /* subnormal results */
+	sweep(&w, vec_al_expf_fast_ovf, exp, 88.6f, 88.8f, 20000);     /* overflow edge */
+	sweep(&w, vec_al_expf_fast_ovf, exp, 40.0f, 50.0f, 50000);     /* al_expf_fast's limit */
+	sweep(&w, vec_al_expf_fast_ovf, exp, -0x1p-20f, 0x1p-20f, 50000);
+	sweep(&w, vec_al_expf_fast_ovf, exp, -1.0f, 1.0f, 100000);
+	CHECK_WORST(w, "expf_fast_ovf", B_EXP_FAST);
+}
+
 VTEST(vmath_expm1_ulp)
 {
 	struct worst w = {0};
@@ -235,6 +252,10 @@ VTEST(vmath_log_ulp)
 	sweep(&w, vec_al_logf, log, 0x1p-149f, INFINITY, 600000); /* all positives */
 	sweep(&w, vec_al_logf, log, 0.7f, 1.5f, 200000);          /* near 1 */
 	CHECK_WORST(w, "logf", B_LOG);
+	struct worst wp = {0};
+	sweep(&wp, vec_al_logf_pos, log, FLT_MIN, INFINITY, 600000); /* its domain */
+	sweep(&wp, vec_al_logf_pos, log, 0.7f, 1.5f, 200000);
+	CHECK_WORST(wp, "logf_pos", B_LOG);
 }
 
 VTEST(vmath_log1p_ulp)
@@ -364,6 +385,15 @@ VTEST(vmath_special_values)
 	CHECK(isfinite(al_expf(88.72283f)) && al_expf(88.72283f) > 3e38f, "expf(88.72283)");
 	CHECK(al_expf(-103.0f) > 0.0f && al_expf(-103.0f) < 1e-44f, "expf(-103) flushed");
 
+	SPECIALS("expf_fast_ovf", al_expf_fast_ovf, {nan, nan}, {-nan, nan}, {inf, inf},
+		 {-inf, 0.0f}, {0.0f, 1.0f}, {-0.0f, 1.0f}, {89.0f, inf}, {88.73f, inf},
+		 {1e30f, inf}, {-104.0f, 0.0f}, {-1e30f, 0.0f});
+	CHECK(isfinite(al_expf_fast_ovf(88.72283f)) && al_expf_fast_ovf(88.72283f) > 3e38f,
+	      "expf_fast_ovf(88.72283)");
+	CHECK(al_expf_fast_ovf(-103.0f) > 0.0f && al_expf_fast_ovf(-103.0f) < 1e-44f,
+	      "expf_fast_ovf(-103) flushed");
+	SPECIALS("logf_pos", al_logf_pos, {inf, inf}, {1.0f, 0.0f});
+
 	SPECIALS("expm1f", al_expm1f, {nan, nan}, {inf, inf}, {-inf, -1.0f}, {0.0f, 0.0f},
 		 {-0.0f, -0.0f}, {0x1p-149f, 0x1p-149f}, {-0x1p-149f, -0x1p-149f},
 		 {1e-20f, 1e-20f}, {89.0f, inf}, {-30.0f, -1.0f}, {-1e30f, -1.0f});
@@ -419,16 +449,16 @@ VTEST(vmath_symmetry)
 
 VTEST(vmath_simd_matches_scalar)
 {
-	static const vec_fn vf[] = {vec_al_expf,     vec_al_expm1f, vec_al_logf,
-				    vec_al_log1pf,   vec_al_sigmoidf, vec_al_tanhf,
-				    vec_al_softplusf, vec_al_erff,   vec_al_fabsf,
-				    vec_al_sqrtf};
-	static float (*const sf[])(float) = {sc_al_expf,     sc_al_expm1f, sc_al_logf,
-					     sc_al_log1pf,   sc_al_sigmoidf, sc_al_tanhf,
-					     sc_al_softplusf, sc_al_erff,   sc_al_fabsf,
-					     sc_al_sqrtf};
+	static const vec_fn vf[] = {vec_al_expf,      vec_al_expm1f,   vec_al_logf,
+				    vec_al_log1pf,    vec_al_sigmoidf, vec_al_tanhf,
+				    vec_al_softplusf, vec_al_erff,     vec_al_fabsf,
+				    vec_al_sqrtf,     vec_al_expf_fast_ovf};
+	static float (*const sf[])(float) = {sc_al_expf,      sc_al_expm1f,   sc_al_logf,
+					     sc_al_log1pf,    sc_al_sigmoidf, sc_al_tanhf,
+					     sc_al_softplusf, sc_al_erff,     sc_al_fabsf,
+					     sc_al_sqrtf,     sc_al_expf_fast_ovf};
 	static const char *names[] = {"exp",  "expm1",    "log", "log1p", "sigmoid",
-				      "tanh", "softplus", "erf", "fabs",  "sqrt"};
+				      "tanh", "softplus", "erf", "fabs",  "sqrt", "exp_fast_ovf"};
 	static const float specials[] = {0.0f,  -0.0f,  INFINITY, -INFINITY, NAN,
 					 1.0f,  -1.0f,  0.55f,    0.921875f, 3.92f,
 					 88.8f, -104.f, -100.0f,  100.0f,    0x1p-149f,

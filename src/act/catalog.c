@@ -36,6 +36,10 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #define PREP(name) static inline void name##_prep_s(float *restrict p, const double *restrict h)
 #define EXP(v) al_expf(v)
 #define EXPN(v) al_expf_fast(v)
+#define EXP43(v) al_expf_fast(v)
+#define EXPX(v) al_expf_fast_ovf(v)
+#define LOGP(v) al_logf_pos(v)
+#define TANHP(v) al__tanh_poly(v)
 #define EXPM1(v) al_expm1f(v)
 #define ERF(v) al_erff(v)
 #define SOFTPLUS(v) al_softplusf(v)
@@ -56,6 +60,11 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef BLEND_PREP
 #undef EXP
 #undef EXPN
+#undef EXP43
+#undef EXPX
+#undef LOGP
+#undef TANHP
+#undef TANH_SECH2
 #undef EXPM1
 #undef ERF
 #undef SOFTPLUS
@@ -84,6 +93,10 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #define PREP(name) static inline void name##_prep_d(double *restrict p, const double *restrict h)
 #define EXP(v) exp(v)
 #define EXPN(v) exp(v)
+#define EXP43(v) exp(v)
+#define EXPX(v) exp(v)
+#define LOGP(v) log(v)
+#define TANHP(v) tanh(v)
 #define EXPM1(v) expm1(v)
 #define ERF(v) erf(v)
 #define SOFTPLUS(v) softplus_d(v)
@@ -104,6 +117,11 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef BLEND_PREP
 #undef EXP
 #undef EXPN
+#undef EXP43
+#undef EXPX
+#undef LOGP
+#undef TANHP
+#undef TANH_SECH2
 #undef EXPM1
 #undef ERF
 #undef SOFTPLUS

@@ -6,7 +6,10 @@
  * F(name): returns f(x). DF(name): returns df/dx and writes dp[k] = df/dp_k;
  * it may use y = f(x). Parameters p[k] and hypers h[k] follow the row's
  * declaration order in catalog.c. EXPN(v) is exp(v) for v <= 0 (float:
- * al_expf_fast, about half of al_expf's operations, 0.89 ulp).
+ * al_expf_fast, about half of al_expf's operations, 0.89 ulp); EXP43(v) the
+ * same for v <= 43; EXPX(v) exp(v) for any v (float: al_expf_fast_ovf, +inf
+ * on overflow); LOGP(v) log(v) for v >= FLT_MIN (float: al_logf_pos);
+ * TANHP(v) tanh(v) for |v| < 0.6875 (float: al_tanhf's polynomial).
  * PREP(name) { ... } fills derived slots
  * p[NP..] from p[0..NP) (see AL_ELEM_KERNELS_X in elem.h). No include guard on purpose.
  */
@@ -20,6 +23,19 @@
 		T e_ = EXPN(-ABS(u)), r_ = C(1) / (C(1) + e_);                      \
 		s = (u) >= C(0) ? r_ : e_ * r_;                                    \
 		sd = e_ * r_ * r_;                                                 \
+	}
+
+/* TANH_SECH2(v, t, s2): t = tanh(v) and s2 = sech^2(v) = 1 - t^2 from one
+ * exponential w = e^(-2|v|) and one division r = 1/(1 + w): s2 = 4 w r^2
+ * (no 1 - t^2 cancellation), t = (1 - w) r for |v| >= 0.6875 (w <= 0.253:
+ * no cancellation either) and tanh's polynomial below, sign copied from v.
+ * Replaces TANH(v) plus a second exponential and division for sech^2. */
+#define TANH_SECH2(v, t, s2)                                                        \
+	T t, s2;                                                                   \
+	{                                                                          \
+		T a_ = ABS(v), w_ = EXPN(C(-2) * a_), r_ = C(1) / (C(1) + w_);    \
+		t = COPYSIGN(a_ < C(0.6875) ? TANHP(a_) : (C(1) - w_) * r_, v);     \
+		s2 = C(4) * w_ * r_ * r_;                                          \
 	}
 
 /* ---- identity --------------------------------------------------------- */
@@ -278,10 +294,10 @@ DF(asigmoid)
 F(atanh) { return p[1] * TANH(p[0] * x + p[2]) + p[3]; }
 DF(atanh)
 {
-	T u = p[0] * x + p[2], e = EXPN(C(-2) * ABS(u)), q = C(1) + e;
-	T td = C(4) * e / (q * q);
+	T u = p[0] * x + p[2];
+	TANH_SECH2(u, tt, td);
 	dp[0] = p[1] * td * x;
-	dp[1] = TANH(u);
+	dp[1] = tt;
 	dp[2] = p[1] * td;
 	dp[3] = C(1);
 	return p[0] * p[1] * td;
@@ -360,8 +376,8 @@ F(method1)
 DF(method1)
 {
 	const T X0 = p[15], X1 = p[16], X2 = p[17];
-	T ut = p[3] * x + p[5], tt = TANH(ut), e = EXPN(C(-2) * ABS(ut)), q = C(1) + e;
-	T td = C(4) * e / (q * q);
+	T ut = p[3] * x + p[5];
+	TANH_SECH2(ut, tt, td);
 	T us = p[7] * x + p[9];
 	SIG_PAIR(us, ss, sd);
 	T u1 = p[11] * x + p[13], u2 = p[12] * x + p[14];
@@ -429,15 +445,18 @@ DF(tselu)
 	return pos ? p[0] : p[0] * p[1] * (em + C(1));
 }
 
-/* tsqrt: sgn(x) |x|^z; derivative with |x| >= 1e-6; d/dz := 0 at x = 0 */
+/* tsqrt: sgn(x) |x|^z; derivative with |x| >= 1e-6; d/dz := 0 at x = 0.
+ * Backward from one log and one exponential: q = ac^(z-1) (z lnac - lnac,
+ * one rounding with FMA), dy/dx = z q, dy/dz = sgn(x) q ac lnac. */
 F(tsqrt) { return x == C(0) ? x : COPYSIGN(POW(ABS(x), p[0]), x); }
 DF(tsqrt)
 {
 	T z = p[0], a = ABS(x), ac = a > C(1e-6) ? a : C(1e-6);
-	T lnac = LOG(ac);
-	T dz = EXP(z * lnac) * lnac;
+	T lnac = LOGP(ac);
+	T q = EXPX(z * lnac - lnac);
+	T dz = q * ac * lnac;
 	dp[0] = x == C(0) ? C(0) : (x < C(0) ? -dz : dz);
-	return z * EXP((z - C(1)) * lnac);
+	return z * q;
 }
 
 /* tswish: x sigmoid(x ln z); z = e is Swish */
@@ -450,22 +469,29 @@ DF(tswish)
 	return s + b * x * sd;
 }
 
-/* tsqrt_tanh: x tanh(exp(sgn(x) |x|^k)); k = 1 is TanhExp; u clamped at 20 */
+/* tsqrt_tanh: x tanh(exp(sgn(x) |x|^k)); k = 1 is TanhExp; u clamped at 20.
+ * |x|^k = exp(k ln|x|) with k ln|x| clamped at 43 (|x|^k > e^43 saturates
+ * either way: u >= 20, or E = e^u = 0), so every exponential is the cheap
+ * one. The backward takes tanh(E) and sech^2(E) from one more exponential
+ * (TANH_SECH2): four exponentials and a log in all, one division. */
 F(tsqrt_tanh)
 {
-	T a = ABS(x), ak = a > C(0) ? EXP(p[0] * LOG(a > C(1e-30) ? a : C(1e-30))) : C(0);
+	T a = ABS(x), ac = a > C(1e-30) ? a : C(1e-30), t = p[0] * LOGP(ac);
+	T ak = a > C(0) ? EXP43(t > C(43) ? C(43) : t) : C(0);
 	T u = COPYSIGN(ak, x);
 	u = u < C(20) ? u : C(20);
-	return x * TANH(EXP(u));
+	return x * TANH(EXP43(u));
 }
 DF(tsqrt_tanh)
 {
-	T k = p[0], a = ABS(x), ac = a > C(1e-30) ? a : C(1e-30), lna = LOG(ac);
-	T ak = a > C(0) ? EXP(k * lna) : C(0);
+	T k = p[0], a = ABS(x), ac = a > C(1e-30) ? a : C(1e-30), lna = LOGP(ac);
+	T t = k * lna;
+	T ak = a > C(0) ? EXP43(t > C(43) ? C(43) : t) : C(0);
 	T u = COPYSIGN(ak, x);
-	u = u < C(20) ? u : C(20);
-	T E = EXP(u), w = EXPN(C(-2) * E), q = C(1) + w, sech2 = C(4) * w / (q * q);
-	int sat = COPYSIGN(ak, x) >= C(20);
+	int sat = u >= C(20);
+	u = sat ? C(20) : u;
+	T E = EXP43(u);
+	TANH_SECH2(E, th, sech2);
 	dp[0] = (sat || a == C(0)) ? C(0) : sech2 * E * ak * a * lna;
-	return TANH(E) + (sat ? C(0) : COPYSIGN(k * ak, x) * E * sech2);
+	return th + (sat ? C(0) : COPYSIGN(k * ak, x) * E * sech2);
 }

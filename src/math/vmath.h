@@ -24,8 +24,8 @@
  * tests/test_vmath.c re-checks these bounds on a dense sample. Subnormal
  * inputs and results are handled: nothing is flushed to zero.
  *
- * Summary (max ulp): expf 0.78, expf_fast 0.89 (1.18 without FMA
- * contraction), expm1f 1.17, logf 0.84, log1pf 0.85, sigmoidf 1.97 (2.00
+ * Summary (max ulp): expf 0.78, expf_fast and expf_fast_ovf 0.89 (1.18
+ * without FMA contraction), expm1f 1.17, logf and logf_pos 0.84, log1pf 0.85, sigmoidf 1.97 (2.00
  * without FMA contraction), tanhf 1.23, softplusf 1.58, erff 1.13 (1.43
  * without FMA contraction), sqrtf 0.5, powf_pos 1 + 2|z ln a|.
  */
@@ -163,6 +163,34 @@ AL_VINLINE float al_expf_fast(float x)
 	return al__expf_fast_core(x);
 }
 
+/* al_expf_fast_ovf: exp(x) over the whole float range with al_expf_fast's
+ * method, for arguments that may be large and positive (the powers a^z of
+ * tsqrt and tsqrt_tanh). Clamps x to [-104, 88.8] and scales by
+ * 2^(k-64) * 2^64 for k > 0 (k <= 128: both factors exact, the last
+ * product overflows to +inf when it should) and by 2^(k+64) * 2^-64 for
+ * k <= 0 (gradual underflow, as al_expf_fast); the choice is integer
+ * arithmetic on k's sign (selects cost more here).
+ * x > 88.7228 -> +inf, x < -104 -> 0, NaN -> NaN.
+ * Max error over all floats in [-104, 88.8]: 0.89 ulp for normal results
+ * with FMA contraction (1.18 without), 0.88 below FLT_MIN (0.82 without);
+ * every result beyond FLT_MAX is +inf. */
+AL_VINLINE float al_expf_fast_ovf(float x)
+{
+	x = x < -104.0f ? -104.0f : x; /* NaN passes both clamps */
+	x = x > 88.8f ? 88.8f : x;
+	const float magic = 0x1.8p23f;
+	float kf = x * 0x1.715476p+0f + magic;
+	int32_t k = (int32_t)(al__f2u(kf) - al__f2u(magic));
+	float n = kf - magic;
+	float r = x - n * 0x1.63p-1f; /* exact: n * ln2_hi has at most 17 bits */
+	r = r + n * 0x1.bd0106p-13f;
+	float p = al__exp_poly(r);
+	p = p * r + 1.0f;
+	p = p * r + 1.0f;
+	int32_t b = ((k - 1) >> 31) & 128; /* 128 for k <= 0, 0 for k > 0 */
+	return p * al__pow2i(k - 64 + b) * al__u2f((uint32_t)(191 - b) << 23);
+}
+
 /* al_expf: exp(x).
  * Method: clamp to [-104, 88.8], Cody–Waite reduction, degree-6 polynomial
  * 1 + r + r^2 P(r) with the reduction and 1 + r rounding errors carried
@@ -255,6 +283,23 @@ AL_VINLINE float al_logf(float x)
 	return x != x ? x : res;
 }
 
+/* al_logf_pos: al_logf for x in [FLT_MIN, +inf] (positive normal or
+ * +inf), without the subnormal scaling and the 0 / negative / NaN cases:
+ * for callers that clamp their argument below (tsqrt, tsqrt_tanh). Same
+ * method and results as al_logf on that range; max error 0.84 ulp. */
+AL_VINLINE float al_logf_pos(float x)
+{
+	uint32_t ix = al__f2u(x) + (0x3f800000u - 0x3f3504f3u);
+	int32_t k = (int32_t)(ix >> 23) - 0x7f;
+	ix = (ix & 0x007fffffu) + 0x3f3504f3u;
+	float f = al__u2f(ix) - 1.0f;
+	float hfsq;
+	float t = al__log_kernel(f, &hfsq);
+	float dk = (float)k;
+	float res = t + dk * AL__LN2_LO - hfsq + f + dk * AL__LN2_HI;
+	return x == INFINITY ? x : res;
+}
+
 /* al_log1pf: log(1 + x), accurate near 0.
  * Method: u = 1 + x reduced as in al_logf, plus the first-order correction
  * c/u for the rounding of 1 + x (c = x - (u-1) or 1 - (u-x)); for
@@ -312,13 +357,21 @@ AL_VINLINE float al_sigmoidf(float x)
  * compensated to first order and |x| clamped to 9.1 (tanh rounds to 1
  * beyond 9.01). Sign copied from x (so -0 -> -0, NaN -> NaN).
  * Max error 1.23 ulp (just above the switch at 0.6875). */
-AL_VINLINE float al_tanhf(float x)
+/* tanh(a) for |a| < 0.6875: a + a s P(s), s = a^2, P minimax degree 5 (the
+ * small-argument branch of al_tanhf; also used alone by kernels that get
+ * tanh for larger arguments from an exponential they already have). */
+AL_VINLINE float al__tanh_poly(float a)
 {
-	float a = al_fabsf(x);
 	float s = a * a;
 	float p = (((((0x1.072ecp-9f * s - 0x1.0781ap-7f) * s + 0x1.62cb9cp-6f) * s -
 		     0x1.b9e392p-5f) * s + 0x1.11106cp-3f) * s - 0x1.555556p-2f) * s;
-	p = a * p + a;
+	return a * p + a;
+}
+
+AL_VINLINE float al_tanhf(float x)
+{
+	float a = al_fabsf(x);
+	float p = al__tanh_poly(a);
 	float ac = a > 9.1f ? 9.1f : a;
 	float e = al__expf_fast_core(2.0f * ac);
 	float d = e + 1.0f;
@@ -380,14 +433,15 @@ AL_VINLINE float al_erff(float x)
 	return al__copysign(r, x);
 }
 
-/* al_powf_pos: a^z = exp(z log a) for a > 0 (a^0 = 1 for every a).
+/* al_powf_pos: a^z = exp(z log a) for a > 0 (a^0 = 1 for every a); the
+ * exponential is al_expf_fast_ovf.
  * The rounding of y = z*log(a) is amplified by exp: measured error
  * <= 1 + 2|y| ulp (max (err - 1)/|y| = 1.91 over 2e7 random pairs with
  * a in [2^-20, 2^21], |z| <= 4), i.e. ~2 ulp for |y| <~ 0.5, ~20 ulp at
  * |y| = 10. a = 0 gives 0 (z > 0) or +inf (z < 0); a < 0 gives NaN. */
 AL_VINLINE float al_powf_pos(float a, float z)
 {
-	float r = al_expf(z * al_logf(a));
+	float r = al_expf_fast_ovf(z * al_logf(a));
 	return z == 0.0f ? 1.0f : r;
 }
 
