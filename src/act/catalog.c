@@ -34,6 +34,13 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 		float x, float y, const float *restrict p, const double *restrict h,      \
 		float *restrict dp)
 #define PREP(name) static inline void name##_prep_s(float *restrict p, const double *restrict h)
+#define DFS(name)                                                                         \
+	static inline __attribute__((always_inline)) float name##_dfs_s(                  \
+		float x, float y, float g_dy, const float *restrict p,                    \
+		const double *restrict h, float *restrict g)
+#define FIN(name)                                                                         \
+	static inline void name##_fin_s(const float *restrict p, const double *restrict h, \
+					const double *restrict S, double *restrict dp)
 #define EXP(v) al_expf(v)
 #define EXPN(v) al_expf_fast(v)
 #define EXP43(v) al_expf_fast(v)
@@ -56,6 +63,9 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef F
 #undef DF
 #undef PREP
+#undef DFS
+#undef FIN
+#undef METHOD1_CORE
 #undef SIG_PAIR
 #undef BLEND_PREP
 #undef EXP
@@ -91,6 +101,13 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 	static inline double name##_df_d(double x, double y, const double *restrict p,    \
 					 const double *restrict h, double *restrict dp)
 #define PREP(name) static inline void name##_prep_d(double *restrict p, const double *restrict h)
+#define DFS(name)                                                                         \
+	static inline double name##_dfs_d(double x, double y, double g_dy,                \
+					 const double *restrict p, const double *restrict h, \
+					 double *restrict g)
+#define FIN(name)                                                                         \
+	static inline void name##_fin_d(const double *restrict p, const double *restrict h, \
+					const double *restrict S, double *restrict dp)
 #define EXP(v) exp(v)
 #define EXPN(v) exp(v)
 #define EXP43(v) exp(v)
@@ -113,6 +130,9 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef F
 #undef DF
 #undef PREP
+#undef DFS
+#undef FIN
+#undef METHOD1_CORE
 #undef SIG_PAIR
 #undef BLEND_PREP
 #undef EXP
@@ -177,7 +197,8 @@ AL_ELEM_KERNELS(arelu, 4)
 #define METHOD2_PREP(pv, h) AL_PREP(method2, pv, h)
 #define METHOD1_PREP(pv, h) AL_PREP(method1, pv, h)
 AL_ELEM_KERNELS_X(method2, 3, 6, METHOD2_PREP)
-AL_ELEM_KERNELS_X(method1, 15, 6, METHOD1_PREP)
+AL_ELEM_SUMS(method1, 15, 6, METHOD1_PREP, 10)
+AL_ELEM_KERNELS_XS(method1, 15, 6, METHOD1_PREP, method1_bwd_sums)
 AL_ELEM_KERNELS(tleaky_relu, 1)
 AL_ELEM_KERNELS(thardswish, 1)
 AL_ELEM_KERNELS(tgelu, 2)

@@ -70,8 +70,60 @@ static inline double al_elem_rowsum(float *row, size_t m)
  * once per element; F/DF read them as p[NP + r]. AL_ELEM_NOPREP: none. */
 #define AL_ELEM_NOPREP(pv, h) ((void)(pv), (void)(h))
 #define AL_ELEM_KERNELS(name, NP) AL_ELEM_KERNELS_X(name, NP, 0, AL_ELEM_NOPREP)
+#define AL_ELEM_KERNELS_X(name, NP, NX, PREP) AL_ELEM_KERNELS_XS(name, NP, NX, PREP, 0)
 
-#define AL_ELEM_KERNELS_X(name, NP, NX, PREP)                                                  \
+/* Shared-parameter backward through NS < NP sums (AL_ELEM_SUMS): for an entry
+ * whose NP parameter gradients are fixed combinations of fewer per-element
+ * sums, e.g. method1: dp = X0 b_t sum(dy td x) for tanh_a and X0 sum(dy) for
+ * tanh_d. DFS(name) returns df/dx like DF and writes the NS per-element
+ * terms g[q] (already multiplied by dy); FIN(name) maps the NS sums (double)
+ * to the NP gradients. The sums are taken exactly as the NP rows of the
+ * default path (block rows, float lanes, double lanes in order), so the
+ * result still depends only on the element's position in the call. Only
+ * the shared path uses it: per-element parameters and the double reference
+ * use DF. */
+typedef void (*al_elem_sums_fn)(const al_act_args *a, size_t n, const float *restrict x,
+				const float *restrict y, const float *restrict dy,
+				float *restrict dx, float *const *dp, const double *h);
+#define AL_ELEM_SUMS(name, NP, NX, PREP, NS)                                                   \
+	static void name##_bwd_sums(const al_act_args *a, size_t n, const float *restrict x,   \
+				    const float *restrict y, const float *restrict dy,         \
+				    float *restrict dx, float *const *dp, const double *h)     \
+	{                                                                                      \
+		float pv[AL_NP1(NP + NX)] = {0}, td[NS][AL_ELEM_BLK];                          \
+		double accl[NS][AL_ELEM_LANES] = {{0}};                                        \
+		for (int k = 0; k < NP; k++)                                                   \
+			pv[k] = a->p[k][0];                                                    \
+		PREP(pv, h);                                                                   \
+		for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {                               \
+			const size_t m = n - i0 < AL_ELEM_BLK ? n - i0 : AL_ELEM_BLK;          \
+			const float *restrict xb = x + i0, *restrict yb = y + i0,              \
+					      *restrict gb = dy + i0;                          \
+			float *restrict dxb = dx + i0;                                         \
+			for (size_t j = 0; j < m; j++) {                                       \
+				float g[NS];                                                   \
+				dxb[j] = gb[j] * name##_dfs_s(xb[j], yb[j], gb[j], pv, h, g);  \
+				AL_UNROLL for (int q = 0; q < NS; q++) td[q][j] = g[q];        \
+			}                                                                      \
+			if (m < AL_ELEM_BLK)                                                   \
+				for (int q = 0; q < NS; q++)                                   \
+					for (size_t j = m; j < AL_ELEM_BLK; j++)               \
+						td[q][j] = 0;                                  \
+			for (int q = 0; q < NS; q++)                                           \
+				al_elem_lanes(td[q], accl[q]);                                 \
+		}                                                                              \
+		double S[NS], out[AL_NP1(NP)];                                                 \
+		for (int q = 0; q < NS; q++) {                                                 \
+			S[q] = 0;                                                              \
+			for (int l = 0; l < AL_ELEM_LANES; l++)                                \
+				S[q] += accl[q][l];                                            \
+		}                                                                              \
+		name##_fin_s(pv, h, S, out);                                                   \
+		for (int k = 0; k < NP; k++)                                                   \
+			dp[k][0] += (float)out[k];                                             \
+	}
+
+#define AL_ELEM_KERNELS_XS(name, NP, NX, PREP, SUMS)                                           \
 	static void name##_fwd(const al_act_args *a, size_t n, const float *restrict x,        \
 			       float *restrict y)                                              \
 	{                                                                                      \
@@ -112,6 +164,11 @@ static inline double al_elem_rowsum(float *row, size_t m)
 			return;                                                                \
 		}                                                                              \
 		const size_t s = a->pstride;                                                   \
+		const al_elem_sums_fn sums_ = (SUMS);                                          \
+		if (sums_ && s == 0) {                                                         \
+			sums_(a, n, x, y, dy, dx, dp, h);                                      \
+			return;                                                                \
+		}                                                                              \
 		float pv[AL_NP1(NP + NX)] = {0}, td[AL_NP1(NP)][AL_ELEM_BLK];                  \
 		double accl[AL_NP1(NP)][AL_ELEM_LANES] = {{0}};                                \
 		if (s == 0) {                                                                  \

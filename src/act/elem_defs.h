@@ -373,15 +373,22 @@ F(method1)
 	T fr = u1 >= u2 ? u1 : u2;
 	return p[15] * ft + p[16] * fs + p[17] * fr;
 }
+/* The quantities DF and DFS share: tanh and sech^2 of the tanh component's
+ * argument, sigma and sigma' of the sigmoid one's, the AReLU line, and
+ * df/dx (dfdx). */
+#define METHOD1_CORE                                                               \
+	const T X0 = p[15], X1 = p[16], X2 = p[17];                                \
+	T ut = p[3] * x + p[5];                                                    \
+	TANH_SECH2(ut, tt, td);                                                    \
+	T us = p[7] * x + p[9];                                                    \
+	SIG_PAIR(us, ss, sd);                                                      \
+	T u1 = p[11] * x + p[13], u2 = p[12] * x + p[14];                          \
+	int first = u1 >= u2;                                                      \
+	T dfdx = X0 * p[3] * p[4] * td + X1 * p[7] * p[8] * sd + X2 * (first ? p[11] : p[12]);
 DF(method1)
 {
-	const T X0 = p[15], X1 = p[16], X2 = p[17];
-	T ut = p[3] * x + p[5];
-	TANH_SECH2(ut, tt, td);
-	T us = p[7] * x + p[9];
-	SIG_PAIR(us, ss, sd);
-	T u1 = p[11] * x + p[13], u2 = p[12] * x + p[14];
-	int first = u1 >= u2;
+	(void)y;
+	METHOD1_CORE
 	T phi[3] = {p[4] * tt + p[6], p[8] * ss + p[10], first ? u1 : u2};
 	T f = X0 * phi[0] + X1 * phi[1] + X2 * phi[2];
 	BLEND_THETA_GRADS(15, phi, f);
@@ -397,7 +404,55 @@ DF(method1)
 	dp[12] = first ? C(0) : X2 * x;
 	dp[13] = first ? X2 : C(0);
 	dp[14] = first ? C(0) : X2;
-	return X0 * p[3] * p[4] * td + X1 * p[7] * p[8] * sd + X2 * (first ? p[11] : p[12]);
+	return dfdx;
+}
+/* Shared parameters: the 15 gradient sums are combinations of 10 sums of
+ * per-element terms (AL_ELEM_SUMS in elem.h): g = dy times {[first],
+ * [!first], x [first], x [!first], tt, td, td x, ss, sd, sd x}. With
+ * S_r = sum of dy phi_r and S_f = sum X_r S_r, d/dtheta_r = G_r (S_r - S_f)
+ * (the sum of dy G_r (phi_r - f)). */
+DFS(method1)
+{
+	(void)y;
+	METHOD1_CORE
+	T gx = g_dy * x, gt = g_dy * td, gs = g_dy * sd;
+	g[0] = first ? g_dy : C(0);
+	g[1] = first ? C(0) : g_dy;
+	g[2] = first ? gx : C(0);
+	g[3] = first ? C(0) : gx;
+	g[4] = g_dy * tt;
+	g[5] = gt;
+	g[6] = gt * x;
+	g[7] = g_dy * ss;
+	g[8] = gs;
+	g[9] = gs * x;
+	return dfdx;
+}
+FIN(method1)
+{
+	(void)h;
+	double q[21];
+	for (int k = 0; k < 21; k++)
+		q[k] = (double)p[k];
+	const double X0 = q[15], X1 = q[16], X2 = q[17];
+	double Sd = S[0] + S[1];
+	double Sphi[3] = {q[4] * S[4] + q[6] * Sd, q[8] * S[7] + q[10] * Sd,
+			  q[11] * S[2] + q[13] * S[0] + q[12] * S[3] + q[14] * S[1]};
+	double Sf = X0 * Sphi[0] + X1 * Sphi[1] + X2 * Sphi[2];
+	for (int r = 0; r < 3; r++)
+		dp[r] = q[18 + r] * (Sphi[r] - Sf);
+	dp[3] = X0 * q[4] * S[6];
+	dp[4] = X0 * S[4];
+	dp[5] = X0 * q[4] * S[5];
+	dp[6] = X0 * Sd;
+	dp[7] = X1 * q[8] * S[9];
+	dp[8] = X1 * S[7];
+	dp[9] = X1 * q[8] * S[8];
+	dp[10] = X1 * Sd;
+	dp[11] = X2 * S[2];
+	dp[12] = X2 * S[3];
+	dp[13] = X2 * S[0];
+	dp[14] = X2 * S[1];
 }
 
 /* ---- seed 004's T-variants ------------------------------------------------ */
