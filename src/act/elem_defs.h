@@ -535,7 +535,8 @@ F(tsqrt_tanh)
 	T ak = a > C(0) ? EXP43(t > C(43) ? C(43) : t) : C(0);
 	T u = COPYSIGN(ak, x);
 	u = u < C(20) ? u : C(20);
-	return x * TANH(EXP43(u));
+	T E = EXP43(u), w = EXPN(C(-2) * E);
+	return x * (E < C(0.6875) ? TANHP(E) : (C(1) - w) / (C(1) + w));
 }
 DF(tsqrt_tanh)
 {
