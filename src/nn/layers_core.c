@@ -157,7 +157,12 @@ static al_status act_setup(al_layer *l, al_cfg_section *s)
 }
 
 /* Input statistics of a trainable activation (see al_model_act_layer_hist);
- * serial, so they do not depend on the thread count. */
+ * on one thread, so they do not depend on the thread count. The min/max
+ * pass is a vector reduction (min and max do not depend on the order) and
+ * the bin indices are computed a chunk at a time in a vector loop, then
+ * counted in integers (exact), four interleaved copies so that runs of the
+ * same bin do not form one dependency chain. */
+#define ACT_REC_CHUNK 1024
 static void act_record(al_layer *l, int n)
 {
 	float *st = l->state, *bins = st + 4;
@@ -168,12 +173,13 @@ static void act_record(al_layer *l, int n)
 	const float *x = l->x[0];
 	size_t N = (size_t)n * al_out_size(l);
 	float mn = INFINITY, mx = -INFINITY;
+#pragma omp simd reduction(min : mn) reduction(max : mx)
 	for (size_t i = 0; i < N; i++) {
 		float v = x[i];
-		if (v - v != 0) /* NaN or infinite */
-			continue;
-		mn = v < mn ? v : mn;
-		mx = v > mx ? v : mx;
+		int fin = v - v == 0; /* not NaN, not infinite */
+		float a = fin ? v : INFINITY, b = fin ? v : -INFINITY;
+		mn = a < mn ? a : mn;
+		mx = b > mx ? b : mx;
 	}
 	if (!(mn <= mx))
 		return;
@@ -202,18 +208,38 @@ static void act_record(al_layer *l, int n)
 	st[1] = (float)nhi;
 	/* the float range may round outward or inward: bin against it */
 	double flo = (double)st[0], fhi = (double)st[1], scale = AL_ACT_HIST_BINS / (fhi - flo);
-	double cnt[AL_ACT_HIST_BINS] = {0}, total = 0;
-	for (size_t i = 0; i < N; i++) {
-		float v = x[i];
-		if (v - v != 0)
-			continue;
-		int b = (int)(((double)v - flo) * scale);
-		b = b < 0 ? 0 : (b >= AL_ACT_HIST_BINS ? AL_ACT_HIST_BINS - 1 : b);
-		cnt[b] += 1;
-		total += 1;
+	/* bin AL_ACT_HIST_BINS collects the non-finite values (not counted) */
+	unsigned cnt[4][AL_ACT_HIST_BINS + 1] = {{0}};
+	int bi[ACT_REC_CHUNK];
+	for (size_t i0 = 0; i0 < N; i0 += ACT_REC_CHUNK) {
+		size_t m = N - i0 < ACT_REC_CHUNK ? N - i0 : ACT_REC_CHUNK;
+		const float *xc = x + i0;
+#pragma omp simd
+		for (size_t j = 0; j < m; j++) {
+			float v = xc[j];
+			int fin = v - v == 0;
+			double dv = fin ? (double)v : flo;
+			int b = (int)((dv - flo) * scale);
+			b = b < 0 ? 0 : (b >= AL_ACT_HIST_BINS ? AL_ACT_HIST_BINS - 1 : b);
+			bi[j] = fin ? b : AL_ACT_HIST_BINS;
+		}
+		size_t j = 0;
+		for (; j + 4 <= m; j += 4) {
+			cnt[0][bi[j]]++;
+			cnt[1][bi[j + 1]]++;
+			cnt[2][bi[j + 2]]++;
+			cnt[3][bi[j + 3]]++;
+		}
+		for (; j < m; j++)
+			cnt[0][bi[j]]++;
 	}
-	for (int b = 0; b < AL_ACT_HIST_BINS; b++)
-		bins[b] = (float)((double)bins[b] + cnt[b]);
+	double total = 0;
+	for (int b = 0; b < AL_ACT_HIST_BINS; b++) {
+		double c = (double)cnt[0][b] + (double)cnt[1][b] + (double)cnt[2][b] +
+			   (double)cnt[3][b];
+		bins[b] = (float)((double)bins[b] + c);
+		total += c;
+	}
 	st[2] = (float)(s2 + total);
 }
 
