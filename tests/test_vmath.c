@@ -29,7 +29,7 @@
 #define B_EXP 0.80
 #define B_EXP_FAST 1.20
 #define B_EXPM1 1.20
-#define B_LOG 0.85
+#define B_LOG 0.89
 #define B_LOG1P 0.86
 #define B_SIGMOID 2.01
 #define B_TANH 1.25
