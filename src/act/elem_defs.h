@@ -119,13 +119,14 @@ DF(gelu_none)
 	return Phi + x * INV_SQRT_2PI * EXPN(C(-0.5) * x * x);
 }
 F(gelu_tanh) { return C(0.5) * x * (C(1) + TANH(SQRT_2_PI * (x + C(0.044715) * x * x * x))); }
-/* 0.5(1 + t) + 0.5 x sech^2(u) u', sech^2 from e^(-2|u|) (no cancellation) */
+/* 0.5(1 + t) + 0.5 x sech^2(u) u', t and sech^2 from one e^(-2|u|)
+ * (TANH_SECH2: no cancellation in sech^2) */
 DF(gelu_tanh)
 {
 	T u = SQRT_2_PI * (x + C(0.044715) * x * x * x);
-	T e = EXPN(C(-2) * ABS(u)), q = C(1) + e;
-	return C(0.5) * (C(1) + TANH(u)) +
-	       C(0.5) * x * (C(4) * e / (q * q)) * SQRT_2_PI * (C(1) + C(3) * C(0.044715) * x * x);
+	TANH_SECH2(u, t, s2);
+	return C(0.5) * (C(1) + t) +
+	       C(0.5) * x * s2 * SQRT_2_PI * (C(1) + C(3) * C(0.044715) * x * x);
 }
 
 /* ---- silu / swish: x sigma(x) ----------------------------------------------- */
@@ -214,17 +215,22 @@ DF(sqrt)
 	return C(0.5) / SQRT(a);
 }
 
-/* ---- tanhexp (Liu & Di 2020): x tanh(e^x); y = x, y' = 1 beyond x = 20 ------- */
+/* ---- tanhexp (Liu & Di 2020): x tanh(e^x); y = x, y' = 1 beyond x = 20 -------
+ * E = e^x with x <= 20 (the cheap exponential); tanh(E), E > 0, as
+ * (1 - w)/(1 + w), w = e^(-2E), or tanh's polynomial below 0.6875. */
 F(tanhexp)
 {
 	T xc = x < C(20) ? x : C(20);
-	return x > C(20) ? x : x * TANH(EXP(xc));
+	T E = EXP43(xc), w = EXPN(C(-2) * E);
+	T t = E < C(0.6875) ? TANHP(E) : (C(1) - w) / (C(1) + w);
+	return x > C(20) ? x : x * t;
 }
 DF(tanhexp)
 {
 	T xc = x < C(20) ? x : C(20);
-	T E = EXP(xc), w = EXPN(C(-2) * E), q = C(1) + w;
-	T d = TANH(E) + x * E * (C(4) * w / (q * q));
+	T E = EXP43(xc);
+	TANH_SECH2(E, t, s2);
+	T d = t + x * E * s2;
 	return x > C(20) ? C(1) : d;
 }
 
