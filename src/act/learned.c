@@ -2233,13 +2233,13 @@ AL_INLINE void lut_fwd_v(const lut_t *c, const __m512 *T, size_t len, const floa
 
 static void lut_fwd_run(const lut_t *c, const float *p, size_t len, const float *x, float *y)
 {
-	float t[AL_LN_MAXP];
 	__m512 T[AL_LN_MAXP / 16];
 	const int np = (c->P + 31) / 32;
-	for (int j = 0; j < 32 * np; j++)
-		t[j] = p[j < c->P ? j : c->P - 1];
-	for (int r = 0; r < 2 * np; r++)
-		T[r] = _mm512_loadu_ps(t + 16 * r);
+	/* straight from p: entries past P are never picked (bins stop at P - 1) */
+	for (int r = 0; r < 2 * np; r++) {
+		const int left = c->P - 16 * r;
+		T[r] = _mm512_maskz_loadu_ps(vmask(left > 0 ? (size_t)left : 0), p + 16 * r);
+	}
 	if (np == 1)
 		lut_fwd_v(c, T, len, x, y, 1);
 	else if (np == 2)
