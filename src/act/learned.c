@@ -187,34 +187,53 @@ AL_INLINE float adact_seg_est(const adact_t *c, float x)
  * gather. */
 #define AD_CHAIN 16
 
+/* The chain: a0, a1 = the hinge values around each element's segment js
+ * (as a float). est: the segment is the float estimate (adact_seg_est, the
+ * free grid's forward); otherwise x >= hinge_k, in float, the exact bracket
+ * of adact_seg. */
+AL_INLINE void adact_chain(const adact_t *c, const float *restrict p, size_t ps, size_t ls,
+			   size_t m, const float *restrict x, const int est, float *restrict js,
+			   float *restrict a0, float *restrict a1)
+{
+#pragma omp simd
+	for (size_t i = 0; i < m; i++) {
+		js[i] = est ? adact_seg_est(c, x[i]) : 0.0f;
+		a0[i] = p[i * ls];
+		a1[i] = p[ps + i * ls];
+	}
+	for (int k = 1; k <= c->ns - 2; k++) {
+		const float fk = (float)k, hk = c->lo + fk * c->d;
+		const float *pk = p + (size_t)(k + 1) * ps;
+#pragma omp simd
+		for (size_t i = 0; i < m; i++) {
+			const int on = est ? js[i] >= fk : x[i] >= hk;
+			const float nv = pk[i * ls], o0 = a0[i], o1 = a1[i];
+			a0[i] = on ? o1 : o0;
+			a1[i] = on ? nv : o1;
+			if (!est)
+				js[i] = on ? fk : js[i];
+		}
+	}
+}
+
 AL_INLINE void adact_fwd_blk(const adact_t *c, const float *restrict p, size_t ps, size_t ls,
 			     size_t m, const float *restrict x, float *restrict y)
 {
-	if (c->fast && c->ns - 1 <= AD_CHAIN) {
-		/* the chain, stepped by the estimated segment (the run kernels'
-		 * segment, so the results are bit-identical to theirs) */
+	if (c->ns - 1 <= AD_CHAIN) {
 		float a0[NB], a1[NB], js[NB];
-#pragma omp simd
-		for (size_t i = 0; i < m; i++) {
-			js[i] = adact_seg_est(c, x[i]);
-			a0[i] = p[i * ls];
-			a1[i] = p[ps + i * ls];
-		}
-		for (int k = 1; k <= c->ns - 2; k++) {
-			const float fk = (float)k;
-			const float *pk = p + (size_t)(k + 1) * ps;
+		if (c->fast) {
+			adact_chain(c, p, ps, ls, m, x, 1, js, a0, a1);
 #pragma omp simd
 			for (size_t i = 0; i < m; i++) {
-				const int on = js[i] >= fk;
-				const float nv = pk[i * ls], o0 = a0[i], o1 = a1[i];
-				a0[i] = on ? o1 : o0;
-				a1[i] = on ? nv : o1;
+				float s = (a1[i] - a0[i]) * c->inv, h = c->lo + js[i] * c->d;
+				y[i] = fmaf(x[i], s, a0[i] - h * s);
 			}
-		}
+		} else {
+			adact_chain(c, p, ps, ls, m, x, 0, js, a0, a1);
 #pragma omp simd
-		for (size_t i = 0; i < m; i++) {
-			float s = (a1[i] - a0[i]) * c->inv, h = c->lo + js[i] * c->d;
-			y[i] = fmaf(x[i], s, a0[i] - h * s);
+			for (size_t i = 0; i < m; i++)
+				y[i] = a0[i] + (x[i] - (c->lo + js[i] * c->d)) *
+						       ((a1[i] - a0[i]) * c->inv);
 		}
 		return;
 	}
@@ -227,33 +246,6 @@ AL_INLINE void adact_fwd_blk(const adact_t *c, const float *restrict p, size_t p
 			float s = (a1 - a0) * c->inv, h = c->lo + j * c->d;
 			y[i] = fmaf(x[i], s, a0 - h * s);
 		}
-		return;
-	}
-	if (c->ns - 1 <= AD_CHAIN) {
-		const int top = c->ns - 2;
-		float a0[NB], a1[NB], hh[NB];
-		const float h0 = c->lo;
-#pragma omp simd
-		for (size_t i = 0; i < m; i++) {
-			a0[i] = p[i * ls];
-			a1[i] = p[ps + i * ls];
-			hh[i] = h0;
-		}
-		for (int k = 1; k <= top; k++) {
-			const float hk = c->lo + (float)k * c->d;
-			const float *pk = p + (size_t)(k + 1) * ps;
-#pragma omp simd
-			for (size_t i = 0; i < m; i++) {
-				const int on = x[i] >= hk;
-				const float nv = pk[i * ls], o0 = a0[i], o1 = a1[i];
-				a0[i] = on ? o1 : o0;
-				a1[i] = on ? nv : o1;
-				hh[i] = on ? hk : hh[i];
-			}
-		}
-#pragma omp simd
-		for (size_t i = 0; i < m; i++)
-			y[i] = a0[i] + (x[i] - hh[i]) * ((a1[i] - a0[i]) * c->inv);
 		return;
 	}
 #pragma omp simd
@@ -272,32 +264,11 @@ AL_INLINE void adact_bwd_blk(const adact_t *c, const float *restrict p, size_t p
 {
 	float js[NB], w1[NB], w0[NB];
 	if (c->ns - 1 <= AD_CHAIN) {
-		const int top = c->ns - 2;
-		float a0[NB], a1[NB], hh[NB];
-		const float h0 = c->lo;
+		float a0[NB], a1[NB];
+		adact_chain(c, p, ps, ls, m, x, 0, js, a0, a1);
 #pragma omp simd
 		for (size_t i = 0; i < m; i++) {
-			a0[i] = p[i * ls];
-			a1[i] = p[ps + i * ls];
-			hh[i] = h0;
-			js[i] = 0;
-		}
-		for (int k = 1; k <= top; k++) {
-			const float hk = c->lo + (float)k * c->d, kf = (float)k;
-			const float *pk = p + (size_t)(k + 1) * ps;
-#pragma omp simd
-			for (size_t i = 0; i < m; i++) {
-				const int on = x[i] >= hk;
-				const float nv = pk[i * ls], o0 = a0[i], o1 = a1[i];
-				a0[i] = on ? o1 : o0;
-				a1[i] = on ? nv : o1;
-				hh[i] = on ? hk : hh[i];
-				js[i] = on ? kf : js[i];
-			}
-		}
-#pragma omp simd
-		for (size_t i = 0; i < m; i++) {
-			float t = (x[i] - hh[i]) * c->inv;
+			float t = (x[i] - (c->lo + js[i] * c->d)) * c->inv;
 			dx[i] = dy[i] * ((a1[i] - a0[i]) * c->inv);
 			w1[i] = dy[i] * t;
 			w0[i] = dy[i] - w1[i];
@@ -618,6 +589,22 @@ AL_INLINE void tr16(__m512 r[16])
 	}
 }
 
+/* a tile of 16 rows (the first `rows` at x + i*F, the rest zero) in,
+ * transposed: r[l] = column l */
+AL_INLINE void tile_in(const float *x, size_t F, int rows, __m512 r[16])
+{
+	for (int i = 0; i < 16; i++)
+		r[i] = i < rows ? _mm512_loadu_ps(x + (size_t)i * F) : _mm512_setzero_ps();
+	tr16(r);
+}
+/* the tile transposed back, its first `rows` rows out to y + i*F */
+AL_INLINE void tile_out(float *y, size_t F, int rows, __m512 r[16])
+{
+	tr16(r);
+	for (int i = 0; i < rows; i++)
+		_mm512_storeu_ps(y + (size_t)i * F, r[i]);
+}
+
 /* The free-grid forward per neuron (up to 16 segments), a block of units
  * across the samples: tiles of 16 samples x 16 units are transposed so that
  * a register holds one unit in 16 samples, whose two tables (ad_tab_make_est's
@@ -653,20 +640,15 @@ static int adact_fwd_units_raw(const adact_t *c, const float *p, size_t m, int n
 	for (int s0 = 0; s0 < n; s0 += 16) {
 		const int rows = n - s0 < 16 ? n - s0 : 16;
 		for (int g = 0; g < ng; g++) {
-			const size_t u0 = (size_t)g * 16;
+			const size_t u0 = (size_t)g * 16, o = (size_t)s0 * F + u0;
 			__m512 r[16];
-			for (int i = 0; i < 16; i++)
-				r[i] = i < rows ? _mm512_loadu_ps(x + (size_t)(s0 + i) * F + u0)
-						: _mm512_setzero_ps();
-			tr16(r);
+			tile_in(x + o, F, rows, r);
 			for (int l = 0; l < 16; l++) {
 				__m512i j = vbin(c->lo, c->inv, c->top, r[l]);
 				r[l] = _mm512_fmadd_ps(r[l], _mm512_permutexvar_ps(j, S[u0 + l]),
 						       _mm512_permutexvar_ps(j, C[u0 + l]));
 			}
-			tr16(r);
-			for (int i = 0; i < rows; i++)
-				_mm512_storeu_ps(y + (size_t)(s0 + i) * F + u0, r[i]);
+			tile_out(y + o, F, rows, r);
 		}
 	}
 	for (int s = 0; s < n && m16 < m; s++)
@@ -2298,28 +2280,12 @@ AL_INLINE void lut_tiles(const lut_t *c, const __m512 (*T)[4], int ng, int n, si
 	for (int s0 = 0; s0 < n; s0 += 16) {
 		const int rows = n - s0 < 16 ? n - s0 : 16;
 		for (int g = 0; g < ng; g++) {
-			const size_t u0 = (size_t)g * 16;
+			const size_t u0 = (size_t)g * 16, o = (size_t)s0 * F + u0;
 			__m512 r[16];
-			for (int i = 0; i < 16; i++)
-				r[i] = i < rows ? _mm512_loadu_ps(x + (size_t)(s0 + i) * F + u0)
-						: _mm512_setzero_ps();
-			tr16(r);
-			for (int l = 0; l < 16; l++) {
-				const __m512 *t = T[u0 + (size_t)l];
-				__m512i j = lut_vbin(c, r[l]);
-				__m512 v = _mm512_permutex2var_ps(t[0], j, t[1]);
-				if (np == 2)
-					v = _mm512_mask_mov_ps(
-						v,
-						_mm512_cmpeq_epi32_mask(_mm512_srli_epi32(j, 5),
-									_mm512_set1_epi32(1)),
-						_mm512_permutex2var_ps(t[2], j, t[3]));
-				r[l] = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(r[l], r[l], _CMP_UNORD_Q),
-							  r[l]);
-			}
-			tr16(r);
-			for (int i = 0; i < rows; i++)
-				_mm512_storeu_ps(y + (size_t)(s0 + i) * F + u0, r[i]);
+			tile_in(x + o, F, rows, r);
+			for (int l = 0; l < 16; l++)
+				r[l] = lut_vf(c, T[u0 + (size_t)l], r[l], np);
+			tile_out(y + o, F, rows, r);
 		}
 	}
 }
