@@ -2197,11 +2197,16 @@ AL_INLINE __m512i lut_vbin(const lut_t *c, __m512 x) { return vbin(c->lo, c->inv
  * and a blend per pair); NaN passes through */
 AL_INLINE __m512 lut_vf(const lut_t *c, const __m512 *T, __m512 xv, const int np)
 {
-	__m512i j = lut_vbin(c, xv), hi = _mm512_srli_epi32(j, 5);
+	__m512i j = lut_vbin(c, xv);
 	__m512 r = _mm512_permutex2var_ps(T[0], j, T[1]);
-	for (int q = 1; q < np; q++)
-		r = _mm512_mask_mov_ps(r, _mm512_cmpeq_epi32_mask(hi, _mm512_set1_epi32(q)),
-				       _mm512_permutex2var_ps(T[2 * q], j, T[2 * q + 1]));
+	if (np == 2) /* entries 32-63: bit 5 of the bin, one test */
+		r = _mm512_mask_mov_ps(r, _mm512_test_epi32_mask(j, _mm512_set1_epi32(32)),
+				       _mm512_permutex2var_ps(T[2], j, T[3]));
+	else
+		for (int q = 1; q < np; q++)
+			r = _mm512_mask_mov_ps(
+				r, _mm512_cmpeq_epi32_mask(_mm512_srli_epi32(j, 5), _mm512_set1_epi32(q)),
+				_mm512_permutex2var_ps(T[2 * q], j, T[2 * q + 1]));
 	return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(xv, xv, _CMP_UNORD_Q), xv);
 }
 
