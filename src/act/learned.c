@@ -368,11 +368,13 @@ AL_INLINE __m512i vbin(float lo, float inv, float top, __m512 x)
 	return _mm512_max_epi32(_mm512_cvttps_epi32(f), _mm512_setzero_si512());
 }
 
-/* adact_fwd_blk's free-grid forward (adact_seg_est, one FMA) */
-AL_INLINE __m512 ad_vf_est(const adact_t *c, const ad_tab *T, __m512 x, const int nt)
+/* adact_fwd_blk's free-grid forward (adact_seg_est, one FMA) from the
+ * slope and offset tables s and cc */
+AL_INLINE __m512 ad_vf_est(const adact_t *c, const __m512 *s, const __m512 *cc, __m512 x,
+			   const int nt)
 {
 	__m512i j = vbin(c->lo, c->inv, c->top, x);
-	return _mm512_fmadd_ps(x, vtab(T->s, j, nt), vtab(T->c, j, nt));
+	return _mm512_fmadd_ps(x, vtab(s, j, nt), vtab(cc, j, nt));
 }
 
 /* the segment of x: adact_seg's arithmetic (floor estimate, clamped, one
@@ -395,7 +397,7 @@ AL_INLINE __m512 ad_vf(const adact_t *c, const ad_tab *T, __m512 x, const int nt
 AL_INLINE void ad_fwd_v(const adact_t *c, const ad_tab *T, size_t len, const float *restrict x,
 			float *restrict y, const int nt)
 {
-#define AD_EST(v) ad_vf_est(c, T, v, nt)
+#define AD_EST(v) ad_vf_est(c, T->s, T->c, v, nt)
 #define AD_EXACT(v) ad_vf(c, T, v, nt)
 	if (c->fast)
 		VRUN(len, x, y, AD_EST);
@@ -604,16 +606,35 @@ AL_INLINE void tile_out(float *y, size_t F, int rows, __m512 r[16])
 	for (int i = 0; i < rows; i++)
 		_mm512_storeu_ps(y + (size_t)i * F, r[i]);
 }
+/* A block's first ng * 16 units in all n samples (x + s*F), tile by tile,
+ * sample-major so that each sample's row of the block is read whole: each
+ * transposed column (unit u over 16 samples) becomes U(u, column) (U: a
+ * macro) */
+#define VTILES(n, ng, F, x, y, U)                                                                  \
+	do {                                                                                       \
+		for (int s0_ = 0; s0_ < (n); s0_ += 16) {                                          \
+			const int rows_ = (n) - s0_ < 16 ? (n) - s0_ : 16;                         \
+			for (int g_ = 0; g_ < (ng); g_++) {                                        \
+				const size_t u0_ = (size_t)g_ * 16, o_ = (size_t)s0_ * (F) + u0_;  \
+				__m512 r_[16];                                                     \
+				tile_in((x) + o_, F, rows_, r_);                                   \
+				for (int l_ = 0; l_ < 16; l_++)                                    \
+					r_[l_] = U(u0_ + (size_t)l_, r_[l_]);                      \
+				tile_out((y) + o_, F, rows_, r_);                                  \
+			}                                                                          \
+		}                                                                                  \
+	} while (0)
 
 /* The free-grid forward per neuron (up to 16 segments), a block of units
  * across the samples: tiles of 16 samples x 16 units are transposed so that
  * a register holds one unit in 16 samples, whose two tables (ad_tab_make_est's
  * arithmetic, built from the unit's contiguous hinge values) are picked by
- * permutes, then transposed back. The arithmetic is ad_vf_est's, so the
- * results equal the run and block kernels' bit for bit; the block kernel's
- * compare-and-select chain costs about three instructions per segment
- * instead. Sample-major, so that each sample's row of the block is read
- * whole. Units beyond the last full 16 go to the block kernel; batches
+ * permutes, then transposed back (VTILES). The arithmetic is ad_vf_est's,
+ * so the results equal the run and block kernels' bit for bit; the block
+ * kernel's compare-and-select chain costs about three instructions per
+ * segment instead. The tables are built 16 segments at once from each
+ * unit's contiguous values (ad_tab_make_est's arithmetic: its scalar loop
+ * per unit would cost more than the unit's samples). Units beyond the last full 16 go to the block kernel; batches
  * under 16 samples are left to the driver. */
 static int adact_fwd_units_raw(const adact_t *c, const float *p, size_t m, int n, size_t F,
 			       const float *x, float *y)
@@ -637,20 +658,9 @@ static int adact_fwd_units_raw(const adact_t *c, const float *p, size_t m, int n
 		S[u] = _mm512_mul_ps(_mm512_sub_ps(a1, a0), _mm512_set1_ps(c->inv));
 		C[u] = _mm512_sub_ps(a0, _mm512_mul_ps(h, S[u]));
 	}
-	for (int s0 = 0; s0 < n; s0 += 16) {
-		const int rows = n - s0 < 16 ? n - s0 : 16;
-		for (int g = 0; g < ng; g++) {
-			const size_t u0 = (size_t)g * 16, o = (size_t)s0 * F + u0;
-			__m512 r[16];
-			tile_in(x + o, F, rows, r);
-			for (int l = 0; l < 16; l++) {
-				__m512i j = vbin(c->lo, c->inv, c->top, r[l]);
-				r[l] = _mm512_fmadd_ps(r[l], _mm512_permutexvar_ps(j, S[u0 + l]),
-						       _mm512_permutexvar_ps(j, C[u0 + l]));
-			}
-			tile_out(y + o, F, rows, r);
-		}
-	}
+#define AD_UNIT(u, v) ad_vf_est(c, &S[u], &C[u], v, 1)
+	VTILES(n, ng, F, x, y, AD_UNIT);
+#undef AD_UNIT
 	for (int s = 0; s < n && m16 < m; s++)
 		adact_fwd_blk(c, p + m16 * (size_t)P, 1, (size_t)P, m - m16, x + (size_t)s * F + m16,
 			      y + (size_t)s * F + m16);
@@ -1241,7 +1251,7 @@ static void pau_bwd_run(const pau_t *c, const float *p, size_t len, const float 
 }
 
 /* ng tiles of 16 units (lane = unit), sample by sample so that each
- * sample's row of the block is read whole; pau_vpolys' arithmetic */
+ * sample's row of the block is read whole; pau_vf's arithmetic */
 AL_INLINE void pau_units(const float *pt, int ng, int n, size_t F, const float *x, float *y,
 			 const int m, const int nd)
 {
@@ -1252,13 +1262,10 @@ AL_INLINE void pau_units(const float *pt, int ng, int n, size_t F, const float *
 		for (int k = 1; k <= nd; k++)
 			V[g].b[k] = _mm512_loadu_ps(pt + (size_t)(m + k) * NB + 16 * g);
 	}
-	const __m512 one = _mm512_set1_ps(1.0f);
 	for (int s = 0; s < n; s++)
 		for (int g = 0; g < ng; g++) {
-			__m512 num, den;
 			const size_t o = (size_t)s * F + 16 * (size_t)g;
-			pau_vpolys(&V[g], m, nd, _mm512_loadu_ps(x + o), &num, &den);
-			_mm512_storeu_ps(y + o, _mm512_div_ps(num, _mm512_add_ps(one, vabs(den))));
+			_mm512_storeu_ps(y + o, pau_vf(&V[g], _mm512_loadu_ps(x + o), m, nd));
 		}
 }
 
@@ -2276,25 +2283,6 @@ static void lut_bwd_run(const lut_t *c, const float *p, size_t len, const float 
 	}
 }
 
-/* per neuron, up to 64 entries: adact_fwd_units_raw's scheme (16 x 16 tiles of
- * samples x units transposed, each unit's table in registers, picked by
- * permutes with lut_fwd_v's arithmetic, transposed back) */
-AL_INLINE void lut_tiles(const lut_t *c, const __m512 (*T)[4], int ng, int n, size_t F,
-			 const float *x, float *y, const int np)
-{
-	for (int s0 = 0; s0 < n; s0 += 16) {
-		const int rows = n - s0 < 16 ? n - s0 : 16;
-		for (int g = 0; g < ng; g++) {
-			const size_t u0 = (size_t)g * 16, o = (size_t)s0 * F + u0;
-			__m512 r[16];
-			tile_in(x + o, F, rows, r);
-			for (int l = 0; l < 16; l++)
-				r[l] = lut_vf(c, T[u0 + (size_t)l], r[l], np);
-			tile_out(y + o, F, rows, r);
-		}
-	}
-}
-
 static int lut_fwd_units_raw(const lut_t *c, const float *p, size_t m, int n, size_t F,
 			     const float *x, float *y)
 {
@@ -2310,10 +2298,15 @@ static int lut_fwd_units_raw(const lut_t *c, const float *p, size_t m, int n, si
 			T[u][q] = _mm512_maskz_loadu_ps(vmask(left > 0 ? (size_t)left : 0),
 							 p + u * (size_t)P + 16 * q);
 		}
+	/* adact_fwd_units_raw's scheme, lut_vf's arithmetic */
+#define LUT_UNIT1(u, v) lut_vf(c, T[u], v, 1)
+#define LUT_UNIT2(u, v) lut_vf(c, T[u], v, 2)
 	if (np == 1)
-		lut_tiles(c, (const __m512(*)[4])T, ng, n, F, x, y, 1);
+		VTILES(n, ng, F, x, y, LUT_UNIT1);
 	else
-		lut_tiles(c, (const __m512(*)[4])T, ng, n, F, x, y, 2);
+		VTILES(n, ng, F, x, y, LUT_UNIT2);
+#undef LUT_UNIT1
+#undef LUT_UNIT2
 	for (int s = 0; s < n && m16 < m; s++)
 		lut_fwd_blk(c, p + m16 * (size_t)P, 1, (size_t)P, m - m16, x + (size_t)s * F + m16,
 			    y + (size_t)s * F + m16);

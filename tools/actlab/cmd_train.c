@@ -239,6 +239,7 @@ int cmd_eval(int argc, char **argv)
 	if (st == AL_OK) {
 		st = al_evaluate(m, &te, NULL, te.n, &ck.norm, batch, ck.config.loss, &ev);
 		secs = al_now() - t0; /* inference time (forward passes and scoring) */
+		secs = secs > 1e-9 ? secs : 1e-9;
 	}
 	if (st == AL_OK) {
 		if (json)
