@@ -67,6 +67,8 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef FIN
 #undef METHOD1_CORE
 #undef SIG_PAIR
+#undef SIG1
+#undef TANH1
 #undef BLEND_PREP
 #undef EXP
 #undef EXPN
