@@ -41,6 +41,7 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #define FIN(name)                                                                         \
 	static inline void name##_fin_s(const float *restrict p, const double *restrict h, \
 					const double *restrict S, double *restrict dp)
+#define FS(name) name##_s
 #define EXP(v) al_expf(v)
 #define EXPN(v) al_expf_fast(v)
 #define EXP43(v) al_expf_fast(v)
@@ -67,6 +68,7 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef FIN
 #undef METHOD1_CORE
 #undef SIG_PAIR
+#undef FS
 #undef SIG1
 #undef TANH1
 #undef BLEND_PREP
@@ -110,6 +112,7 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #define FIN(name)                                                                         \
 	static inline void name##_fin_d(const double *restrict p, const double *restrict h, \
 					const double *restrict S, double *restrict dp)
+#define FS(name) name##_d
 #define EXP(v) exp(v)
 #define EXPN(v) exp(v)
 #define EXP43(v) exp(v)
@@ -208,6 +211,77 @@ AL_ELEM_KERNELS(tselu, 2)
 AL_ELEM_KERNELS(tsqrt, 1)
 AL_ELEM_KERNELS(tswish, 1)
 AL_ELEM_KERNELS(tsqrt_tanh, 1)
+
+/* tsqrt_tanh with shared k: the stages of elem_defs.h, each over a block of
+ * AL_ELEM_BLK elements into stack buffers before the next, so the loops
+ * are not one long dependent chain. y and dx are bit for bit those of the
+ * stamped kernels (which per-element k still uses); the k gradient is summed
+ * in the same lane order, from products rounded before the add (the stamped
+ * loop may fuse them), so its last bits can differ. */
+static void tsqrt_tanh_fwd_st(const al_act_args *a, size_t n, const float *restrict x,
+			      float *restrict y)
+{
+	if (a->pstride != 0) {
+		tsqrt_tanh_fwd(a, n, x, y);
+		return;
+	}
+	const float k = a->p[0][0];
+	float ak[AL_ELEM_BLK] __attribute__((aligned(64)));
+	for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {
+		const size_t m = n - i0 < AL_ELEM_BLK ? n - i0 : AL_ELEM_BLK;
+		const float *restrict xb = x + i0;
+		float *restrict yb = y + i0;
+#pragma omp simd
+		for (size_t j = 0; j < m; j++) {
+			float lna;
+			ak[j] = tst_pow_s(xb[j], k, &lna);
+		}
+#pragma omp simd
+		for (size_t j = 0; j < m; j++)
+			ak[j] = tst_e_s(xb[j], ak[j]);
+#pragma omp simd
+		for (size_t j = 0; j < m; j++)
+			yb[j] = tst_y_s(xb[j], ak[j]);
+	}
+}
+
+static void tsqrt_tanh_bwd_st(const al_act_args *a, size_t n, const float *restrict x,
+			      const float *restrict y, const float *restrict dy,
+			      float *restrict dx, float *const *dp)
+{
+	if (a->pstride != 0) {
+		tsqrt_tanh_bwd(a, n, x, y, dy, dx, dp);
+		return;
+	}
+	const float k = a->p[0][0];
+	float ak[AL_ELEM_BLK] __attribute__((aligned(64))), lna[AL_ELEM_BLK] __attribute__((aligned(64))),
+		E[AL_ELEM_BLK] __attribute__((aligned(64))), td[AL_ELEM_BLK] __attribute__((aligned(64)));
+	double accl[AL_ELEM_LANES] = {0};
+	for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {
+		const size_t m = n - i0 < AL_ELEM_BLK ? n - i0 : AL_ELEM_BLK;
+		const float *restrict xb = x + i0, *restrict gb = dy + i0;
+		float *restrict dxb = dx + i0;
+#pragma omp simd
+		for (size_t j = 0; j < m; j++)
+			ak[j] = tst_pow_s(xb[j], k, &lna[j]);
+#pragma omp simd
+		for (size_t j = 0; j < m; j++)
+			E[j] = tst_e_s(xb[j], ak[j]);
+#pragma omp simd
+		for (size_t j = 0; j < m; j++) {
+			float d;
+			dxb[j] = gb[j] * tst_d_s(xb[j], k, lna[j], ak[j], E[j], &d);
+			td[j] = gb[j] * d;
+		}
+		for (size_t j = m; j < AL_ELEM_BLK; j++)
+			td[j] = 0;
+		al_elem_lanes(td, accl);
+	}
+	double acc = 0;
+	for (int q = 0; q < AL_ELEM_LANES; q++)
+		acc += accl[q];
+	dp[0][0] += (float)acc;
+}
 
 /* gelu: the approximate= hyper picks a stamped kernel once per call */
 static void gelu_fwd(const al_act_args *a, size_t n, const float *x, float *y)
@@ -677,7 +751,8 @@ static const al_act_desc catalog[] = {
 	{.name = "tsqrt_tanh", .kind = AL_ACT_ELEMENT, .family = "gated",
 	 .formula = "x*tanh(exp(sgn(x)*|x|^k)); k >= 0.05 (k = 1: tanhexp)", .citation = "seed 004",
 	 .nparams = 1, .params = {{"k", 0.5, 0.05, HUGE_VAL, "exponent (1: tanhexp)"}},
-	 .check_lo = -3, .check_hi = 3, .kinks = kink_zero, AL_ELEM(tsqrt_tanh)},
+	 .check_lo = -3, .check_hi = 3, .kinks = kink_zero, .fwd = tsqrt_tanh_fwd_st,
+	 .bwd = tsqrt_tanh_bwd_st, .ref = tsqrt_tanh_ref},
 	/* ---- window-based activations (seed 000, SPEC 1; kernels in window.c) ---- */
 	{.name = "nelu", .kind = AL_ACT_WINDOW, .family = "window",
 	 .formula = "per k x k window: y_i = relu(x_i + lambda*S-), S- = sum of min(x_j, 0)",

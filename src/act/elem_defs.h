@@ -584,26 +584,45 @@ DF(tswish)
  * |x|^k = exp(k ln|x|) with k ln|x| clamped at 43 (|x|^k > e^43 saturates
  * either way: u >= 20, or E = e^u = 0), so every exponential is the cheap
  * one. The backward takes tanh(E) and sech^2(E) from one more exponential
- * (TANH_SECH2): four exponentials and a log in all, one division. */
+ * (TANH_SECH2): four exponentials and a log in all, one division.
+ * Written as three stages, FS(tst_pow) -> FS(tst_e) -> FS(tst_y) or
+ * FS(tst_d): F and DF compose them, and catalog.c's float kernels for
+ * shared k run each stage over a block before the next (one chain of a
+ * log and four exponentials per element left the single loop
+ * latency-bound). */
+static inline __attribute__((always_inline)) T FS(tst_pow)(T x, T k, T *lna_out)
+{
+	T a = ABS(x), ac = a > C(1e-30) ? a : C(1e-30), lna = LOGP(ac), t = k * lna;
+	*lna_out = lna;
+	return a > C(0) ? EXP43(t > C(43) ? C(43) : t) : C(0); /* |x|^k */
+}
+static inline __attribute__((always_inline)) T FS(tst_e)(T x, T ak)
+{
+	T u = COPYSIGN(ak, x);
+	return EXP43(u < C(20) ? u : C(20)); /* E = e^u */
+}
+static inline __attribute__((always_inline)) T FS(tst_y)(T x, T E)
+{
+	T w = EXPN(C(-2) * E);
+	return x * (E < C(0.6875) ? TANHP(E) : (C(1) - w) / (C(1) + w));
+}
+static inline __attribute__((always_inline)) T FS(tst_d)(T x, T k, T lna, T ak, T E, T *dk)
+{
+	T a = ABS(x);
+	int sat = COPYSIGN(ak, x) >= C(20);
+	TANH_SECH2(E, th, sech2);
+	*dk = (sat || a == C(0)) ? C(0) : sech2 * E * ak * a * lna;
+	return th + (sat ? C(0) : COPYSIGN(k * ak, x) * E * sech2);
+}
 F(tsqrt_tanh)
 {
-	T a = ABS(x), ac = a > C(1e-30) ? a : C(1e-30), t = p[0] * LOGP(ac);
-	T ak = a > C(0) ? EXP43(t > C(43) ? C(43) : t) : C(0);
-	T u = COPYSIGN(ak, x);
-	u = u < C(20) ? u : C(20);
-	T E = EXP43(u), w = EXPN(C(-2) * E);
-	return x * (E < C(0.6875) ? TANHP(E) : (C(1) - w) / (C(1) + w));
+	T lna, ak = FS(tst_pow)(x, p[0], &lna);
+	(void)lna;
+	return FS(tst_y)(x, FS(tst_e)(x, ak));
 }
 DF(tsqrt_tanh)
 {
-	T k = p[0], a = ABS(x), ac = a > C(1e-30) ? a : C(1e-30), lna = LOGP(ac);
-	T t = k * lna;
-	T ak = a > C(0) ? EXP43(t > C(43) ? C(43) : t) : C(0);
-	T u = COPYSIGN(ak, x);
-	int sat = u >= C(20);
-	u = sat ? C(20) : u;
-	T E = EXP43(u);
-	TANH_SECH2(E, th, sech2);
-	dp[0] = (sat || a == C(0)) ? C(0) : sech2 * E * ak * a * lna;
-	return th + (sat ? C(0) : COPYSIGN(k * ak, x) * E * sech2);
+	(void)y;
+	T lna, ak = FS(tst_pow)(x, p[0], &lna);
+	return FS(tst_d)(x, p[0], lna, ak, FS(tst_e)(x, ak), &dp[0]);
 }
