@@ -212,6 +212,65 @@ AL_ELEM_KERNELS(tsqrt, 1)
 AL_ELEM_KERNELS(tswish, 1)
 AL_ELEM_KERNELS(tsqrt_tanh, 1)
 
+/* tsqrt with shared z: the log over a block of AL_ELEM_BLK elements into a
+ * stack buffer, then the exponential and the rest (as tsqrt_tanh below;
+ * y and dx bit for bit those of the stamped kernels). */
+static void tsqrt_fwd_st(const al_act_args *a, size_t n, const float *restrict x,
+			 float *restrict y)
+{
+	if (a->pstride != 0) {
+		tsqrt_fwd(a, n, x, y);
+		return;
+	}
+	const float z = a->p[0][0];
+	float L[AL_ELEM_BLK] __attribute__((aligned(64)));
+	for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {
+		const size_t m = n - i0 < AL_ELEM_BLK ? n - i0 : AL_ELEM_BLK;
+		const float *restrict xb = x + i0;
+		float *restrict yb = y + i0;
+#pragma omp simd
+		for (size_t j = 0; j < m; j++)
+			L[j] = al_logf(al_fabsf(xb[j]));
+#pragma omp simd
+		for (size_t j = 0; j < m; j++)
+			yb[j] = tsq_y_s(xb[j], z, L[j]);
+	}
+}
+
+static void tsqrt_bwd_st(const al_act_args *a, size_t n, const float *restrict x,
+			 const float *restrict y, const float *restrict dy, float *restrict dx,
+			 float *const *dp)
+{
+	if (a->pstride != 0) {
+		tsqrt_bwd(a, n, x, y, dy, dx, dp);
+		return;
+	}
+	const float z = a->p[0][0];
+	float L[AL_ELEM_BLK] __attribute__((aligned(64))), td[AL_ELEM_BLK] __attribute__((aligned(64)));
+	double accl[AL_ELEM_LANES] = {0};
+	for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {
+		const size_t m = n - i0 < AL_ELEM_BLK ? n - i0 : AL_ELEM_BLK;
+		const float *restrict xb = x + i0, *restrict gb = dy + i0;
+		float *restrict dxb = dx + i0;
+#pragma omp simd
+		for (size_t j = 0; j < m; j++)
+			L[j] = tsq_lnac_s(xb[j]);
+#pragma omp simd
+		for (size_t j = 0; j < m; j++) {
+			float d;
+			dxb[j] = gb[j] * tsq_d_s(xb[j], z, L[j], &d);
+			td[j] = gb[j] * d;
+		}
+		for (size_t j = m; j < AL_ELEM_BLK; j++)
+			td[j] = 0;
+		al_elem_lanes(td, accl);
+	}
+	double acc = 0;
+	for (int q = 0; q < AL_ELEM_LANES; q++)
+		acc += accl[q];
+	dp[0][0] += (float)acc;
+}
+
 /* tsqrt_tanh with shared k: the stages of elem_defs.h, each over a block of
  * AL_ELEM_BLK elements into stack buffers before the next, so the loops
  * are not one long dependent chain. y and dx are bit for bit those of the
@@ -743,7 +802,8 @@ static const al_act_desc catalog[] = {
 	{.name = "tsqrt", .kind = AL_ACT_ELEMENT, .family = "sqrt",
 	 .formula = "sgn(x)*|x|^z; z >= 0.05", .citation = "seed 004", .nparams = 1,
 	 .params = {{"z", 0.5, 0.05, HUGE_VAL, "exponent (1/2: sqrt)"}}, .check_lo = -3,
-	 .check_hi = 3, .kinks = kink_zero, AL_ELEM(tsqrt)},
+	 .check_hi = 3, .kinks = kink_zero, .fwd = tsqrt_fwd_st, .bwd = tsqrt_bwd_st,
+	 .ref = tsqrt_ref},
 	{.name = "tswish", .kind = AL_ACT_ELEMENT, .family = "gated",
 	 .formula = "x/(1 + z^(-x)) = x*sigmoid(x*ln z); z >= 1e-3", .citation = "seed 004",
 	 .nparams = 1, .params = {{"z", 2.718281828459045, 1e-3, HUGE_VAL, "base (e: swish)"}},

@@ -553,16 +553,33 @@ DF(tselu)
 
 /* tsqrt: sgn(x) |x|^z; derivative with |x| >= 1e-6; d/dz := 0 at x = 0.
  * Backward from one log and one exponential: q = ac^(z-1) (z lnac - lnac,
- * one rounding with FMA), dy/dx = z q, dy/dz = sgn(x) q ac lnac. */
+ * one rounding with FMA), dy/dx = z q, dy/dz = sgn(x) q ac lnac. The float
+ * kernels for shared z run the log over a block before the rest
+ * (FS(tsq_y), FS(tsq_d): what follows the log; see tsqrt_tanh). */
 F(tsqrt) { return x == C(0) ? x : COPYSIGN(POW(ABS(x), p[0]), x); }
-DF(tsqrt)
+/* F from L = log|x| (float: POW(a, z) is exp(z log a) with these functions) */
+static inline __attribute__((always_inline)) T FS(tsq_y)(T x, T z, T L)
 {
-	T z = p[0], a = ABS(x), ac = a > C(1e-6) ? a : C(1e-6);
-	T lnac = LOGP(ac);
+	T r = EXPX(z * L);
+	return x == C(0) ? x : COPYSIGN(z == C(0) ? C(1) : r, x);
+}
+static inline __attribute__((always_inline)) T FS(tsq_lnac)(T x)
+{
+	T a = ABS(x), ac = a > C(1e-6) ? a : C(1e-6);
+	return LOGP(ac);
+}
+static inline __attribute__((always_inline)) T FS(tsq_d)(T x, T z, T lnac, T *dz_out)
+{
+	T a = ABS(x), ac = a > C(1e-6) ? a : C(1e-6);
 	T q = EXPX(z * lnac - lnac);
 	T dz = q * ac * lnac;
-	dp[0] = x == C(0) ? C(0) : (x < C(0) ? -dz : dz);
+	*dz_out = x == C(0) ? C(0) : (x < C(0) ? -dz : dz);
 	return z * q;
+}
+DF(tsqrt)
+{
+	(void)y;
+	return FS(tsq_d)(x, p[0], FS(tsq_lnac)(x), &dp[0]);
 }
 
 /* tswish: x sigmoid(x ln z); z = e is Swish */
