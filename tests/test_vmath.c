@@ -35,6 +35,8 @@
 #define B_TANH 1.25
 #define B_SOFTPLUS 1.60
 #define B_ERF 1.45
+#define B_EXP_1M_OM 1.35   /* 1 - e^x of al_expf_fast_1m */
+#define B_TANH_1M 2.70     /* (1 - w) / (1 + w) from it, w = e^-2a */
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -125,6 +127,25 @@ VEC(al_softplusf)
 VEC(al_erff)
 VEC(al_fabsf)
 VEC(al_sqrtf)
+static inline float exp1m_w(float x)
+{
+	float om;
+	return al_expf_fast_1m(x, &om);
+}
+static inline float exp1m_om(float x)
+{
+	float om;
+	(void)al_expf_fast_1m(x, &om);
+	return om;
+}
+static inline float exp1m_tanh(float a) /* a >= 0 */
+{
+	float om, w = al_expf_fast_1m(-2.0f * a, &om);
+	return om / (1.0f + w);
+}
+VEC(exp1m_w)
+VEC(exp1m_om)
+VEC(exp1m_tanh)
 
 /* Scalar references: one call at a time through a non-inlined wrapper, so
  * the compiler cannot vectorise the loop that calls them. */
@@ -234,6 +255,31 @@ VTEST(vmath_expf_fast_ovf_ulp)
 	sweep(&w, vec_al_expf_fast_ovf, exp, -0x1p-20f, 0x1p-20f, 50000);
 	sweep(&w, vec_al_expf_fast_ovf, exp, -1.0f, 1.0f, 100000);
 	CHECK_WORST(w, "expf_fast_ovf", B_EXP_FAST);
+}
+
+/* al_expf_fast_1m (tanh from e^-2a without a polynomial: atanh, method1,
+ * tsqrt_tanh): w as accurate as al_expf_fast, 1 - w without cancellation
+ * near x = 0 (relative, down to tiny x), and the tanh built from both. */
+static double ref_om(double x) { return -expm1(x); }
+VTEST(vmath_expf_fast_1m_ulp)
+{
+	struct worst w = {0}, o = {0}, t = {0};
+	sweep(&w, vec_exp1m_w, exp, -110.0f, 0.0f, 600000);
+	sweep(&w, vec_exp1m_w, exp, -104.5f, -87.0f, 150000); /* subnormal results */
+	sweep(&w, vec_exp1m_w, exp, -1.0f, 0.0f, 100000);
+	CHECK_WORST(w, "expf_fast_1m w", B_EXP_FAST);
+	sweep(&o, vec_exp1m_om, ref_om, -110.0f, -0x1p-149f, 600000);
+	sweep(&o, vec_exp1m_om, ref_om, -1e-3f, -0x1p-149f, 200000); /* tiny: relative */
+	sweep(&o, vec_exp1m_om, ref_om, -2.0f, 0.0f, 200000);       /* k = 0, -1, -2 */
+	CHECK_WORST(o, "expf_fast_1m 1 - w", B_EXP_1M_OM);
+	sweep(&t, vec_exp1m_tanh, tanh, 0.0f, 60.0f, 600000);
+	sweep(&t, vec_exp1m_tanh, tanh, 0.0f, 1.0f, 300000);
+	CHECK_WORST(t, "tanh from expf_fast_1m", B_TANH_1M);
+	float om = -1, nan = NAN;
+	CHECK(al_expf_fast_1m(0.0f, &om) == 1.0f && om == 0.0f, "x = 0: om %a", (double)om);
+	CHECK(al_expf_fast_1m(-INFINITY, &om) == 0.0f && om == 1.0f, "x = -inf: om %a", (double)om);
+	CHECK(al_expf_fast_1m(-200.0f, &om) == 0.0f && om == 1.0f, "x = -200: om %a", (double)om);
+	CHECK(isnan(al_expf_fast_1m(nan, &om)) && isnan(om), "NaN");
 }
 
 VTEST(vmath_expm1_ulp)

@@ -42,6 +42,7 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 	static inline void name##_fin_s(const float *restrict p, const double *restrict h, \
 					const double *restrict S, double *restrict dp)
 #define FS(name) name##_s
+#define EXPN1M(v, om) al_expf_fast_1m(v, &(om))
 #define EXP(v) al_expf(v)
 #define EXPN(v) al_expf_fast(v)
 #define EXP43(v) al_expf_fast(v)
@@ -69,6 +70,8 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef METHOD1_CORE
 #undef SIG_PAIR
 #undef FS
+#undef EXPN1M
+#undef TANH_SECH2_1M
 #undef SIG1
 #undef TANH1
 #undef BLEND_PREP
@@ -113,6 +116,7 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 	static inline void name##_fin_d(const double *restrict p, const double *restrict h, \
 					const double *restrict S, double *restrict dp)
 #define FS(name) name##_d
+#define EXPN1M(v, om) ((om) = -expm1(v), exp(v))
 #define EXP(v) exp(v)
 #define EXPN(v) exp(v)
 #define EXP43(v) exp(v)
