@@ -289,22 +289,26 @@ static void tsqrt_tanh_fwd_st(const al_act_args *a, size_t n, const float *restr
 		return;
 	}
 	const float k = a->p[0][0];
-	float ak[AL_ELEM_BLK] __attribute__((aligned(64)));
+	float ak[AL_ELEM_BLK] __attribute__((aligned(64))), om[AL_ELEM_BLK] __attribute__((aligned(64)));
 	for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {
 		const size_t m = n - i0 < AL_ELEM_BLK ? n - i0 : AL_ELEM_BLK;
 		const float *restrict xb = x + i0;
 		float *restrict yb = y + i0;
 #pragma omp simd
-		for (size_t j = 0; j < m; j++) {
-			float lna;
-			ak[j] = tst_pow_s(xb[j], k, &lna);
-		}
+		for (size_t j = 0; j < m; j++)
+			ak[j] = tst_ln_s(xb[j]);
+#pragma omp simd
+		for (size_t j = 0; j < m; j++)
+			ak[j] = tst_ak_s(xb[j], k, ak[j]);
 #pragma omp simd
 		for (size_t j = 0; j < m; j++)
 			ak[j] = tst_e_s(xb[j], ak[j]);
 #pragma omp simd
 		for (size_t j = 0; j < m; j++)
-			yb[j] = tst_y_s(xb[j], ak[j]);
+			ak[j] = tst_w_s(ak[j], &om[j]);
+#pragma omp simd
+		for (size_t j = 0; j < m; j++)
+			yb[j] = tst_y_s(xb[j], ak[j], om[j]);
 	}
 }
 
@@ -318,7 +322,8 @@ static void tsqrt_tanh_bwd_st(const al_act_args *a, size_t n, const float *restr
 	}
 	const float k = a->p[0][0];
 	float ak[AL_ELEM_BLK] __attribute__((aligned(64))), lna[AL_ELEM_BLK] __attribute__((aligned(64))),
-		E[AL_ELEM_BLK] __attribute__((aligned(64))), td[AL_ELEM_BLK] __attribute__((aligned(64)));
+		E[AL_ELEM_BLK] __attribute__((aligned(64))), td[AL_ELEM_BLK] __attribute__((aligned(64))),
+		w[AL_ELEM_BLK] __attribute__((aligned(64))), om[AL_ELEM_BLK] __attribute__((aligned(64)));
 	double accl[AL_ELEM_LANES] = {0};
 	for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {
 		const size_t m = n - i0 < AL_ELEM_BLK ? n - i0 : AL_ELEM_BLK;
@@ -326,14 +331,20 @@ static void tsqrt_tanh_bwd_st(const al_act_args *a, size_t n, const float *restr
 		float *restrict dxb = dx + i0;
 #pragma omp simd
 		for (size_t j = 0; j < m; j++)
-			ak[j] = tst_pow_s(xb[j], k, &lna[j]);
+			lna[j] = tst_ln_s(xb[j]);
+#pragma omp simd
+		for (size_t j = 0; j < m; j++)
+			ak[j] = tst_ak_s(xb[j], k, lna[j]);
 #pragma omp simd
 		for (size_t j = 0; j < m; j++)
 			E[j] = tst_e_s(xb[j], ak[j]);
 #pragma omp simd
+		for (size_t j = 0; j < m; j++)
+			w[j] = tst_w_s(E[j], &om[j]);
+#pragma omp simd
 		for (size_t j = 0; j < m; j++) {
 			float d;
-			dxb[j] = gb[j] * tst_d_s(xb[j], k, lna[j], ak[j], E[j], &d);
+			dxb[j] = gb[j] * tst_d_s(xb[j], k, lna[j], ak[j], E[j], w[j], om[j], &d);
 			td[j] = gb[j] * d;
 		}
 		for (size_t j = m; j < AL_ELEM_BLK; j++)

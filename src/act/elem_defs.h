@@ -615,32 +615,49 @@ DF(tswish)
  * either way: u >= 20, or E = e^u = 0), so every exponential is the cheap
  * one. The backward takes tanh(E) and sech^2(E) from one more exponential
  * (TANH_SECH2): four exponentials and a log in all, one division.
- * Written as three stages, FS(tst_pow) -> FS(tst_e) -> FS(tst_y) or
- * FS(tst_d): F and DF compose them, and catalog.c's float kernels for
+ * Written as five stages, FS(tst_ln) -> FS(tst_ak) -> FS(tst_e) ->
+ * FS(tst_w) -> FS(tst_y) or FS(tst_d) (tst_pow: the first two): F and DF compose them, and catalog.c's float kernels for
  * shared k run each stage over a block before the next (one chain of a
  * log and four exponentials per element left the single loop
  * latency-bound). */
+static inline __attribute__((always_inline)) T FS(tst_ln)(T x)
+{
+	T a = ABS(x), ac = a > C(1e-30) ? a : C(1e-30);
+	return LOGP(ac);
+}
+static inline __attribute__((always_inline)) T FS(tst_ak)(T x, T k, T lna)
+{
+	T t = k * lna;
+	return ABS(x) > C(0) ? EXP43(t > C(43) ? C(43) : t) : C(0); /* |x|^k */
+}
 static inline __attribute__((always_inline)) T FS(tst_pow)(T x, T k, T *lna_out)
 {
-	T a = ABS(x), ac = a > C(1e-30) ? a : C(1e-30), lna = LOGP(ac), t = k * lna;
+	T lna = FS(tst_ln)(x);
 	*lna_out = lna;
-	return a > C(0) ? EXP43(t > C(43) ? C(43) : t) : C(0); /* |x|^k */
+	return FS(tst_ak)(x, k, lna);
 }
 static inline __attribute__((always_inline)) T FS(tst_e)(T x, T ak)
 {
 	T u = COPYSIGN(ak, x);
 	return EXP43(u < C(20) ? u : C(20)); /* E = e^u */
 }
-static inline __attribute__((always_inline)) T FS(tst_y)(T x, T E)
+/* w = e^(-2E) and om = 1 - w: tanh(E) = om / (1 + w), E > 0 */
+static inline __attribute__((always_inline)) T FS(tst_w)(T E, T *om)
 {
-	T om, w = EXPN1M(C(-2) * E, om); /* tanh(E) = (1 - w) / (1 + w), E > 0 */
+	return EXPN1M(C(-2) * E, *om);
+}
+static inline __attribute__((always_inline)) T FS(tst_y)(T x, T w, T om)
+{
 	return x * (om / (C(1) + w));
 }
-static inline __attribute__((always_inline)) T FS(tst_d)(T x, T k, T lna, T ak, T E, T *dk)
+/* tanh(E) = om r and sech^2(E) = 4 w r^2, r = 1/(1 + w), as TANH_SECH2_1M */
+static inline __attribute__((always_inline)) T FS(tst_d)(T x, T k, T lna, T ak, T E, T w, T om,
+							  T *dk)
 {
-	T a = ABS(x);
+	/* th's sign copy is a no-op (E > 0) that keeps om r from being fused into
+	 * the last addition, which GCC does in some loops and not in others */
+	T a = ABS(x), r = C(1) / (C(1) + w), th = COPYSIGN(om * r, E), sech2 = C(4) * w * r * r;
 	int sat = COPYSIGN(ak, x) >= C(20);
-	TANH_SECH2_1M(E, th, sech2);
 	*dk = (sat || a == C(0)) ? C(0) : sech2 * E * ak * a * lna;
 	return th + (sat ? C(0) : COPYSIGN(k * ak, x) * E * sech2);
 }
@@ -648,11 +665,13 @@ F(tsqrt_tanh)
 {
 	T lna, ak = FS(tst_pow)(x, p[0], &lna);
 	(void)lna;
-	return FS(tst_y)(x, FS(tst_e)(x, ak));
+	T om, w = FS(tst_w)(FS(tst_e)(x, ak), &om);
+	return FS(tst_y)(x, w, om);
 }
 DF(tsqrt_tanh)
 {
 	(void)y;
 	T lna, ak = FS(tst_pow)(x, p[0], &lna);
-	return FS(tst_d)(x, p[0], lna, ak, FS(tst_e)(x, ak), &dp[0]);
+	T E = FS(tst_e)(x, ak), om, w = FS(tst_w)(E, &om);
+	return FS(tst_d)(x, p[0], lna, ak, E, w, om, &dp[0]);
 }
