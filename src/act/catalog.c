@@ -68,6 +68,7 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef DFS
 #undef FIN
 #undef METHOD1_CORE
+#undef METHOD2_TS
 #undef SIG_PAIR
 #undef FS
 #undef EXPN1M

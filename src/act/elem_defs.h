@@ -402,17 +402,27 @@ DF(arelu)
 		dp[r_] = p[B + 3 + r_] * (phi[r_] - f);
 
 PREP(method2) BLEND_PREP(3)
+/* tanh(x) and sigma(x) from one exponential e1 = e^-|x| (EXPN1M, with
+ * om1 = 1 - e1 without cancellation): tanh|x| = (1 - e1^2)/(1 + e1^2) =
+ * om1 (1 + e1)/(1 + e1^2), sigma from r1 = 1/(1 + e1) as SIG_PAIR; two
+ * divisions, about 3 ulp for tanh (al_tanhf + al_sigmoidf: two
+ * exponentials and their rounding compensations). */
+#define METHOD2_TS                                                                 \
+	T om1, e1 = EXPN1M(-ABS(x), om1), r1 = C(1) / (C(1) + e1);                 \
+	T t = COPYSIGN(om1 * (C(1) + e1) / (C(1) + e1 * e1), x);                    \
+	T s = x >= C(0) ? r1 : e1 * r1;
 F(method2)
 {
-	return p[3] * TANH(x) + p[4] * SIGMOID(x) + p[5] * (x < C(0) ? C(0) : x);
+	METHOD2_TS
+	return p[3] * t + p[4] * s + p[5] * (x < C(0) ? C(0) : x);
 }
 DF(method2)
 {
-	/* one exponential e1 = exp(-|x|) for sigma and sigma', and tanh' =
-	 * e1^2 (1 + |t|)^2 (1 - |t| = e (1 + |t|) with e = exp(-2|x|) = e1^2) */
-	T t = TANH(x), r = x < C(0) ? C(0) : x, a = C(1) + ABS(t);
-	T e1 = EXPN(-ABS(x)), e = e1 * e1, r1 = C(1) / (C(1) + e1);
-	T s = x >= C(0) ? r1 : e1 * r1, sd = e1 * r1 * r1;
+	/* sigma' = e1 r1^2, and tanh' = e1^2 (1 + |t|)^2 (1 - |t| = e (1 + |t|)
+	 * with e = exp(-2|x|) = e1^2) */
+	(void)y;
+	METHOD2_TS
+	T r = x < C(0) ? C(0) : x, a = C(1) + ABS(t), e = e1 * e1, sd = e1 * r1 * r1;
 	T phi[3] = {t, s, r};
 	T f = p[3] * t + p[4] * s + p[5] * r;
 	BLEND_THETA_GRADS(3, phi, f);
