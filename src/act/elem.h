@@ -243,6 +243,28 @@ typedef void (*al_elem_sums_fn)(const al_act_args *a, size_t n, const float *res
 		return y;                                                                      \
 	}
 
+/* f(x) and f'(x) of a parameter-free entry in one loop (the forward and
+ * the backward with dy = 1 share their exponentials there): for wrappers
+ * such as adaptive:base=NAME, whose backward needs both. Same values as
+ * NAME_fwd then NAME_bwd with dy = 1, up to FMA contraction across F and DF. */
+typedef void (*al_elem_fb_fn)(const al_act_args *a, size_t n, const float *restrict x,
+			      float *restrict f, float *restrict fp);
+#define AL_ELEM_FB(name)                                                                       \
+	static void name##_fb(const al_act_args *a, size_t n, const float *restrict x,         \
+			      float *restrict f, float *restrict fp)                           \
+	{                                                                                      \
+		double h[AL_ACT_MAXH];                                                         \
+		for (int k_ = 0; k_ < AL_ACT_MAXH; k_++)                                       \
+			h[k_] = a->h[k_];                                                      \
+		float pv[1] = {0};                                                             \
+		_Pragma("omp simd") for (size_t i = 0; i < n; i++)                             \
+		{                                                                              \
+			float d[1], y_ = name##_f_s(x[i], pv, h);                              \
+			f[i] = y_;                                                             \
+			fp[i] = name##_df_s(x[i], y_, pv, h, d);                               \
+		}                                                                              \
+	}
+
 #define AL_ELEM(name) .fwd = name##_fwd, .bwd = name##_bwd, .ref = name##_ref
 
 #endif
