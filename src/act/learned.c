@@ -997,10 +997,11 @@ AL_INLINE void pau_polys(const pau_t *c, const float *restrict p, size_t ps, siz
 		for (size_t i = 0; i < m; i++)
 			num[i] = fmaf(num[i], x[i], pj[i * ls]);
 	}
+	const float *pn = p + (size_t)(c->m + c->n) * ps; /* n >= 1 */
 #pragma omp simd
 	for (size_t i = 0; i < m; i++)
-		den[i] = 0;
-	for (int k = c->n; k >= 1; k--) {
+		den[i] = pn[i * ls];
+	for (int k = c->n - 1; k >= 1; k--) {
 		const float *pk = p + (size_t)(c->m + k) * ps;
 #pragma omp simd
 		for (size_t i = 0; i < m; i++)
@@ -1116,10 +1117,10 @@ static void pau_vc_make(const pau_t *c, const float *p, pau_vc *V)
 AL_INLINE void pau_vpolys(const pau_vc *V, const int m, const int n, __m512 x, __m512 *num,
 			  __m512 *den)
 {
-	__m512 u = V->a[m], v = _mm512_setzero_ps();
+	__m512 u = V->a[m], v = V->b[n];
 	for (int j = m - 1; j >= 0; j--)
 		u = _mm512_fmadd_ps(u, x, V->a[j]);
-	for (int k = n; k >= 1; k--)
+	for (int k = n - 1; k >= 1; k--)
 		v = _mm512_fmadd_ps(v, x, V->b[k]);
 	*num = u;
 	*den = _mm512_mul_ps(v, x);
