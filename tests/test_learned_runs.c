@@ -27,6 +27,9 @@ static const char *run_specs[] = {
 	"pau",
 	"pau:m=3,n=2,init=silu",
 	"pau:m=7,n=6,init=tanh",
+	"pau:m=4,n=4,init=tanh", /* forward degrees dispatched as constants */
+	"pau:m=0,n=1",
+	"pau:m=9,n=3,init=tanh", /* beyond the constant cases: run-time degrees */
 	"lut",
 	"lut:size=7,lo=-1,hi=2",
 	"lut:size=40",

@@ -1165,10 +1165,23 @@ static void pau_fwd_run(const pau_t *c, const float *p, size_t len, const float 
 	}
 	pau_vc V;
 	pau_vc_make(c, p, &V);
-	if (c->m == 5 && c->n == 4)
-		pau_fwd_v(c, &V, len, x, y, 5, 4);
-	else
-		pau_fwd_v(c, &V, len, x, y, c->m, c->n);
+	/* degrees as compile-time constants, so the coefficients stay in
+	 * registers and the Horner loops unroll: every (m, n) with m <= 8 and
+	 * n <= 6 (distill's rational:M,N forms); with run-time degrees the loop
+	 * reloads V from memory (rational:4,4 ran 2x relu that way, not 1.3x) */
+#define PAU_N_CASES(M)                                                                         \
+	case M * 8 + 1: pau_fwd_v(c, &V, len, x, y, M, 1); return;                             \
+	case M * 8 + 2: pau_fwd_v(c, &V, len, x, y, M, 2); return;                             \
+	case M * 8 + 3: pau_fwd_v(c, &V, len, x, y, M, 3); return;                             \
+	case M * 8 + 4: pau_fwd_v(c, &V, len, x, y, M, 4); return;                             \
+	case M * 8 + 5: pau_fwd_v(c, &V, len, x, y, M, 5); return;                             \
+	case M * 8 + 6: pau_fwd_v(c, &V, len, x, y, M, 6); return;
+	switch (c->n <= 6 && c->m <= 8 ? c->m * 8 + c->n : -1) {
+		PAU_N_CASES(0) PAU_N_CASES(1) PAU_N_CASES(2) PAU_N_CASES(3) PAU_N_CASES(4)
+		PAU_N_CASES(5) PAU_N_CASES(6) PAU_N_CASES(7) PAU_N_CASES(8)
+	default: pau_fwd_v(c, &V, len, x, y, c->m, c->n);
+	}
+#undef PAU_N_CASES
 }
 
 /* m, n: the degrees, compile-time constants for the common (5, 4) */
