@@ -7,7 +7,8 @@
 #     Targets: pau and adact <= 2x relu at per=channel; meta (H=5, L=1)
 #     per=neuron <= 6x relu.
 #  distill (not in the default parts): the distilled forms' forward
-#     (lut, pwl = adact zero=any, rational = pau; per=channel) next to
+#     (lut, pwl = adact zero=any, rational = pau of degrees 5/4, 4/4, 3/2;
+#     per=channel) next to
 #     leaky_relu, forwards only (learned_bench --fwd 10). Target: each at
 #     most leaky_relu's time.
 #  2. LeNet-5 training epoch on Fashion-MNIST (batch 64, SGD lr 0.01
@@ -43,7 +44,7 @@ if [[ " $PARTS " == *" distill "* ]]; then
 		-fopenmp -fno-math-errno -fno-trapping-math -ffp-contract=off -Iinclude -Isrc \
 		bench/learned_bench.c build/release/libactlab.a -lopenblas -llapacke -linih \
 		-lsqlite3 -lz -lm -lpthread -o "$TMP/learned_bench" || exit 2
-	only="leaky_relu;lut:per=channel;adact:ns=17,lo=-2.5,hi=3.1,zero=any,per=channel;pau:per=channel"
+	only="leaky_relu;lut:per=channel;adact:ns=17,lo=-2.5,hi=3.1,zero=any,per=channel;pau:per=channel;pau:per=channel,m=4,n=4;pau:per=channel,m=3,n=2"
 	echo
 	echo "command: bench/learned_bench --threads $T --reps $KREPS --fwd 10 --only '$only'"
 	"$TMP/learned_bench" --threads "$T" --reps "$KREPS" --fwd 10 --only "$only" || exit 1
