@@ -362,10 +362,12 @@ size_t al_act_scratch_floats(const al_act_spec *s, int n, int c, int h, int w)
 	if (s->desc->kind != AL_ACT_ELEMENT)
 		return s->desc->t_scratch ? s->desc->t_scratch(s->hyper, s->per, n, c, h, w) : 0;
 	int P = al_act_nparams(s);
-	if (P == 0 || s->per != AL_PER_LAYER)
+	size_t hw = (size_t)h * (size_t)w;
+	if (P == 0 || s->per == AL_PER_NEURON || (s->per == AL_PER_CHANNEL && hw == 1))
 		return 0;
-	size_t total = (size_t)n * (size_t)c * (size_t)h * (size_t)w;
-	return nblocks(total) * (size_t)P;
+	if (s->per == AL_PER_CHANNEL)
+		return (size_t)n * (size_t)c * (size_t)P; /* one partial sum per (sample, channel) */
+	return nblocks(n * (size_t)c * hw) * (size_t)P;
 }
 
 static void set_args(al_act_args *a, const al_act_spec *s, const float *p, size_t stride,
@@ -469,22 +471,32 @@ void al_act_backward(const al_act_spec *s, const float *params, int n, int c, in
 			for (int k = 0; k < P; k++)
 				dparams[k] += scratch[b * (size_t)P + (size_t)k];
 	} else if (per == AL_PER_CHANNEL) {
+		/* Planes (sample i, channel ch) in memory order, in parallel, each
+		 * writing its P partial sums to scratch[(i c + ch) P + k]; then each
+		 * channel's partials are added in sample order. Same sums, same order
+		 * as one thread walking a channel's planes, for any thread count. */
+		size_t ns = (size_t)n * (size_t)c;
 #pragma omp parallel for schedule(static)
-		for (int ch = 0; ch < c; ch++) {
-			float acc[AL_ACT_MAXP] = {0};
+		for (size_t sl = 0; sl < ns; sl++) {
+			size_t ch = sl % (size_t)c;
+			al_act_args a;
+			al_rng r = block_rng(rng, sl);
+			set_args(&a, s, params + ch * (size_t)P, 0, train, &r);
 			float *dp[AL_ACT_MAXP];
-			for (int k = 0; k < P; k++)
-				dp[k] = &acc[k];
-			for (int i = 0; i < n; i++) {
-				size_t sl = (size_t)i * (size_t)c + (size_t)ch;
-				al_act_args a;
-				al_rng r = block_rng(rng, sl);
-				set_args(&a, s, params + (size_t)ch * (size_t)P, 0, train, &r);
-				d->bwd(&a, hw, x + sl * hw, y + sl * hw, dy + sl * hw, dx + sl * hw, dp);
+			for (int k = 0; k < P; k++) {
+				scratch[sl * (size_t)P + (size_t)k] = 0;
+				dp[k] = &scratch[sl * (size_t)P + (size_t)k];
 			}
-			for (int k = 0; k < P; k++)
-				dparams[(size_t)ch * (size_t)P + (size_t)k] += acc[k];
+			d->bwd(&a, hw, x + sl * hw, y + sl * hw, dy + sl * hw, dx + sl * hw, dp);
 		}
+		for (int ch = 0; ch < c; ch++)
+			for (int k = 0; k < P; k++) {
+				float acc = 0;
+				for (int i = 0; i < n; i++)
+					acc += scratch[((size_t)i * (size_t)c + (size_t)ch) * (size_t)P +
+						       (size_t)k];
+				dparams[(size_t)ch * (size_t)P + (size_t)k] += acc;
+			}
 	} else {
 		size_t fb = nblocks(F);
 #pragma omp parallel for schedule(static)
