@@ -24,17 +24,22 @@
 
 /* Backward block: with shared parameters, the block's dy * df/dp_k go to a
  * stack buffer td[k][0..AL_ELEM_BLK) (zero-padded for a partial block; a
- * single parameter's full block adds into 16 float lanes inside the kernel
- * loop instead, in the same order, which is faster for one parameter),
+ * full block of up to 4 parameters adds into 16 float lanes per parameter
+ * inside the kernel loop instead, in the same order: per core, arelu's
+ * backward 0.20 -> 0.15 ns/element, asigmoid 0.49 -> 0.44, frelu per
+ * channel 0.20 -> 0.17 with its hshift test as a factor),
  * which al_elem_lanes adds into AL_ELEM_LANES float lanes (one vector add
  * per 16 floats) and those into AL_ELEM_LANES double lanes per parameter
  * (a vector add); the double lanes are summed in lane order at the end of
  * the call. The summation order depends only on the element's position in
- * the call, not on the thread count. (Accumulating float lanes inside the
- * kernel loop made GCC spill the lanes to the stack every iteration, and a
- * single double per block was a serial chain of 16 dependent adds; an
- * `omp simd reduction` over an array section with a local dp[] array keeps
- * GCC from vectorising the loop at all.) */
+ * the call, not on the thread count. (In-loop float lanes for frelu were
+ * 20% slower than the block buffer while its DF selected on h[0]; with the
+ * hyper test as a factor they are not: keep hyper tests out of DF's
+ * selects. A single double per block was a serial chain of 16 dependent
+ * adds; an `omp simd reduction` over an array section with a local dp[]
+ * array keeps GCC from vectorising the loop at all; GCC vector types for
+ * the lanes with an `omp simd` 16-element inner loop were scalarised,
+ * 20-30x slower.) */
 #define AL_ELEM_BLK 128
 #define AL_ELEM_LANES 16
 #define AL_UNROLL _Pragma("GCC unroll 32")
@@ -181,18 +186,20 @@ typedef void (*al_elem_sums_fn)(const al_act_args *a, size_t n, const float *res
 			const float *restrict xb = x + i0, *restrict yb = y + i0,              \
 					      *restrict gb = dy + i0;                          \
 			float *restrict dxb = dx + i0;                                         \
-			if (s == 0 && NP == 1 && m == AL_ELEM_BLK) {                           \
-				float ln[AL_ELEM_LANES] = {0};                                 \
+			if (s == 0 && NP <= 4 && m == AL_ELEM_BLK) {                           \
+				float ln[AL_NP1(NP)][AL_ELEM_LANES] = {{0}};                   \
 				for (size_t j0 = 0; j0 < AL_ELEM_BLK; j0 += AL_ELEM_LANES)     \
 					for (size_t q = 0; q < AL_ELEM_LANES; q++) {           \
 						const size_t j = j0 + q;                       \
 						float d[AL_NP1(NP)];                           \
 						dxb[j] = gb[j] *                               \
 							 name##_df_s(xb[j], yb[j], pv, h, d);  \
-						ln[q] += gb[j] * d[0];                         \
+						AL_UNROLL for (int k = 0; k < NP; k++)         \
+							ln[k][q] += gb[j] * d[k];              \
 					}                                                      \
-				for (int q = 0; q < AL_ELEM_LANES; q++)                        \
-					accl[0][q] += (double)ln[q];                           \
+				for (int k = 0; k < NP; k++)                                   \
+					for (int q = 0; q < AL_ELEM_LANES; q++)                \
+						accl[k][q] += (double)ln[k][q];                \
 			} else if (s == 0) {                                                   \
 				for (size_t j = 0; j < m; j++) {                               \
 					float d[AL_NP1(NP)];                                   \

@@ -279,8 +279,8 @@ F(frelu)
 }
 DF(frelu)
 {
-	T g = x + p[0] > C(0) ? C(1) : C(0);
-	dp[0] = h[0] != 0 ? g : C(0);
+	T g = x + p[0] > C(0) ? C(1) : C(0), tr = h[0] != 0 ? C(1) : C(0);
+	dp[0] = g * tr; /* tr: a factor, not a select on h, so no loop versioning */
 	dp[1] = C(1);
 	return g;
 }
