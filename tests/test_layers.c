@@ -449,6 +449,51 @@ TEST(layers_maxpool_ties_and_padding)
 	CHECK(gs[5] == 4.0f, "peak in 4 windows: gradient %g", (double)gs[5]);
 }
 
+/* The 2x2 stride-2 path is a vectorised select loop: 20 windows in one
+ * row pair (16 lanes plus a tail), each holding ties, NaNs or distinct
+ * values in a different place, against the rule written out: the window is
+ * scanned a, b, c, d in row-major order and v replaces the running max when
+ * v > max or v is NaN. */
+TEST(layers_maxpool_2x2_vector_rule)
+{
+	enum { W = 40, O = 20 };
+	float x[2 * W];
+	const float pat[][4] = {{1, 1, 1, 1}, {0, 2, 2, 1}, {3, 1, 3, 3}, {-1, -2, -3, -1},
+				{NAN, 1, 2, 3}, {1, NAN, 5, NAN}, {0, 0, 0, 7}, {-0.0f, 0.0f, 0, 0},
+				{4, 3, 2, 1}, {1, 2, 3, 4}, {5, 5, 6, 6}, {2, NAN, NAN, 1}};
+	const int np = (int)(sizeof pat / sizeof *pat);
+	for (int o = 0; o < O; o++) {
+		const float *q = pat[(o * 5) % np];
+		x[2 * o] = q[0], x[2 * o + 1] = q[1], x[W + 2 * o] = q[2], x[W + 2 * o + 1] = q[3];
+	}
+	al_model *m = build("pool 2x2 vector", "[maxpool]\nsize = 2\n[flatten]\n", 1, 2, W, O);
+	if (!m)
+		return;
+	al_model_want_input_grad(m, 1);
+	const float *lg = NULL;
+	float ones[O];
+	for (int i = 0; i < O; i++)
+		ones[i] = 1.0f;
+	REQUIRE(al_model_forward(m, x, 1, 1, &lg) == AL_OK && al_model_backward(m, ones) == AL_OK,
+		"2x2 pool forward/backward");
+	const float *gx = al_model_input_grad(m);
+	for (int o = 0; o < O; o++) {
+		const int at[4] = {2 * o, 2 * o + 1, W + 2 * o, W + 2 * o + 1};
+		float mx = x[at[0]];
+		int win = at[0];
+		for (int k = 1; k < 4; k++)
+			if (x[at[k]] > mx || x[at[k]] != x[at[k]])
+				mx = x[at[k]], win = at[k];
+		CHECK(memcmp(&lg[o], &mx, 4) == 0 || (lg[o] != lg[o] && mx != mx),
+		      "window %d: max %g, expected %g", o, (double)lg[o], (double)mx);
+		for (int k = 0; k < 4; k++)
+			CHECK(gx[at[k]] == (at[k] == win ? 1.0f : 0.0f),
+			      "window %d: gradient at %d is %g, winner %d", o, at[k], (double)gx[at[k]],
+			      win);
+	}
+	al_model_free(m);
+}
+
 TEST(layers_avgpool)
 {
 	gradcheck("avgpool 3 s2 p1 include pad",
