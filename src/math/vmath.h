@@ -133,6 +133,19 @@ AL_VINLINE float al__expf_core(float x)
 	return al__exp_kernel(r, cr) * al__pow2i(k);
 }
 
+/* the fast exponentials' reduction x = k ln2 + r, |r| <= ln2/2: k by the
+ * magic-number rounding, r in two steps (ln2 split in a 17-bit head and a
+ * tail) */
+AL_VINLINE float al__exp_reduce_fast(float x, int32_t *k)
+{
+	const float magic = 0x1.8p23f;
+	float kf = x * 0x1.715476p+0f + magic;
+	*k = (int32_t)(al__f2u(kf) - al__f2u(magic));
+	float n = kf - magic;
+	float r = x - n * 0x1.63p-1f; /* exact: n * ln2_hi has at most 17 bits */
+	return r + n * 0x1.bd0106p-13f;
+}
+
 /* al_expf_fast: exp(x) for x <= 43, the cheaper exponential of the sigmoid,
  * silu and gelu kernels (their arguments are <= 0).
  * Method: the al_expf reduction without its rounding term cr, the same
@@ -146,12 +159,8 @@ AL_VINLINE float al__expf_core(float x)
  * [-131, 43]. */
 AL_VINLINE float al__expf_fast_core(float x)
 {
-	const float magic = 0x1.8p23f;
-	float kf = x * 0x1.715476p+0f + magic;
-	int32_t k = (int32_t)(al__f2u(kf) - al__f2u(magic));
-	float n = kf - magic;
-	float r = x - n * 0x1.63p-1f; /* exact: n * ln2_hi has at most 17 bits */
-	r = r + n * 0x1.bd0106p-13f;
+	int32_t k;
+	float r = al__exp_reduce_fast(x, &k);
 	float p = al__exp_poly(r);
 	p = p * r + 1.0f;
 	p = p * r + 1.0f;
@@ -179,12 +188,8 @@ AL_VINLINE float al_expf_fast(float x)
 AL_VINLINE float al_expf_fast_1m(float x, float *om)
 {
 	x = x < -104.0f ? -104.0f : x; /* NaN passes */
-	const float magic = 0x1.8p23f;
-	float kf = x * 0x1.715476p+0f + magic;
-	int32_t k = (int32_t)(al__f2u(kf) - al__f2u(magic));
-	float n = kf - magic;
-	float r = x - n * 0x1.63p-1f; /* exact: n * ln2_hi has at most 17 bits */
-	r = r + n * 0x1.bd0106p-13f;
+	int32_t k;
+	float r = al__exp_reduce_fast(x, &k);
 	float p = al__exp_poly(r);
 	p = p * r + 1.0f;
 	float q = p * r;
@@ -208,12 +213,8 @@ AL_VINLINE float al_expf_fast_ovf(float x)
 {
 	x = x < -104.0f ? -104.0f : x; /* NaN passes both clamps */
 	x = x > 88.8f ? 88.8f : x;
-	const float magic = 0x1.8p23f;
-	float kf = x * 0x1.715476p+0f + magic;
-	int32_t k = (int32_t)(al__f2u(kf) - al__f2u(magic));
-	float n = kf - magic;
-	float r = x - n * 0x1.63p-1f; /* exact: n * ln2_hi has at most 17 bits */
-	r = r + n * 0x1.bd0106p-13f;
+	int32_t k;
+	float r = al__exp_reduce_fast(x, &k);
 	float p = al__exp_poly(r);
 	p = p * r + 1.0f;
 	p = p * r + 1.0f;
