@@ -1056,6 +1056,73 @@ static void softmax_near_threshold(int h, int w)
 	free(mg);
 }
 
+/* The 16-lane fast exponential has no clamp: arguments x - M far below
+ * -126 give 0 or a subnormal, which must decide the same masks as the
+ * exact computation (clamped at exp(-87)); -inf itself is left out (the
+ * reference's y is -inf * 0 = NaN). Windows mix values
+ * 0, -40 (weight e^-40 = 4e-18, above tau = 1e-20), -50, -100, -200, -1e4,
+ * -1e30 and 80 with normal data, on maps whose full bands take the 16-lane
+ * path (W = 16, 28, 40). */
+TEST(window_softmax_wide_spread)
+{
+	static const int hw[3][2] = {{8, 16}, {12, 28}, {4, 40}};
+	static const char *specs[] = {"softmax_relu:k=2", "softmax_relu:k=4",
+				      "softmax_relu:k=4,group=column", "softmax_relu:k=2,tau=1e-20",
+				      "softmax_relu:k=4,tau=1e-20"};
+	static const float vals[] = {0.0f, -40.0f, -50.0f, -100.0f, -200.0f, -1e30f, -1e4f, 80.0f};
+	al_rng r;
+	al_rng_seed(&r, 777);
+	for (int si = 0; si < 3; si++) {
+		const int n = 2, c = 5, h = hw[si][0], w = hw[si][1];
+		size_t N = (size_t)n * c * h * w;
+		float *x = malloc(N * 4), *y = malloc(N * 4), *dy = malloc(N * 4), *dx = malloc(N * 4);
+		double *xd = malloc(N * 8), *gd = malloc(N * 8), *lam = calloc(N, 8),
+		       *yr = malloc(N * 8), *dxr = malloc(N * 8), *dlr = malloc(N * 8),
+		       *mg = malloc(N * 8);
+		for (int sp = 0; sp < 5; sp++) {
+			al_act_spec s;
+			REQUIRE_OK(al_act_parse(specs[sp], &s));
+			for (size_t e = 0; e < N; e++) {
+				double u = al_rng_uniform(&r);
+				x[e] = u < 0.6 ? vals[(int)(al_rng_uniform(&r) * 8) & 7]
+					       : (float)al_rng_normal(&r);
+				dy[e] = (float)urand(&r, 0.5, 1);
+				xd[e] = x[e];
+				gd[e] = dy[e];
+			}
+			ref_eval(&s, n, c, h, w, xd, lam, gd, yr, dxr, dlr, mg);
+			al_act_forward(&s, NULL, n, c, h, w, x, y, 1, NULL);
+			al_act_backward(&s, NULL, n, c, h, w, x, y, dy, dx, NULL, NULL, 1, NULL);
+			size_t bad = 0, checked = 0;
+			for (size_t e = 0; e < N; e++) {
+				if (!(mg[e] >= 1e-5))
+					continue;
+				checked++;
+				int ok = (y[e] == (float)yr[e] || (y[e] != y[e] && yr[e] != yr[e])) &&
+					 dx[e] == (float)dxr[e];
+				if (!ok && !bad++)
+					test_fail(__FILE__, __LINE__,
+						  "%s on %dx%d: element %zu (x %g): y %g ref %g, dx %g ref %g",
+						  specs[sp], h, w, e, (double)x[e], (double)y[e], yr[e],
+						  (double)dx[e], dxr[e]);
+			}
+			CHECK(bad == 0 && checked > N / 8, "%s on %dx%d: %zu of %zu differ", specs[sp], h,
+			      w, bad, checked);
+		}
+		free(x);
+		free(y);
+		free(dy);
+		free(dx);
+		free(xd);
+		free(gd);
+		free(lam);
+		free(yr);
+		free(dxr);
+		free(dlr);
+		free(mg);
+	}
+}
+
 /* Finite input never gives NaN (large magnitudes included); a NaN input
  * gives a NaN output in its window. */
 TEST(window_nan_policy)
