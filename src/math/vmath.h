@@ -307,6 +307,20 @@ AL_VINLINE float al__logf_poly(float f, float *hfsq)
 	return f2 * f * P;
 }
 
+/* log of a positive normal x times 2^kadj: x = 2^k (1 + f) with 1 + f in
+ * [sqrt(2)/2, sqrt(2)), log = k ln2 + log(1 + f) (ln2 in two parts) */
+AL_VINLINE float al__logf_core(float x, int32_t kadj)
+{
+	uint32_t ix = al__f2u(x) + (0x3f800000u - 0x3f3504f3u);
+	int32_t k = (int32_t)(ix >> 23) - 0x7f + kadj;
+	ix = (ix & 0x007fffffu) + 0x3f3504f3u;
+	float f = al__u2f(ix) - 1.0f;
+	float hfsq;
+	float t = al__logf_poly(f, &hfsq);
+	float dk = (float)k;
+	return t + dk * AL__LN2_LO - hfsq + f + dk * AL__LN2_HI;
+}
+
 /* al_logf: natural log.
  * Method: subnormals scaled by 2^25; x = 2^k * (1+f) with 1+f in
  * [sqrt(1/2), sqrt(2)); log(1+f) = f - f^2/2 + f^3 P(f) (al__logf_poly);
@@ -319,14 +333,7 @@ AL_VINLINE float al_logf(float x)
 	int sub = x < 0x1p-126f; /* also true for 0 and negatives: fixed below */
 	float xs = sub ? x * 0x1p25f : x;
 	int32_t kadj = sub ? -25 : 0;
-	uint32_t ix = al__f2u(xs) + (0x3f800000u - 0x3f3504f3u);
-	int32_t k = (int32_t)(ix >> 23) - 0x7f + kadj;
-	ix = (ix & 0x007fffffu) + 0x3f3504f3u;
-	float f = al__u2f(ix) - 1.0f;
-	float hfsq;
-	float t = al__logf_poly(f, &hfsq);
-	float dk = (float)k;
-	float res = t + dk * AL__LN2_LO - hfsq + f + dk * AL__LN2_HI;
+	float res = al__logf_core(xs, kadj);
 	res = x == INFINITY ? x : res;
 	res = x == 0.0f ? -INFINITY : res;
 	res = x < 0.0f ? NAN : res;
@@ -340,14 +347,7 @@ AL_VINLINE float al_logf(float x)
  * over all floats in [FLT_MIN, inf]; max error 0.89 ulp). */
 AL_VINLINE float al_logf_pos(float x)
 {
-	uint32_t ix = al__f2u(x) + (0x3f800000u - 0x3f3504f3u);
-	int32_t k = (int32_t)(ix >> 23) - 0x7f;
-	ix = (ix & 0x007fffffu) + 0x3f3504f3u;
-	float f = al__u2f(ix) - 1.0f;
-	float hfsq;
-	float t = al__logf_poly(f, &hfsq);
-	float dk = (float)k;
-	float res = t + dk * AL__LN2_LO - hfsq + f + dk * AL__LN2_HI;
+	float res = al__logf_core(x, 0);
 	return x == INFINITY ? x : res;
 }
 
