@@ -666,15 +666,20 @@ TEST(adact_kfold_runs_partition_the_training_part)
 	CHECK(r.n_train + r.n_val + r.n_test == 200 && r.n_test == 50 && r.n_val >= 36 &&
 		      r.n_val <= 39,
 	      "train %d val %d test %d", r.n_train, r.n_val, r.n_test);
-	/* early stopping: the tested network is the first best on validation */
+	/* early stopping: the tested network is the first best on validation
+	 * among iterations 1..iters (what the progress callback reports, so the
+	 * store's per-iteration rows give the same choice), and its test
+	 * accuracy is that iteration's */
 	const al_adact_fit_result *f = &r.runs[0];
-	REQUIRE(f->val, "no validation history");
-	int bi = 0;
-	for (int it = 1; it <= f->iters; it++)
+	REQUIRE(f->val && f->test, "no validation or test history");
+	int bi = 1;
+	for (int it = 2; it <= f->iters; it++)
 		if (f->val[it] > f->val[bi])
 			bi = it;
 	CHECK(f->best_iter == bi && f->val_acc == f->val[bi], "best %d (%g), expected %d (%g)",
 	      f->best_iter, f->val_acc, bi, f->val[bi]);
+	CHECK(f->test_acc == f->test[bi], "tested %g, iteration %d had %g", f->test_acc, bi,
+	      f->test[bi]);
 	al_adact_report_free(&r);
 	ro.val = 0.999;
 	CHECK(al_adact_run(&o, &ro, NULL, NULL, &r) == AL_ERANGE, "val leaves no training data");

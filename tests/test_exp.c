@@ -949,7 +949,7 @@ TEST(sweep_trainer_expand)
 		{"[sweep]\ntrainer = adact\nmodel = lenet5\n", "'model' does not apply"},
 		{"[sweep]\nhidden = 5\n", "'hidden' applies only"},
 		{"[sweep]\ntrainer = newton\n", "newton"},
-		{"[sweep]\ntrainer = adact\nval = 0.1\n", "val"},
+		{"[sweep]\ntrainer = adact\nval = 1.5\n", "val"},
 		{"[sweep]\ntrainer = adact\nhinges = 1\n", "hinges"},
 		{"[sweep]\ntrainer = adact\nrange = 4,-4\n", "range"},
 		{"[sweep]\ntrainer = adact\n[g]\nbaseline = relu\n", "belongs in [sweep]"},
@@ -1053,6 +1053,99 @@ TEST(sweep_trainer_store)
 	      "adact --store: %s", out);
 	rc = cli(out, "adact --data " TR_DATA " --iters 2 --store %s --fold 1 --kfold 2", db);
 	CHECK(rc == 2 && contains(out, "--fold"), "--store with --fold: %d %s", rc, out);
+}
+
+/* CSV field `col` (0-based) of the first line of text starting with prefix */
+static double csv_col(const char *text, const char *prefix, int col)
+{
+	const char *p = text;
+	while (p && strncmp(p, prefix, strlen(prefix)) != 0) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	for (int k = 0; k < col && p; k++) {
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return p ? strtod(p, NULL) : (double)NAN;
+}
+
+/* Early stopping through the harness: trainer runs with val > 0 store the
+ * validation accuracy of every iteration (the same as `actlab adact
+ * --val`), and `actlab report --select best-val` reports each run's test
+ * accuracy at its first best validation iteration, i.e. the network that
+ * `actlab adact --val` tests; without --select the last iteration's; runs
+ * without validation are refused by --select best-val. */
+TEST(sweep_trainer_early_stopping)
+{
+	char out[OUTCAP], json[OUTCAP];
+	REQUIRE(mkdir(tp("es"), 0755) == 0, "mkdir");
+	char db[600], ini[600];
+	snprintf(db, sizeof db, "%s/es.db", tp("es"));
+	snprintf(ini, sizeof ini, "%s/es.ini", tp("es"));
+	REQUIRE(write_file(ini, "[sweep]\nname = es\ndata = " TR_DATA "\n"
+				"trainer = adact | adam\nhidden = 6\niters = 8\nseed = 1\n"
+				"kfold = 3\nval = 0.2\nbaseline = adam\n"),
+		"write");
+	int rc = cli(out, "sweep %s --store %s --threads 1", ini, db);
+	REQUIRE(rc == 0, "sweep: %s", out);
+	CHECK(q1(db, "SELECT COUNT(*) FROM epochs") == 48 &&
+		      q1(db, "SELECT COUNT(*) FROM epochs WHERE val_acc IS NULL") == 0,
+	      "8 iterations x 6 runs, each with a validation accuracy");
+	const char *algo[2] = {"adact", "adam"};
+	for (int a = 0; a < 2; a++) {
+		rc = cli(json, "adact --data " TR_DATA " --algo %s --hidden 6 --iters 8 --kfold 3 "
+			       "--val 0.2 --seed 1 --threads 1 --json --quiet",
+			 algo[a]);
+		REQUIRE(rc == 0, "adact: %s", json);
+		char sql[512];
+		for (int it = 1; it <= 8; it++) {
+			snprintf(sql, sizeof sql,
+				 "SELECT CAST(round(e.val_acc * 1e6) AS INTEGER) FROM epochs e JOIN "
+				 "runs r ON r.id=e.run WHERE r.act='%s' AND r.fold=0 AND e.epoch=%d",
+				 algo[a], it);
+			CHECK(llabs(q1(db, sql) - llround(json_at(json, "val", it) * 1e6)) <= 1,
+			      "%s iteration %d: stored val %lld vs %.6f", algo[a], it, q1(db, sql),
+			      json_at(json, "val", it));
+		}
+		/* the mean over the folds of the early-stopped test accuracy */
+		const char *ta = strstr(json, "], \"test_acc\": ");
+		REQUIRE(ta, "json test_acc");
+		double want = strtod(ta + 15, NULL);
+		rc = cli(out, "report --store %s --format csv --select best-val", db);
+		REQUIRE(rc == 0, "report: %s", out);
+		char pre[64];
+		snprintf(pre, sizeof pre, "es,sweep,%s,", algo[a]);
+		double got = csv_col(out, pre, 6);
+		CHECK(fabs(got - want) < 2e-6, "%s: report --select best-val %.6f, adact --val %.6f",
+		      algo[a], got, want);
+		if (a == 0)
+			CHECK(contains(out, ",adam,3,"), "paired with adam over 3 folds: %s", out);
+	}
+	rc = cli(out, "report --store %s --format md --select best-val", db);
+	CHECK(rc == 0 && contains(out, "acc at best val (median epoch)") &&
+		      contains(out, "Early stopping"),
+	      "md: %s", out);
+	rc = cli(out, "report --store %s --select bogus", db);
+	CHECK(rc == 2 && contains(out, "best-val"), "bad --select: %d %s", rc, out);
+	/* runs without validation: refused */
+	rc = cli(out, "adact --data " TR_DATA " --hidden 5 --iters 2 --store %s --sweep noval "
+		      "--quiet",
+		 db);
+	REQUIRE(rc == 0, "adact --store: %s", out);
+	rc = cli(out, "report --store %s --sweep noval --select best-val", db);
+	CHECK(rc != 0 && contains(out, "validation"), "no validation: %d %s", rc, out);
+	rc = cli(out, "report --store %s --sweep noval", db);
+	CHECK(rc == 0, "last epoch without validation: %s", out);
+	/* actlab adact --store --val records the validation accuracies */
+	rc = cli(out, "adact --data " TR_DATA " --hidden 5 --iters 2 --val 0.2 --store %s "
+		      "--sweep withval --quiet",
+		 db);
+	CHECK(rc == 0 && q1(db, "SELECT COUNT(*) FROM epochs e JOIN runs r ON r.id=e.run WHERE "
+				"r.sweep='withval' AND e.val_acc IS NOT NULL") == 2,
+	      "adact --store --val: %s", out);
 }
 
 /* parameters of model (with a width multiplier) for act on 1x28x28, 10 classes */

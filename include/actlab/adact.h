@@ -221,9 +221,11 @@ typedef void (*al_adact_progress)(void *ctx, int iter, const al_adact_iter *info
 
 /* Trains on train for o->iters iterations, evaluating val (optional) after
  * every iteration and test (optional) at the end. With val, the network of
- * the iteration with the best validation accuracy (the earliest on ties,
- * iteration 0 = the initial OWO solution) is the one evaluated on train and
- * test (early stopping); without, the last one. */
+ * the iteration with the best validation accuracy among iterations
+ * 1..iters (the earliest on ties; the initial OWO solution, iteration 0,
+ * only when iters = 0) is the one evaluated on train and test (early
+ * stopping); without, the last one. r->val[0] and r->test[0] are still the
+ * initial network's accuracies. */
 al_status al_adact_fit(const al_adact_opts *o, const al_adact_data *train,
 		       const al_adact_data *val, const al_adact_data *test,
 		       al_adact_progress cb, void *ctx, al_adact_fit_result *r);

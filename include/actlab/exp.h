@@ -164,6 +164,11 @@ typedef struct {
 	const char *baseline;  /* activation to test against (NULL: "relu" when present) */
 	const char *plots_dir; /* md/tex: write SVG plots here (NULL: none) */
 	int plots;             /* html: inline plots (needs gnuplot) */
+	/* which epoch of each run is its result ("final acc", macro precision,
+	 * the paired tests): the last (default), or with best_val != 0 the
+	 * first epoch of highest validation accuracy (early stopping; every run
+	 * must have stored validation accuracies, i.e. ran with val > 0) */
+	int best_val;
 } al_report_opts;
 
 al_report_opts al_report_opts_default(void);

@@ -164,7 +164,12 @@ al_status al_adact_fit(const al_adact_opts *o, const al_adact_data *train,
 	r->seconds_init = al_now() - t0;
 	r->mse[0] = al_adact_mse(t);
 	/* with a validation set, the network of the iteration with the best
-	 * validation accuracy (first on ties) is the one tested: snapshots */
+	 * validation accuracy (first on ties) is the one tested: snapshots.
+	 * The candidates are iterations 1..iters (the initial network only
+	 * when iters = 0), the iterations the progress callback reports, so
+	 * that a choice made afterwards from the reported validation and test
+	 * accuracies (the experiment store, `actlab report --select best-val`)
+	 * picks the same network. */
 	const al_adact_net *nt = &t->net;
 	const size_t nW = (size_t)nt->nh * nt->ni, nA = (size_t)nt->nh * nt->ns;
 	const size_t nWo = (size_t)nt->no * (nt->ni + nt->nh);
@@ -200,7 +205,7 @@ al_status al_adact_fit(const al_adact_opts *o, const al_adact_data *train,
 		if (val) {
 			al_adact_evaluate(nt, val, NULL, &va);
 			r->val[it] = va;
-			if (va > best_acc) {
+			if (va > best_acc || it == 1) {
 				best_acc = va;
 				r->best_iter = it;
 				memcpy(best, nt->W, nW * sizeof *best);

@@ -37,6 +37,7 @@ static void free_data(rep_data *d)
 			free(c->runs[k].prec);
 			free(c->runs[k].loss);
 			free(c->runs[k].test_loss);
+			free(c->runs[k].val);
 		}
 		free(c->runs);
 		free(c->cell);
@@ -92,7 +93,7 @@ static al_status load_epochs(al_store *s, rep_run *r)
 {
 	sqlite3_stmt *q;
 	AL_TRY(st_prepare(s,
-			  "SELECT epoch, test_acc, macro_precision, train_loss, test_loss FROM epochs"
+			  "SELECT epoch, test_acc, macro_precision, train_loss, test_loss, val_acc FROM epochs"
 			  " WHERE run=? ORDER BY epoch",
 			  &q));
 	sqlite3_bind_int64(q, 1, r->id);
@@ -101,6 +102,7 @@ static al_status load_epochs(al_store *s, rep_run *r)
 	r->prec = malloc((size_t)cap * sizeof(double));
 	r->loss = malloc((size_t)cap * sizeof(double));
 	r->test_loss = malloc((size_t)cap * sizeof(double));
+	r->val = malloc((size_t)cap * sizeof(double));
 	al_status st = AL_OK;
 	while (st == AL_OK && sqlite3_step(q) == SQLITE_ROW) {
 		if (n == cap) {
@@ -117,12 +119,15 @@ static al_status load_epochs(al_store *s, rep_run *r)
 			double *t = realloc(r->test_loss, (size_t)cap * sizeof(double));
 			if (t)
 				r->test_loss = t;
-			if (!a || !b || !c || !t) {
+			double *u = realloc(r->val, (size_t)cap * sizeof(double));
+			if (u)
+				r->val = u;
+			if (!a || !b || !c || !t || !u) {
 				st = al_err(AL_ENOMEM, "out of memory");
 				break;
 			}
 		}
-		if (!r->acc || !r->prec || !r->loss || !r->test_loss) {
+		if (!r->acc || !r->prec || !r->loss || !r->test_loss || !r->val) {
 			st = al_err(AL_ENOMEM, "out of memory");
 			break;
 		}
@@ -135,6 +140,9 @@ static al_status load_epochs(al_store *s, rep_run *r)
 		r->prec[n] = sqlite3_column_double(q, 2);
 		r->loss[n] = sqlite3_column_double(q, 3);
 		r->test_loss[n] = sqlite3_column_double(q, 4);
+		/* NULL (no validation set) reads as NaN */
+		r->val[n] = sqlite3_column_type(q, 5) == SQLITE_NULL ? (double)NAN
+								     : sqlite3_column_double(q, 5);
 		n++;
 	}
 	sqlite3_finalize(q);
@@ -243,20 +251,60 @@ static void max_at_epoch(rep_cell *c, int which, rep_stat *st, int *ep)
 	}
 }
 
-static al_status cell_metrics(rep_cell *c)
+/* Reported epoch of every run of c (rep_run.sel) over the common epochs
+ * 0..E-1: the last, or with best_val the first of highest validation
+ * accuracy; c->sel_ep = their median, 1-based. */
+static al_status select_epochs(rep_cell *c, int best_val)
+{
+	int *e = malloc((size_t)c->n * sizeof *e);
+	if (!e)
+		return al_err(AL_ENOMEM, "out of memory");
+	for (int k = 0; k < c->n; k++) {
+		rep_run *r = &c->runs[k];
+		r->sel = c->E - 1;
+		if (best_val) {
+			int b = -1;
+			for (int i = 0; i < c->E; i++)
+				if (!isnan(r->val[i]) && (b < 0 || r->val[i] > r->val[b]))
+					b = i;
+			if (b < 0) {
+				free(e);
+				return al_err(AL_EINVAL,
+					      "--select best-val: run %lld (%s, sweep %s) has no "
+					      "validation accuracy (run it with val > 0)",
+					      (long long)r->id, c->act, c->sweep);
+			}
+			r->sel = b;
+		}
+		e[k] = r->sel + 1;
+	}
+	/* median (mean of the middle two for even counts) */
+	for (int i = 1; i < c->n; i++)
+		for (int j = i; j > 0 && e[j - 1] > e[j]; j--) {
+			int x = e[j];
+			e[j] = e[j - 1];
+			e[j - 1] = x;
+		}
+	c->sel_ep = c->n % 2 ? e[c->n / 2] : 0.5 * (e[c->n / 2 - 1] + e[c->n / 2]);
+	free(e);
+	return AL_OK;
+}
+
+static al_status cell_metrics(rep_cell *c, int best_val)
 {
 	c->E = c->runs[0].E;
 	for (int k = 1; k < c->n; k++)
 		c->E = c->runs[k].E < c->E ? c->runs[k].E : c->E;
 	if (c->E < 1)
 		return al_err(AL_EFORMAT, "cell %s (%s) has a run without epochs", c->act, c->sweep);
+	AL_TRY(select_epochs(c, best_val));
 	double *v = malloc((size_t)c->n * 4 * sizeof *v);
 	if (!v)
 		return al_err(AL_ENOMEM, "out of memory");
 	double *a = v, *p = v + c->n, *u = v + 2 * c->n, *t = v + 3 * c->n;
 	for (int k = 0; k < c->n; k++) {
-		a[k] = c->runs[k].acc[c->E - 1];
-		p[k] = c->runs[k].prec[c->E - 1];
+		a[k] = c->runs[k].acc[c->runs[k].sel];
+		p[k] = c->runs[k].prec[c->runs[k].sel];
 		u[k] = al_stats_aulc(c->runs[k].loss, c->E);
 		t[k] = c->runs[k].ep_s;
 	}
@@ -326,8 +374,8 @@ static al_status pair_tests(rep_data *d, int from, int to, const char *b)
 			for (int l = 0; l < bc->n; l++)
 				if (bc->runs[l].seed == c->runs[k].seed &&
 				    bc->runs[l].fold == c->runs[k].fold) {
-					x[n] = c->runs[k].acc[c->E - 1];
-					y[n] = bc->runs[l].acc[bc->E - 1];
+					x[n] = c->runs[k].acc[c->runs[k].sel];
+					y[n] = bc->runs[l].acc[bc->runs[l].sel];
 					n++;
 					break;
 				}
@@ -463,13 +511,18 @@ static void fmt_diff(char *buf, size_t cap, const rep_cell *c)
 }
 
 /* Text cells of one row: 0 label, 1 n, 2 params, 3..8 metrics, 9 diff, 10 p_t, 11 p_w */
-static void row_fields(const rep_cell *c, char f[NFIELD][160])
+static void row_fields(const rep_cell *c, int best_val, char f[NFIELD][160])
 {
 	char t[160];
 	snprintf(f[0], 160, "%s", c->label);
 	snprintf(f[1], 160, "%d", c->n);
 	snprintf(f[2], 160, "%.0f", c->params);
 	fmt_pm(f[3], 160, c->final_acc, c->n, 4);
+	if (best_val) { /* with the median early-stopping epoch */
+		snprintf(t, sizeof t, " (%g)", c->sel_ep);
+		size_t l = strlen(f[3]);
+		snprintf(f[3] + l, 160 - l, "%s", t);
+	}
 	fmt_pm(t, sizeof t, c->max_acc, c->n, 4);
 	snprintf(f[4], 160, "%s (%d)", t, c->max_acc_ep);
 	fmt_pm(f[5], 160, c->prec, c->n, 4);
@@ -573,6 +626,10 @@ static void write_table(FILE *f, al_report_format fmt, const rep_data *d, int fr
 	int tc = trainer_cells(d, from, to);
 	if (tc)
 		head[0] = tc == 2 ? "trainer" : "activation / trainer";
+	if (d->best_val) {
+		head[3] = "acc at best val (median epoch)";
+		head[5] = "macro prec at best val";
+	}
 	int best[NCOL];
 	best_cols(d, from, to, best);
 	char fld[NFIELD][160];
@@ -584,7 +641,7 @@ static void write_table(FILE *f, al_report_format fmt, const rep_data *d, int fr
 			fprintf(f, "|%s", k == 0 ? "---" : "---:");
 		fprintf(f, "|\n");
 		for (int i = from; i < to; i++) {
-			row_fields(&d->c[i], fld);
+			row_fields(&d->c[i], d->best_val, fld);
 			for (int k = 0; k < NFIELD; k++) {
 				int b = is_best(d, best, k, i);
 				fprintf(f, "| %s%s%s ", b ? "**" : "", fld[k], b ? "**" : "");
@@ -605,7 +662,7 @@ static void write_table(FILE *f, al_report_format fmt, const rep_data *d, int fr
 		}
 		fprintf(f, " \\\\\n\\midrule\n");
 		for (int i = from; i < to; i++) {
-			row_fields(&d->c[i], fld);
+			row_fields(&d->c[i], d->best_val, fld);
 			for (int k = 0; k < NFIELD; k++) {
 				int b = is_best(d, best, k, i);
 				fprintf(f, "%s%s", k ? " & " : "", b ? "\\textbf{" : "");
@@ -624,7 +681,7 @@ static void write_table(FILE *f, al_report_format fmt, const rep_data *d, int fr
 		}
 		fprintf(f, "</tr></thead>\n<tbody>\n");
 		for (int i = from; i < to; i++) {
-			row_fields(&d->c[i], fld);
+			row_fields(&d->c[i], d->best_val, fld);
 			fprintf(f, "<tr%s>", d->c[i].is_base ? " class=\"baseline\"" : "");
 			for (int k = 0; k < NFIELD; k++) {
 				int b = is_best(d, best, k, i);
@@ -849,6 +906,11 @@ static const char *notes =
 	"and fold, with the 95% t confidence interval; p-values: two-sided paired t-test and "
 	"Wilcoxon signed-rank test (exact for n ≤ 50 without ties).";
 
+static const char *best_val_note =
+	"Early stopping (--select best-val): every run's result is its first epoch of highest "
+	"validation accuracy, not its last; final acc, macro prec, Δ acc and the p-values use "
+	"that epoch, with the median selected epoch in parentheses. ";
+
 static const char *trainer_note =
 	" Rows of seed 003's trainers (adact, molf, owo-bp, cg, lm, sgd, adam): an epoch is one "
 	"iteration (one epoch for sgd and adam), the training loss is the MSE on one-hot "
@@ -887,6 +949,7 @@ al_status al_report_write(al_store *s, const al_report_opts *oin, FILE *f)
 	}
 	rep_data d;
 	memset(&d, 0, sizeof d);
+	d.best_val = o.best_val;
 	int *bounds = calloc((size_t)nn + 1, sizeof *bounds);
 	al_status st = bounds ? AL_OK : al_err(AL_ENOMEM, "out of memory");
 	for (int i = 0; i < nn && st == AL_OK; i++) {
@@ -899,7 +962,7 @@ al_status al_report_write(al_store *s, const al_report_opts *oin, FILE *f)
 		st = al_err(AL_EINVAL, "store %s: no finished runs%s%s", s->path,
 			    o.sweep ? " in sweep " : "", o.sweep ? o.sweep : "");
 	for (int i = 0; i < d.n && st == AL_OK; i++)
-		st = cell_metrics(&d.c[i]);
+		st = cell_metrics(&d.c[i], o.best_val);
 	/* baseline per sweep: --baseline, else the file's `baseline`, else relu */
 	char (*bases)[256] = calloc((size_t)nn + 1, sizeof *bases);
 	if (!bases && st == AL_OK)
@@ -976,7 +1039,8 @@ al_status al_report_write(al_store *s, const al_report_opts *oin, FILE *f)
 			fprintf(f, "%s.\n\n", common);
 			write_table(f, o.format, &d, from, to);
 			st = write_params(s, f, o.format, &d, from, to);
-			fprintf(f, "\n%s%s\n", notes, trainer_cells(&d, from, to) ? trainer_note : "");
+			fprintf(f, "\n%s%s%s\n", d.best_val ? best_val_note : "", notes,
+				trainer_cells(&d, from, to) ? trainer_note : "");
 			if (st == AL_OK && o.plots_dir)
 				st = rep_plots(s, &d, from, to, o.plots_dir, f, o.format);
 			break;
@@ -1014,6 +1078,8 @@ al_status al_report_write(al_store *s, const al_report_opts *oin, FILE *f)
 			fprintf(f, ".</p>\n");
 			write_table(f, o.format, &d, from, to);
 			fprintf(f, "<p class=\"notes\">");
+			if (d.best_val)
+				html_escape(f, best_val_note);
 			html_escape(f, notes);
 			if (trainer_cells(&d, from, to))
 				html_escape(f, trainer_note);

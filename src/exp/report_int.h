@@ -11,6 +11,9 @@ typedef struct {
 	uint64_t seed;
 	int fold, E;
 	double *acc, *prec, *loss, *test_loss; /* E values, epochs 1..E */
+	double *val;  /* E validation accuracies (NaN for runs without validation) */
+	int sel;      /* index of the reported ("final") epoch: E-1, or the first
+			 epoch of best validation accuracy with --select best-val */
 	double params, ep_s;
 } rep_run;
 
@@ -29,6 +32,7 @@ typedef struct {
 	int E;               /* epochs common to every run */
 	rep_stat final_acc, max_acc, prec, max_prec, aulc;
 	int max_acc_ep, max_prec_ep;
+	double sel_ep;       /* median reported epoch (1-based) over the runs */
 	double params, ep_s;
 	int base;            /* index of the baseline cell, -1 none */
 	int is_base;
@@ -42,6 +46,7 @@ typedef struct {
 	rep_cell *c;
 	int n, cap;
 	char baseline[256];
+	int best_val;        /* --select best-val: epochs picked by validation accuracy */
 } rep_data;
 
 /* Writes the sweep's plots as SVG. html != NULL: inline into html (figure

@@ -565,12 +565,6 @@ static al_status add_run(al_sweep *sw, int *cap, const char *group, axis *ax, in
 		}
 	}
 	if (xt_is_trainer(r->trainer)) {
-		if (r->config.val > 0)
-			return al_err(AL_EINVAL,
-				      "%s: val = %g: trainer %s runs are tested after their last "
-				      "iteration; validation-based early stopping is `actlab adact "
-				      "--val` only",
-				      where, r->config.val, r->trainer);
 		al_adact_opts *o = &r->adact;
 		o->seed = r->config.seed;
 		o->batch = r->config.batch;

@@ -3,11 +3,14 @@
  * al_adact_run (the two-layer MLP with hinge activations, SPEC.md section
  * 4) instead of back-prop runs of al_train_run. Their settings (hidden,
  * hinges, range, init, iters, per_unit, safeguard, precision, lm_mu, plus
- * the shared data, seed, kfold, kfold_seed, lr, momentum, batch, beta1,
- * beta2, eps), the stored configuration text, and running one: every
+ * the shared data, seed, kfold, kfold_seed, val, lr, momentum, batch,
+ * beta1, beta2, eps), the stored configuration text, and running one: every
  * iteration is one epoch row of the store (training MSE as the training
  * loss, test accuracy and macro precision of the held-out fold or the test
- * set), written as it happens; the learned hinge values and the mean
+ * set; with val > 0 also the accuracy on the stratified validation
+ * fraction of the training samples, from which `actlab report --select
+ * best-val` picks each run's early-stopping iteration), written as it
+ * happens; the learned hinge values and the mean
  * learned shape are stored at the end. There is no checkpoint: an
  * interrupted trainer run starts over (its rows are cleared first).
  * Not for: parsing experiment files (sweep_file.c), SQL (store.c).
@@ -29,7 +32,7 @@ static const char *const keys[] = {"trainer",   "hidden",    "hinges",    "range
 
 /* settings of back-prop runs that a trainer run has no use for */
 static const char *const train_only[] = {"model", "act",    "act_sites", "sched",  "norm",
-					 "epochs", "val",   "crop",      "flip",   "loss",
+					 "epochs", "crop",  "flip",      "loss",
 					 "opt",   "wd",     "nesterov",  "act_lr", "act_wd",
 					 "warmup", "eval_batch", "skip_bad"};
 
@@ -173,6 +176,11 @@ void xt_to_text(const al_sweep_run *r, int threads, char *buf, size_t cap)
 		 o->precision == AL_ADACT_MIXED ? "mixed" : "double", (unsigned long long)o->seed,
 		 o->lr, o->momentum, o->batch, o->beta1, o->beta2, o->eps, o->lm_mu, r->kfold,
 		 r->fold, (unsigned long long)c->kfold_seed, th);
+	/* only with a validation set, so configurations without one keep their
+	 * stored text (and run keys) */
+	size_t used = strlen(buf);
+	if (c->val > 0 && used < cap)
+		snprintf(buf + used, cap - used, "val=%.17g\n", c->val);
 }
 
 /* Parses what xt_to_text wrote. */
@@ -222,6 +230,11 @@ static al_status from_text(const char *text, al_adact_opts *o, al_adact_run_opts
 		} else if (!strcmp(k, "fold")) {
 			st = get_long(k, v, 0, 999, &x);
 			ro->fold = (int)x;
+		} else if (!strcmp(k, "val")) {
+			st = get_double(k, v, &d);
+			if (st == AL_OK && !(d >= 0 && d < 1))
+				st = al_err(AL_EFORMAT, "trainer run: val = %g outside [0, 1)", d);
+			ro->val = d;
 		} else if (!strcmp(k, "threads")) {
 			st = get_long(k, v, 0, 1024, &x);
 			*threads = (int)x;

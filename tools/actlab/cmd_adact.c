@@ -48,7 +48,9 @@ static void adact_help(FILE *f)
 		"  --threads N          OpenMP threads (default 2)\n"
 		"  --store DB           record the run(s) in the experiment store DB as sweep\n"
 		"                       --sweep NAME (default adact), one run per fold, so\n"
-		"                       `actlab report` tables them (no --fold, --val, --json)\n"
+		"                       `actlab report` tables them (no --fold, --json; with\n"
+		"                       --val, `actlab report --select best-val` tests each\n"
+		"                       run's best validation iteration)\n"
 		"  --sweep NAME         sweep name in the store (with --store)\n"
 		"  --json               end with one JSON object on stdout\n"
 		"  --quiet              no per-iteration lines on stderr\n",
@@ -229,7 +231,7 @@ int cmd_adact(int argc, char **argv)
 			{"iters", "iters"},     {"safeguard", "safeguard"}, {"kfold", "kfold"},
 			{"seed", "seed"},       {"split_seed", "kfold_seed"}, {"lr", "lr"},
 			{"momentum", "momentum"}, {"batch", "batch"},    {"lm_mu", "lm_mu"},
-			{"precision", "precision"}};
+			{"precision", "precision"}, {"val", "val"}};
 		for (size_t k = 0; k < sizeof as_key / sizeof *as_key; k++)
 			if (!strcmp(n, as_key[k][0]) && il < sizeof ini && !strchr(v, '\n'))
 				il += (size_t)snprintf(ini + il, sizeof ini - il, "%s = %s\n",
@@ -315,10 +317,9 @@ int cmd_adact(int argc, char **argv)
 		return cli_usage_error("%s", al_errmsg());
 	al_set_threads(threads);
 	if (store) {
-		if (fold_set || ro.val > 0 || json)
-			return cli_usage_error("--store runs every fold and tests after the last "
-					       "iteration: --fold, --val and --json do not combine "
-					       "with it");
+		if (fold_set || json)
+			return cli_usage_error("--store runs every fold: --fold and --json do not "
+					       "combine with it");
 		if (strchr(sweep_name, '\n') || !*sweep_name)
 			return cli_usage_error("--sweep: bad name");
 		char text[5000];

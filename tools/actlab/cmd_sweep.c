@@ -270,7 +270,8 @@ int cmd_sweep(int argc, char **argv)
 
 static const char *report_help =
 	"usage: actlab report [--store DB] [--sweep NAME] [--format md|csv|tex|html]\n"
-	"                     [--baseline ACT] [--out FILE] [--plots DIR] [--no-plots]\n\n"
+	"                     [--baseline ACT] [--select last|best-val] [--out FILE]\n"
+	"                     [--plots DIR] [--no-plots]\n\n"
 	"Tables of the store's finished runs, one per sweep: mean +- std over seeds (or\n"
 	"folds) of final test accuracy, max accuracy (at epoch), macro precision, max\n"
 	"precision (at epoch), area under the training-loss curve, parameter count and\n"
@@ -278,7 +279,10 @@ static const char *report_help =
 	"signed-rank test of final accuracy against the baseline activation (default\n"
 	"relu) with the 95%% confidence interval of the difference. html is one\n"
 	"self-contained file with inline SVG plots (gnuplot); md and tex write SVG plots\n"
-	"to --plots DIR when given. Default format md, output stdout.\n";
+	"to --plots DIR when given. Default format md, output stdout.\n"
+	"--select best-val: each run's result (final accuracy, macro precision, the\n"
+	"paired tests) is its first epoch of highest validation accuracy (early\n"
+	"stopping; the runs must have a validation set, val > 0) instead of its last.\n";
 
 int cmd_report(int argc, char **argv)
 {
@@ -310,6 +314,14 @@ int cmd_report(int argc, char **argv)
 			out = a.value;
 		else if (!strcmp(a.name, "plots"))
 			o.plots_dir = a.value;
+		else if (!strcmp(a.name, "select")) {
+			if (!strcmp(a.value, "last"))
+				o.best_val = 0;
+			else if (!strcmp(a.value, "best-val"))
+				o.best_val = 1;
+			else
+				return cli_usage_error("--select '%s'; valid: last, best-val", a.value);
+		}
 		else if (!strcmp(a.name, "format")) {
 			if (!strcmp(a.value, "md"))
 				o.format = AL_REPORT_MD;
