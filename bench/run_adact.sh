@@ -4,22 +4,32 @@
 #          next to the seconds of one Adam epoch (batch 64) of the same
 #          network, runs interleaved (adact, adam, adact, adam, ...), medians
 #          over BENCH_REPS repetitions, and their ratio;
-#   kfold  test accuracy mean +- std over stratified 10-fold cross-validation
-#          of the first BENCH_SUBSET training images, for AdAct, OWO-BP and
-#          Adam back-prop (same network, same initial point);
-#   full   the same three trained on the full training split, tested on the
-#          10,000 test images.
-# Every command is printed; per-run JSON lines are kept in BENCH_LOG.
+#   kfold  the declared accuracy protocol (experiments/seed003-mlp-early-stop.ini)
+#          on stratified 10-fold cross-validation of the first BENCH_SUBSET
+#          training images: AdAct, OWO-BP and Adam back-prop, same network
+#          and initial point, BENCH_ITERS iterations (Adam: epochs) each, a
+#          stratified BENCH_VAL of every run's training samples held out, and
+#          the network of the first best validation iteration tested (early
+#          stopping); through the experiment harness (actlab sweep) into
+#          BENCH_STORE, then `actlab report --select best-val` against OWO-BP
+#          and against Adam (paired t-test and Wilcoxon over the folds), and
+#          the last-iteration report for reference;
+#   full   the same protocol on the full split (54,000 train, 6,000
+#          validation, the 10,000 test images).
+# Every command is printed; per-run JSON lines of the time part are kept in
+# BENCH_LOG.
 #
 # Environment knobs:
 #   BENCH_PARTS="time kfold full"   BENCH_REPS=3   BENCH_THREADS=2
-#   BENCH_ITERS=30 (AdAct/OWO-BP iterations = Adam epochs)   BENCH_TIME_ITERS=3
+#   BENCH_ITERS=100 (AdAct/OWO-BP iterations = Adam epochs)   BENCH_TIME_ITERS=3
 #   BENCH_SUBSET=10000   BENCH_KFOLD=10   BENCH_ALGOS="adact owo-bp adam"
-#   BENCH_VAL=0.1 (validation fraction of each run's training samples: the
-#   tables give the test accuracy after the last iteration and at the
-#   iteration with the best validation accuracy)
+#   BENCH_VAL=0.1 (validation fraction of each run's training samples)
+#   BENCH_STORE=FILE (experiment store; default a temporary one; a store
+#   that already holds the runs is reused: the harness skips finished runs)
 #   BENCH_OUT=FILE (markdown tables)   BENCH_LOG=FILE (JSON lines)
 #   ACTLAB=./actlab   PYTHON=/usr/bin/python3
+# Run it niced with OMP_WAIT_POLICY=passive on a shared machine:
+#   OMP_WAIT_POLICY=passive nice -n 10 bench/run_adact.sh
 # Exit status: 0 if every run succeeded, 1 otherwise (2 on bad setup).
 set -u
 
@@ -28,12 +38,13 @@ cd "$(dirname "$0")/.." || exit 2
 PARTS=${BENCH_PARTS:-"time kfold full"}
 REPS=${BENCH_REPS:-3}
 THREADS=${BENCH_THREADS:-2}
-ITERS=${BENCH_ITERS:-30}
+ITERS=${BENCH_ITERS:-100}
 TITERS=${BENCH_TIME_ITERS:-3}
 SUBSET=${BENCH_SUBSET:-10000}
 KFOLD=${BENCH_KFOLD:-10}
 ALGOS=${BENCH_ALGOS:-"adact owo-bp adam"}
 VAL=${BENCH_VAL:-0.1}
+INI=experiments/seed003-mlp-early-stop.ini
 ACTLAB=${ACTLAB:-./actlab}
 PY=${PYTHON:-/usr/bin/python3}
 OUT=${BENCH_OUT:-}
@@ -46,6 +57,7 @@ done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/actlab-adact.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT
 LOG=${BENCH_LOG:-$TMP/runs.jsonl}
+STORE=${BENCH_STORE:-$TMP/adact.db}
 : >"$LOG"
 # a private copy: rebuilding ./actlab during the benchmark changes nothing here
 cp "$ACTLAB" "$TMP/actlab" || exit 2
@@ -58,7 +70,7 @@ echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "host:     $(uname -srm); $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); nproc $(nproc)"
 echo "git rev:  $rev"
 echo "load avg: $(cut -d' ' -f1-3 /proc/loadavg) (start)"
-echo "parts:    $PARTS; threads $THREADS; reps $REPS; iters $ITERS; subset $SUBSET; kfold $KFOLD"
+echo "parts:    $PARTS; threads $THREADS; reps $REPS; iters $ITERS; subset $SUBSET; kfold $KFOLD; val $VAL"
 echo
 
 failures=0
@@ -92,16 +104,27 @@ for part in $PARTS; do
 			run "time-adam" --algo adam --iters 1
 		done
 		;;
-	kfold)
-		for a in $ALGOS; do
-			run "kfold-$a" --algo "$a" --iters "$ITERS" --data "fashion-mnist:train=$SUBSET" \
-				--kfold "$KFOLD" --val "$VAL"
-		done
-		;;
-	full)
-		for a in $ALGOS; do
-			run "full-$a" --algo "$a" --iters "$ITERS" --val "$VAL"
-		done
+	kfold | full)
+		# the harness runs the protocol; ALGOS as the trainer list
+		trainers=$(echo $ALGOS | sed 's/ / | /g')
+		if [ "$part" = kfold ]; then
+			name=seed003-es-kfold
+			set -- --data "fashion-mnist:train=$SUBSET" --kfold "$KFOLD"
+		else
+			name=seed003-es-full
+			set -- --data fashion-mnist --kfold 0
+		fi
+		printf '%s (load %s): $ACTLAB sweep %s --store %s --threads %s --name %s --trainer '"'"'%s'"'"' --iters %s --val %s %s\n' \
+			"$part" "$(cut -d' ' -f1 /proc/loadavg)" "$INI" "$STORE" "$THREADS" "$name" "$trainers" "$ITERS" "$VAL" "$*"
+		if ! "$A" sweep "$INI" --store "$STORE" --threads "$THREADS" --name "$name" \
+			--trainer "$trainers" --iters "$ITERS" --val "$VAL" "$@" >"$TMP/sweep.log" 2>&1; then
+			echo "  FAILED:"
+			tail -5 "$TMP/sweep.log" | sed 's/^/  | /'
+			failures=$((failures + 1))
+			continue
+		fi
+		grep '^sweep ' "$TMP/sweep.log" | sed 's/^/  /'
+		sweeps="${sweeps:-} $name"
 		;;
 	*) echo "run_adact.sh: unknown part '$part' (time, kfold, full)" >&2; exit 2 ;;
 	esac
@@ -130,24 +153,24 @@ if ta and tm:
     out.append("per repetition (AdAct / Adam s): " + ", ".join(
         "%.3f / %.3f" % (x["seconds_per_iter"], y["seconds_per_iter"]) for x, y in zip(ta, tm)))
     out.append("")
-rows = [(t, by[t][-1]) for t in by if t.startswith("kfold-") or t.startswith("full-")]
-def ms(xs):
-    if len(xs) == 1:
-        return "%.4f" % xs[0]
-    return "%.4f ± %.4f" % (statistics.mean(xs), statistics.stdev(xs))
-if rows:
-    out.append("| setting | algorithm | test acc, last iteration | test acc, best-validation iteration | best iteration (median) | train MSE (tested net) | s/iteration | CPU s/iteration |")
-    out.append("|---|---|---:|---:|---:|---:|---:|---:|")
-    for t, r in rows:
-        setting = ("%d-fold CV of %s train images" % (int(kfold), subset)) if t.startswith("kfold") else "full split (60k / 10k)"
-        last = [f["test"][-1] for f in r["runs"]]
-        best = [f["test_acc"] for f in r["runs"]]
-        bi = statistics.median(f["best_iter"] for f in r["runs"])
-        cpu = statistics.mean(f.get("cpu_seconds_per_iter", float("nan")) for f in r["runs"])
-        out.append("| %s | %s | %s | %s | %g | %.5f | %.3f | %.3f |" % (setting, r["algo"], ms(last), ms(best), bi,
-                   r["train_mse"], r["seconds_per_iter"], cpu))
 print("\n".join(out))
 EOF
+for name in ${sweeps:-}; do
+	for b in $ALGOS; do
+		[ "$b" = adact ] && continue
+		echo "\$ACTLAB report --store $STORE --sweep $name --select best-val --baseline $b --no-plots"
+		"$A" report --store "$STORE" --sweep "$name" --select best-val --baseline "$b" --no-plots \
+			>"$TMP/rep.md" 2>&1 || failures=$((failures + 1))
+		# the results table only (the hinge-value table and notes follow it)
+		awk '/^\| /{p=1} p&&!/^\|/{exit} p' "$TMP/rep.md" >>"$TMP/table.md"
+		echo >>"$TMP/table.md"
+	done
+	echo "\$ACTLAB report --store $STORE --sweep $name --no-plots   (last iteration, reference)"
+	"$A" report --store "$STORE" --sweep "$name" --no-plots >"$TMP/rep.md" 2>&1 ||
+		failures=$((failures + 1))
+	awk '/^\| /{p=1} p&&!/^\|/{exit} p' "$TMP/rep.md" >>"$TMP/table.md"
+	echo >>"$TMP/table.md"
+done
 cat "$TMP/table.md"
 if [ -n "$OUT" ]; then cp "$TMP/table.md" "$OUT"; fi
 [ "$failures" -eq 0 ] || { echo "$failures run(s) failed" >&2; exit 1; }
