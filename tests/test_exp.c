@@ -1146,6 +1146,18 @@ TEST(sweep_trainer_early_stopping)
 	CHECK(rc == 0 && q1(db, "SELECT COUNT(*) FROM epochs e JOIN runs r ON r.id=e.run WHERE "
 				"r.sweep='withval' AND e.val_acc IS NOT NULL") == 2,
 	      "adact --store --val: %s", out);
+	/* one pair (a plain train/test run per trainer) has a difference but no
+	 * p-values */
+	for (int a = 0; a < 2; a++) {
+		rc = cli(out, "adact --data synthetic:n=200,test=200,classes=6,h=4,w=4 --hidden 5 "
+			      "--iters 2 --val 0.2 --algo %s --store %s --sweep onepair --quiet",
+			 algo[a], db);
+		REQUIRE(rc == 0, "%s --store: %s", algo[a], out);
+	}
+	rc = cli(out, "report --store %s --sweep onepair --select best-val --baseline adam", db);
+	CHECK(rc == 0 && !contains(out, "| +0.0000 |") && contains(out, "| – | – |\n") &&
+		      !contains(out, "| 1.000 |"),
+	      "one pair with a difference: %s", out);
 }
 
 /* parameters of model (with a width multiplier) for act on 1x28x28, 10 classes */

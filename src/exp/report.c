@@ -536,8 +536,9 @@ static void row_fields(const rep_cell *c, int best_val, char f[NFIELD][160])
 		snprintf(f[11], 160, "–");
 	} else {
 		fmt_diff(f[9], 160, c);
-		fmt_p(f[10], 160, c->npairs ? c->tt.p : (double)NAN);
-		fmt_p(f[11], 160, c->npairs ? c->wx.p : (double)NAN);
+		/* one pair tests nothing (docs/experiments.md: fewer than 2 pairs: –) */
+		fmt_p(f[10], 160, c->npairs >= 2 ? c->tt.p : (double)NAN);
+		fmt_p(f[11], 160, c->npairs >= 2 ? c->wx.p : (double)NAN);
 	}
 }
 
