@@ -5,6 +5,7 @@
  * layer-level forward/backward in every granularity, NaN/Inf policy, and the
  * spec parser. A new catalog row is covered without new test code. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,6 +241,115 @@ TEST(act_nan_inf_policy)
 		d->fwd(&a, 1, &nanx, &ny);
 		CHECK(isnan(ny), "%s(NaN) = %g: NaN must propagate", d->name, (double)ny);
 	}
+}
+
+/* The sigmoid kernels (catalog.c: 16-lane AVX-512 code where the target
+ * has it, the generic loops otherwise) against the double formula, in ulp
+ * of the exact value: a dense sample over [-105, 105] (evenly spaced, low
+ * mantissa bits varied, plus denser windows near 0, around the maxima and
+ * where the results are subnormal),
+ * forward and backward with dy = 1. The bounds are the maxima over all
+ * floats in [-105, 105] (2.40 and 4.22 ulp, docs/benchmarks.md). Then every
+ * length 1..40: dx = dy * (dx at dy = 1) exactly, nothing written past n;
+ * and the special values. */
+static double sig_ulp(double r)
+{
+	r = fabs(r);
+	if (r < 0x1p-126)
+		return 0x1p-149;
+	int e;
+	frexp(r, &e);
+	return ldexp(1.0, e - 24);
+}
+
+static void sig_sweep(const al_act_desc *d, float lo, float hi, int npts, double *wf, double *wb)
+{
+	enum { CH = 4096 };
+	static float x[CH], y[CH], one[CH], dx[CH];
+	al_act_args a = {0};
+	for (int i = 0; i < CH; i++)
+		one[i] = 1;
+	double step = ((double)hi - (double)lo) / npts;
+	for (int i0 = 0; i0 <= npts; i0 += CH) {
+		int n = npts + 1 - i0 < CH ? npts + 1 - i0 : CH;
+		for (int j = 0; j < n; j++) {
+			float v = (float)((double)lo + step * (i0 + j));
+			uint32_t u;
+			memcpy(&u, &v, 4);
+			u += (uint32_t)(i0 + j) % 7; /* vary the low mantissa bits */
+			memcpy(&x[j], &u, 4);
+		}
+		d->fwd(&a, (size_t)n, x, y);
+		d->bwd(&a, (size_t)n, x, y, one, dx, NULL);
+		for (int j = 0; j < n; j++) {
+			double X = x[j], e = exp(-fabs(X)), ys = X >= 0 ? 1 / (1 + e) : e / (1 + e);
+			double sd = e / ((1 + e) * (1 + e));
+			double ef = fabs((double)y[j] - ys) / sig_ulp(ys);
+			double eb = fabs((double)dx[j] - sd) / sig_ulp(sd);
+			*wf = ef > *wf ? ef : *wf;
+			*wb = eb > *wb ? eb : *wb;
+		}
+	}
+}
+
+TEST(act_sigmoid_kernel_ulp)
+{
+	al_act_spec s;
+	REQUIRE_OK(al_act_parse("sigmoid", &s));
+	const al_act_desc *d = s.desc;
+	double wf = 0, wb = 0;
+	sig_sweep(d, -105.0f, 105.0f, 2000000, &wf, &wb);
+	sig_sweep(d, -1.0f, 1.0f, 200000, &wf, &wb);
+	sig_sweep(d, -6.0f, -2.0f, 400000, &wf, &wb); /* where the maxima are */
+	sig_sweep(d, 2.0f, 6.0f, 400000, &wf, &wb);
+	sig_sweep(d, -104.5f, -87.0f, 100000, &wf, &wb); /* subnormal results */
+	CHECK(wf <= 2.41, "sigmoid forward: max %.3f ulp, bound 2.41", wf);
+	CHECK(wb <= 4.22, "sigmoid backward: max %.3f ulp, bound 4.22", wb);
+
+	al_rng r;
+	al_rng_seed(&r, 5);
+	float x[48], y[48], dy[48], one[48], d1[48], dx[48];
+	al_act_args a = {0};
+	for (size_t n = 1; n <= 40; n++) {
+		for (size_t j = 0; j < 48; j++) {
+			x[j] = (float)urand(&r, -12, 12);
+			dy[j] = (float)urand(&r, -2, 2);
+			one[j] = 1;
+			y[j] = dx[j] = d1[j] = -7;
+		}
+		d->fwd(&a, n, x, y);
+		d->bwd(&a, n, x, y, one, d1, NULL);
+		d->bwd(&a, n, x, y, dy, dx, NULL);
+		for (size_t j = 0; j < n; j++) {
+			double X = x[j], ys = 1 / (1 + exp(-X));
+			CHECK(fabs((double)y[j] - ys) <= 2.41 * sig_ulp(ys), "n=%zu: sigmoid(%.9g) = %.9g", n, X,
+			      (double)y[j]);
+			CHECK(dx[j] == dy[j] * d1[j], "n=%zu j=%zu: dx %.9g, dy * sigma' %.9g", n, j,
+			      (double)dx[j], (double)(dy[j] * d1[j]));
+		}
+		for (size_t j = n; j < 48; j++)
+			CHECK(y[j] == -7 && dx[j] == -7 && d1[j] == -7, "n=%zu: element %zu written", n, j);
+	}
+
+	const float sx[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, -100.0f, 100.0f, 0x1p-140f};
+	float sy[8], sone[8] = {1, 1, 1, 1, 1, 1, 1, 1}, sdx[8];
+	d->fwd(&a, 8, sx, sy);
+	d->bwd(&a, 8, sx, sy, sone, sdx, NULL);
+	CHECK(isnan(sy[0]) && isnan(sdx[0]), "sigmoid(NaN) = %g, sigma' %g", (double)sy[0],
+	      (double)sdx[0]);
+	CHECK(sy[1] == 1 && sy[2] == 0 && sdx[1] == 0 && sdx[2] == 0,
+	      "sigmoid(+-inf) = %g %g, sigma' %g %g", (double)sy[1], (double)sy[2], (double)sdx[1],
+	      (double)sdx[2]);
+	CHECK(sy[3] == 0.5f && sy[4] == 0.5f && sdx[3] == 0.25f && sdx[4] == 0.25f,
+	      "sigmoid(+-0) = %g %g, sigma' %g %g", (double)sy[3], (double)sy[4], (double)sdx[3],
+	      (double)sdx[4]);
+	CHECK(sy[5] > 3.7e-44f && sy[5] < 3.9e-44f && sdx[5] > 3.7e-44f && sdx[5] < 3.9e-44f,
+	      "sigmoid(-100) = %g, sigma' %g: subnormal, not flushed", (double)sy[5],
+	      (double)sdx[5]);
+	CHECK(sy[6] == 1 && sdx[6] > 3.7e-44f && sdx[6] < 3.9e-44f, "sigmoid(100) = %g, sigma' %g",
+	      (double)sy[6], (double)sdx[6]);
+	CHECK(sy[7] == 0.5f && sdx[7] == 0.25f, "sigmoid(2^-140) = %g, sigma' %g", (double)sy[7],
+	      (double)sdx[7]);
 }
 
 TEST(act_spec_parse)
