@@ -22,6 +22,11 @@
 #                          none | small | both sizes (slow at the DRAM size)
 #   BENCH_OUT=FILE         also write the table (markdown) to FILE
 #   BENCH_JSONL=FILE       also keep every JSON line (written as the runs go)
+#   BENCH_MALLOC=thp       thp: both programs run under
+#                          GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (transparent huge
+#                          pages for malloc'd memory: PyTorch's fresh DRAM-size
+#                          outputs then cost 2 MiB page faults, not 65,538 faults
+#                          of 4 KiB each); glibc: glibc's default (bench/README.md)
 #   PYTHON=/usr/bin/python3  LIB=build/release/libactlab.a  CC=gcc
 # Exit status: 0 if every run succeeded (targets missed or not), 1 if a run
 # failed, 2 on bad setup.
@@ -43,6 +48,7 @@ JSONL=${BENCH_JSONL:-}
 PY=${PYTHON:-/usr/bin/python3}
 LIB=${LIB:-build/release/libactlab.a}
 CC=${CC:-gcc}
+MALLOC=${BENCH_MALLOC:-thp}
 
 for v in "$THREADS" "$REPS" "$REPS_DRAM"; do
 	case $v in '' | *[!0-9]* | 0) echo "run_act.sh: BENCH_THREADS/REPS/REPS_DRAM must be positive integers" >&2; exit 2 ;; esac
@@ -52,6 +58,17 @@ for v in "$WARMUP" "$MAX_SECONDS" "$QUIET_WAIT"; do
 done
 [ "$MAX_SECONDS" -gt 0 ] || { echo "run_act.sh: BENCH_MAX_SECONDS must be positive" >&2; exit 2; }
 case $SIZES in small | dram | both) ;; *) echo "run_act.sh: BENCH_SIZES must be small, dram or both" >&2; exit 2 ;; esac
+case $MALLOC in
+thp)
+	case ${GLIBC_TUNABLES:-} in
+	*glibc.malloc.hugetlb=1*) ;;
+	*) GLIBC_TUNABLES=${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1 ;;
+	esac
+	export GLIBC_TUNABLES
+	;;
+glibc) ;;
+*) echo "run_act.sh: BENCH_MALLOC must be thp or glibc" >&2; exit 2 ;;
+esac
 [ -f "$LIB" ] || { echo "run_act.sh: $LIB not found; run 'make' first" >&2; exit 2; }
 "$PY" -c 'import torch, numpy' 2>/dev/null ||
 	{ echo "run_act.sh: $PY cannot import torch and numpy (Debian: python3-torch)" >&2; exit 2; }
@@ -82,17 +99,17 @@ common="--threads $THREADS --reps $REPS --reps-dram $REPS_DRAM --warmup $WARMUP 
 act_args=$common
 py_args=$common
 case $COMPOSITE in none | small | both) ;; *) echo "run_act.sh: BENCH_COMPOSITE must be none, small or both" >&2; exit 2 ;; esac
-py_args="$py_args --composite $COMPOSITE"
+py_args="$py_args --composite $COMPOSITE --malloc $MALLOC"
 
 {
 	echo "## Activation kernels: actlab vs PyTorch vs copy bandwidth"
 	echo
-	echo "- command: \`$0\` (BENCH_THREADS=$THREADS BENCH_REPS=$REPS BENCH_REPS_DRAM=$REPS_DRAM BENCH_WARMUP=$WARMUP BENCH_MAX_SECONDS=$MAX_SECONDS BENCH_QUIET_WAIT=$QUIET_WAIT BENCH_SIZES=$SIZES BENCH_COMPOSITE=$COMPOSITE${ONLY:+ BENCH_ONLY=$ONLY})"
+	echo "- command: \`$0\` (BENCH_THREADS=$THREADS BENCH_REPS=$REPS BENCH_REPS_DRAM=$REPS_DRAM BENCH_WARMUP=$WARMUP BENCH_MAX_SECONDS=$MAX_SECONDS BENCH_QUIET_WAIT=$QUIET_WAIT BENCH_SIZES=$SIZES BENCH_COMPOSITE=$COMPOSITE BENCH_MALLOC=$MALLOC${ONLY:+ BENCH_ONLY=$ONLY})"
 	echo "- compile: \`$compile\`"
 	echo "- per entry: \`$BIN $act_args --only ENTRY\` then \`$PY bench/torch_act.py $py_args --only ENTRY\`"
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); git rev: $rev; library: $lib_id"
 	echo "- machine: $cpu, nproc $(nproc); torch $torch_ver; load average at start: $load0"
-	echo "- environment: $(env | grep -E '^(OMP|GOMP|KMP|MALLOC)_' | sort | tr '\n' ' ')(OMP_NUM_THREADS is set by torch_act.py)"
+	echo "- environment: $(env | grep -E '^(OMP|GOMP|KMP|MALLOC)_|^GLIBC_TUNABLES=' | sort | tr '\n' ' ')(OMP_NUM_THREADS is set by torch_act.py)"
 } >"$TMP/head.md"
 cat "$TMP/head.md"
 echo
@@ -253,6 +270,12 @@ for size in ("small", "dram"):
         if tc:
             s += "; torch y.copy_(x) %.1f GB/s, x.clone() %.1f GB/s" % (
                 med([t["copy_gbs"] for t in tc]), med([t["clone_gbs"] for t in tc]))
+            if all("minflt_fwdbwd" in t for t in tc):
+                s += (", page faults per x.clone() %.0f and per forward+backward %.0f "
+                      "(torch_act.py --malloc %s)" % (
+                          med([t["minflt_clone"] for t in tc]),
+                          med([t["minflt_fwdbwd"] for t in tc]),
+                          "/".join(sorted({t.get("malloc", "?") for t in tc}))))
         out.append("- " + s + ".")
 out.append("- rows with a † (disturbed) measurement: %d of %d; entries started without a quiet "
            "moment: %s; load average at end: %s; wall time %s s." % (disturbed, len(order), noisy,
