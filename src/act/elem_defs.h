@@ -87,8 +87,9 @@ DF(leaky_relu) { return x > C(0) ? C(1) : (T)h[0]; }
  * compensated: 2.40 ulp, relative 1.8e-7 (al_sigmoidf's compensation
  * costs five more operations and, on Zen 5, 30% more forward time in the
  * generic loop and 55% in the 16-lane one, for 1.97 ulp and the same
- * relative 1.8e-7). catalog.c runs it on 16 lanes with the same operations
- * (al_sigmoidf16, vmath16.h) where the target has AVX-512. */
+ * relative 1.8e-7). catalog.c runs it on 16 lanes (al_sigmoidf16,
+ * vmath16.h, with a table-driven exponential: same maximum error) where
+ * the target has AVX-512. */
 F(sigmoid)
 {
 	T e = EXPN(-ABS(x));
