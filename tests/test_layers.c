@@ -494,6 +494,77 @@ TEST(layers_maxpool_2x2_vector_rule)
 	al_model_free(m);
 }
 
+/* The 2x2 stride-2 path on whole planes of several shapes, 2 samples x 2
+ * channels: rows of 5, 14, 16 and 35 outputs (one masked chunk, a full one,
+ * two plus a tail), odd heights and widths (a row or column left out: the
+ * backward then takes the memset-and-scatter path), inputs drawn from
+ * {-1, -0, 0, 1, 2, NaN} so ties, signed zeros and NaNs fill the windows,
+ * output gradients with -0 among them; values, arguments and input
+ * gradients bit for bit against the rule of layers_maxpool_2x2_vector_rule. */
+TEST(layers_maxpool_2x2_planes)
+{
+	const int shapes[][2] = {{10, 10}, {28, 28}, {9, 11}, {4, 70}, {5, 32}, {2, 2}};
+	const float vals[6] = {-1.0f, -0.0f, 0.0f, 1.0f, 2.0f, NAN};
+	for (size_t sh = 0; sh < sizeof shapes / sizeof *shapes; sh++) {
+		const int H = shapes[sh][0], W = shapes[sh][1], C = 2, N = 2;
+		const int OH = H / 2, OW = W / 2, O = C * OH * OW;
+		const size_t nin = (size_t)N * C * H * W, nout = (size_t)N * O;
+		float *x = malloc(nin * sizeof *x), *ey = malloc(nout * sizeof *ey);
+		float *g = malloc(nout * sizeof *g), *egx = calloc(nin, sizeof *egx);
+		REQUIRE(x && ey && g && egx, "alloc");
+		uint32_t st = 12345u + (uint32_t)sh;
+		for (size_t i = 0; i < nin; i++) {
+			st = st * 1664525u + 1013904223u;
+			x[i] = vals[(st >> 8) % 6];
+		}
+		for (size_t j = 0; j < nout; j++)
+			g[j] = j % 7 == 3 ? -0.0f : (float)(j % 11) - 4.0f;
+		for (int q = 0; q < N * C; q++)
+			for (int oy = 0; oy < OH; oy++)
+				for (int ox = 0; ox < OW; ox++) {
+					const size_t p0 = (size_t)q * H * W;
+					const size_t at[4] = {p0 + (size_t)(2 * oy) * W + 2 * ox,
+							      p0 + (size_t)(2 * oy) * W + 2 * ox + 1,
+							      p0 + (size_t)(2 * oy + 1) * W + 2 * ox,
+							      p0 + (size_t)(2 * oy + 1) * W + 2 * ox + 1};
+					float mx = x[at[0]];
+					size_t win = at[0];
+					for (int k = 1; k < 4; k++)
+						if (x[at[k]] > mx || x[at[k]] != x[at[k]])
+							mx = x[at[k]], win = at[k];
+					const size_t j = (size_t)q * OH * OW + (size_t)oy * OW + ox;
+					ey[j] = mx;
+					egx[win] += g[j];
+				}
+		al_model *m = build("pool 2x2 planes", "[maxpool]\nsize = 2\n[flatten]\n", C, H, W, O);
+		if (!m)
+			return;
+		al_model_want_input_grad(m, 1);
+		const float *lg = NULL;
+		REQUIRE(al_model_forward(m, x, N, 1, &lg) == AL_OK && al_model_backward(m, g) == AL_OK,
+			"2x2 pool planes forward/backward");
+		const float *gx = al_model_input_grad(m);
+		int bad = 0;
+		for (size_t j = 0; j < nout && bad < 5; j++)
+			if (memcmp(&lg[j], &ey[j], 4) != 0 && !(lg[j] != lg[j] && ey[j] != ey[j])) {
+				CHECK(0, "%dx%d: output %zu is %g, expected %g", H, W, j, (double)lg[j],
+				      (double)ey[j]);
+				bad++;
+			}
+		for (size_t i = 0; i < nin && bad < 5; i++)
+			if (memcmp(&gx[i], &egx[i], 4) != 0) {
+				CHECK(0, "%dx%d: input gradient %zu is %g, expected %g", H, W, i,
+				      (double)gx[i], (double)egx[i]);
+				bad++;
+			}
+		al_model_free(m);
+		free(x);
+		free(ey);
+		free(g);
+		free(egx);
+	}
+}
+
 TEST(layers_avgpool)
 {
 	gradcheck("avgpool 3 s2 p1 include pad",

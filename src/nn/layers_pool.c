@@ -18,6 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 #include "nn/layer.h"
 
 /* Below this many floats touched, a parallel region costs more than it
@@ -129,40 +133,92 @@ static al_status maxpool_setup(al_layer *l, al_cfg_section *s)
 /* argmax indices: one int32 per output (int32 and float have the same size) */
 static size_t maxpool_scratch(const al_layer *l, int n) { return (size_t)n * al_out_size(l); }
 
-/* x: (ih, iw) plane -> y: (oh, ow), arg: index into the plane.
- * 2x2 stride 2 unpadded windows (LeNet, VGG) take a branch-light path. */
+/* 2x2 stride 2 unpadded windows (LeNet, VGG): the window a b / d e is
+ * reduced as sel(sel(a, b), sel(d, e)), where sel(m, v) takes v when
+ * v > m or v is NaN; that equals the row-major scan a, b, d, e with the
+ * same rule (first maximum wins, a NaN always replaces, so the last NaN
+ * wins; -0 and +0 tie), written as compare masks and selects instead of
+ * data-dependent branches: with relu, zeros and ties make such branches
+ * predictable, with smooth activations they mispredict. Where AVX-512 is
+ * available, 16 outputs of a row pair at a time with masked loads and
+ * stores for the rest of the row (LeNet's rows have 14 and 5 outputs),
+ * else the same selects per output. */
+#define POOL2_SEL(m, i, v, iv)                                                                   \
+	do {                                                                                     \
+		const int t_ = (v) > (m) || (v) != (v);                                          \
+		(m) = t_ ? (v) : (m);                                                            \
+		(i) = t_ ? (iv) : (i);                                                           \
+	} while (0)
+
+static void maxpool2_plane(const pool_cfg *c, const float *restrict x, float *restrict y,
+			   int32_t *restrict arg)
+{
+	const int iw = c->iw, ow = c->ow;
+	for (int oy = 0; oy < c->oh; oy++) {
+		const float *r0 = x + (size_t)(2 * oy) * (size_t)iw, *r1 = r0 + iw;
+		float *yr = y + (size_t)oy * (size_t)ow;
+		int32_t *ar = arg + (size_t)oy * (size_t)ow;
+		const int32_t base = 2 * oy * iw;
+#ifdef __AVX512F__
+		const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24,
+						     26, 28, 30);
+		const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+		const __m512i one = _mm512_set1_epi32(1), vw = _mm512_set1_epi32(iw);
+		for (int ox = 0; ox < ow; ox += 16) {
+			const int cnt = ow - ox < 16 ? ow - ox : 16;
+			const __mmask16 mo = (__mmask16)((1u << cnt) - 1u);
+			const __mmask16 ml = (__mmask16)(2 * cnt >= 16 ? 0xffffu
+								     : (1u << (2 * cnt)) - 1u);
+			const __mmask16 mh = (__mmask16)(2 * cnt <= 16 ? 0u
+								     : (1u << (2 * cnt - 16)) - 1u);
+			const float *p0 = r0 + 2 * ox, *p1 = r1 + 2 * ox;
+			const __m512 l0 = _mm512_maskz_loadu_ps(ml, p0),
+				     h0 = _mm512_maskz_loadu_ps(mh, p0 + 16);
+			const __m512 l1 = _mm512_maskz_loadu_ps(ml, p1),
+				     h1 = _mm512_maskz_loadu_ps(mh, p1 + 16);
+			const __m512 a = _mm512_permutex2var_ps(l0, ev, h0),
+				     b = _mm512_permutex2var_ps(l0, od, h0);
+			const __m512 d = _mm512_permutex2var_ps(l1, ev, h1),
+				     e = _mm512_permutex2var_ps(l1, od, h1);
+			const __mmask16 kb = _mm512_cmp_ps_mask(b, a, _CMP_GT_OQ) |
+					     _mm512_cmp_ps_mask(b, b, _CMP_UNORD_Q);
+			const __mmask16 ke = _mm512_cmp_ps_mask(e, d, _CMP_GT_OQ) |
+					     _mm512_cmp_ps_mask(e, e, _CMP_UNORD_Q);
+			const __m512 m1 = _mm512_mask_blend_ps(kb, a, b),
+				     m2 = _mm512_mask_blend_ps(ke, d, e);
+			const __mmask16 k2 = _mm512_cmp_ps_mask(m2, m1, _CMP_GT_OQ) |
+					     _mm512_cmp_ps_mask(m2, m2, _CMP_UNORD_Q);
+			/* offsets in the window: 0, 1 (row 0), iw, iw + 1 (row 1) */
+			const __m512i i1 = _mm512_maskz_mov_epi32(kb, one),
+				      i2 = _mm512_mask_add_epi32(vw, ke, vw, one);
+			const __m512i off = _mm512_mask_blend_epi32(k2, i1, i2);
+			/* base + 2 (ox + lane) */
+			const __m512i at = _mm512_add_epi32(_mm512_set1_epi32(base + 2 * ox), ev);
+			_mm512_mask_storeu_ps(yr + ox, mo, _mm512_mask_blend_ps(k2, m1, m2));
+			_mm512_mask_storeu_epi32(ar + ox, mo, _mm512_add_epi32(at, off));
+		}
+#else
+		for (int ox = 0; ox < ow; ox++) {
+			const int32_t j = base + 2 * ox;
+			float m1 = r0[2 * ox], m2 = r1[2 * ox];
+			int32_t i1 = j, i2 = j + iw;
+			POOL2_SEL(m1, i1, r0[2 * ox + 1], j + 1);
+			POOL2_SEL(m2, i2, r1[2 * ox + 1], j + iw + 1);
+			POOL2_SEL(m1, i1, m2, i2);
+			yr[ox] = m1;
+			ar[ox] = i1;
+		}
+#endif
+	}
+}
+
+/* x: (ih, iw) plane -> y: (oh, ow), arg: index into the plane. */
 static void maxpool_plane(const pool_cfg *c, const float *restrict x, float *restrict y,
 			  int32_t *restrict arg)
 {
 	const int iw = c->iw, ow = c->ow;
 	if (c->k == 2 && c->s == 2 && c->p == 0 && c->p1 == 0) {
-		for (int oy = 0; oy < c->oh; oy++) {
-			const float *r0 = x + (size_t)(2 * oy) * (size_t)iw, *r1 = r0 + iw;
-			float *yr = y + (size_t)oy * (size_t)ow;
-			int32_t *ar = arg + (size_t)oy * (size_t)ow;
-			const int32_t base = 2 * oy * iw;
-			for (int ox = 0; ox < ow; ox++) {
-				float a = r0[2 * ox], b = r0[2 * ox + 1], d = r1[2 * ox],
-				      e = r1[2 * ox + 1];
-				/* first max wins; NaN wins (PyTorch CPU) */
-				float m = a;
-				int32_t idx = base + 2 * ox;
-				if (b > m || b != b) {
-					m = b;
-					idx = base + 2 * ox + 1;
-				}
-				if ((d > m || d != d)) {
-					m = d;
-					idx = base + iw + 2 * ox;
-				}
-				if ((e > m || e != e)) {
-					m = e;
-					idx = base + iw + 2 * ox + 1;
-				}
-				yr[ox] = m;
-				ar[ox] = idx;
-			}
-		}
+		maxpool2_plane(c, x, y, arg);
 		return;
 	}
 	for (int oy = 0; oy < c->oh; oy++) {
@@ -184,6 +240,64 @@ static void maxpool_plane(const pool_cfg *c, const float *restrict x, float *res
 			y[(size_t)oy * (size_t)ow + (size_t)ox] = m;
 			arg[(size_t)oy * (size_t)ow + (size_t)ox] = idx;
 		}
+	}
+}
+
+/* Backward of 2x2 stride 2 windows that tile the plane exactly (ih = 2 oh,
+ * iw = 2 ow): every input belongs to one window, so each gets dy of its
+ * window or 0, written once (no memset, no read-modify-write scatter). */
+static void maxpool2_plane_backward(const pool_cfg *c, const float *restrict dy,
+				    const int32_t *restrict arg, float *restrict dx)
+{
+	const int iw = c->iw, ow = c->ow;
+	for (int oy = 0; oy < c->oh; oy++) {
+		float *r0 = dx + (size_t)(2 * oy) * (size_t)iw, *r1 = r0 + iw;
+		const float *g = dy + (size_t)oy * (size_t)ow;
+		const int32_t *ar = arg + (size_t)oy * (size_t)ow;
+		const int32_t base = 2 * oy * iw;
+#ifdef __AVX512F__
+		const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24,
+						     26, 28, 30);
+		/* interleave lanes: (lo half of a, b), (hi half of a, b) */
+		const __m512i zl = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6,
+						     22, 7, 23);
+		const __m512i zh = _mm512_add_epi32(zl, _mm512_set1_epi32(8));
+		const __m512i one = _mm512_set1_epi32(1), vw = _mm512_set1_epi32(iw);
+		const __m512i vw1 = _mm512_add_epi32(vw, one);
+		for (int ox = 0; ox < ow; ox += 16) {
+			const int cnt = ow - ox < 16 ? ow - ox : 16;
+			const __mmask16 mo = (__mmask16)((1u << cnt) - 1u);
+			const __mmask16 ml = (__mmask16)(2 * cnt >= 16 ? 0xffffu
+								     : (1u << (2 * cnt)) - 1u);
+			const __mmask16 mh = (__mmask16)(2 * cnt <= 16 ? 0u
+								     : (1u << (2 * cnt - 16)) - 1u);
+			/* + 0: dy = -0 gives +0 as the memset-and-add path did */
+			const __m512 gv = _mm512_add_ps(_mm512_maskz_loadu_ps(mo, g + ox),
+							_mm512_setzero_ps());
+			const __m512i off = _mm512_sub_epi32(
+				_mm512_maskz_loadu_epi32(mo, ar + ox),
+				_mm512_add_epi32(_mm512_set1_epi32(base + 2 * ox), ev));
+			const __m512 a = _mm512_maskz_mov_ps(
+				_mm512_cmpeq_epi32_mask(off, _mm512_setzero_si512()), gv);
+			const __m512 b = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(off, one), gv);
+			const __m512 d = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(off, vw), gv);
+			const __m512 e = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(off, vw1), gv);
+			float *p0 = r0 + 2 * ox, *p1 = r1 + 2 * ox;
+			_mm512_mask_storeu_ps(p0, ml, _mm512_permutex2var_ps(a, zl, b));
+			_mm512_mask_storeu_ps(p0 + 16, mh, _mm512_permutex2var_ps(a, zh, b));
+			_mm512_mask_storeu_ps(p1, ml, _mm512_permutex2var_ps(d, zl, e));
+			_mm512_mask_storeu_ps(p1 + 16, mh, _mm512_permutex2var_ps(d, zh, e));
+		}
+#else
+		for (int ox = 0; ox < ow; ox++) {
+			const int32_t off = ar[ox] - (base + 2 * ox);
+			const float v = g[ox] + 0.0f; /* -0 -> +0 as memset-and-add */
+			r0[2 * ox] = off == 0 ? v : 0.0f;
+			r0[2 * ox + 1] = off == 1 ? v : 0.0f;
+			r1[2 * ox] = off == iw ? v : 0.0f;
+			r1[2 * ox + 1] = off == iw + 1 ? v : 0.0f;
+		}
+#endif
 	}
 }
 
@@ -209,12 +323,18 @@ static void maxpool_backward(al_layer *l, int n)
 	const long planes = (long)n * c->c;
 	const int par = (size_t)planes * in_pl >= PAR_MIN;
 	const int32_t *arg = (const int32_t *)(const void *)l->scratch;
+	const int tile2 = c->k == 2 && c->s == 2 && c->p == 0 && c->p1 == 0 &&
+			  c->ih == 2 * c->oh && c->iw == 2 * c->ow;
 	/* overlapping windows (stride < size) may pick one input twice: += */
 #pragma omp parallel for schedule(static) if (par)
 	for (long q = 0; q < planes; q++) {
 		float *dx = l->dx[0] + (size_t)q * in_pl;
 		const float *dy = l->dy + (size_t)q * out_pl;
 		const int32_t *a = arg + (size_t)q * out_pl;
+		if (tile2) {
+			maxpool2_plane_backward(c, dy, a, dx);
+			continue;
+		}
 		memset(dx, 0, in_pl * sizeof(float));
 		for (size_t j = 0; j < out_pl; j++)
 			dx[a[j]] += dy[j];
