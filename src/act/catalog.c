@@ -69,6 +69,7 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef DFS
 #undef FIN
 #undef METHOD1_CORE
+#undef METHOD1_TS
 #undef METHOD2_TS
 #undef SIG_PAIR
 #undef FS
@@ -144,6 +145,7 @@ static inline double softplus_d(double x) { return (x > 0 ? x : 0) + log1p(exp(-
 #undef DFS
 #undef FIN
 #undef METHOD1_CORE
+#undef METHOD1_TS
 #undef SIG_PAIR
 #undef BLEND_PREP
 #undef EXP
@@ -423,6 +425,55 @@ static void tsqrt_tanh_bwd_st(const al_act_args *a, size_t n, const float *restr
 	dp[0][0] += (float)acc;
 }
 
+/* tanhexp: the stages of elem_defs.h (e^x | w = e^(-2E), 1 - w | the
+ * division and the rest), each over a block of AL_ELEM_BLK elements into
+ * stack buffers before the next; y and dx are those of the stamped
+ * kernels, which calls shorter than one vector still take. tanhexp_fb_st
+ * is the fused f, f' for adaptive:base=tanhexp. */
+#define TEX_STAGES(xb, m)                                                                      \
+	_Pragma("omp simd") for (size_t j = 0; j < (m); j++) E[j] = tex_e_s((xb)[j]);         \
+	_Pragma("omp simd") for (size_t j = 0; j < (m); j++) w[j] = tst_w_s(E[j], &om[j]);
+static void tanhexp_fwd_st(const al_act_args *a, size_t n, const float *restrict x,
+			   float *restrict y)
+{
+	if (n < AL_ELEM_LANES) {
+		tanhexp_fwd(a, n, x, y);
+		return;
+	}
+	float E[AL_ELEM_BLK] __attribute__((aligned(64))), w[AL_ELEM_BLK] __attribute__((aligned(64))),
+		om[AL_ELEM_BLK] __attribute__((aligned(64)));
+	for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {
+		const size_t m = n - i0 < AL_ELEM_BLK ? n - i0 : AL_ELEM_BLK;
+		const float *restrict xb = x + i0;
+		float *restrict yb = y + i0;
+		TEX_STAGES(xb, m)
+#pragma omp simd
+		for (size_t j = 0; j < m; j++)
+			yb[j] = tex_y_s(xb[j], w[j], om[j]);
+	}
+}
+
+static void tanhexp_bwd_st(const al_act_args *a, size_t n, const float *restrict x,
+			   const float *restrict y, const float *restrict dy, float *restrict dx,
+			   float *const *dp)
+{
+	if (n < AL_ELEM_LANES) {
+		tanhexp_bwd(a, n, x, y, dy, dx, dp);
+		return;
+	}
+	float E[AL_ELEM_BLK] __attribute__((aligned(64))), w[AL_ELEM_BLK] __attribute__((aligned(64))),
+		om[AL_ELEM_BLK] __attribute__((aligned(64)));
+	for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {
+		const size_t m = n - i0 < AL_ELEM_BLK ? n - i0 : AL_ELEM_BLK;
+		const float *restrict xb = x + i0, *restrict gb = dy + i0;
+		float *restrict dxb = dx + i0;
+		TEX_STAGES(xb, m)
+#pragma omp simd
+		for (size_t j = 0; j < m; j++)
+			dxb[j] = gb[j] * tex_d_s(xb[j], E[j], w[j], om[j]);
+	}
+}
+
 /* gelu: the approximate= hyper picks a stamped kernel once per call */
 static void gelu_fwd(const al_act_args *a, size_t n, const float *x, float *y)
 {
@@ -494,7 +545,25 @@ static double rrelu_ref(const double *h, const double *p, double x, double *dfdx
 AL_ELEM_FB(silu)
 AL_ELEM_FB(mish)
 AL_ELEM_FB(tanhshrink)
-AL_ELEM_FB(tanhexp)
+/* tanhexp's f, f' as its staged kernels compute them (the stamped fused
+ * loop was one dependent chain too) */
+static void tanhexp_fb_st(const al_act_args *a, size_t n, const float *restrict x,
+			  float *restrict f, float *restrict fp)
+{
+	(void)a;
+	float E[AL_ELEM_BLK] __attribute__((aligned(64))), w[AL_ELEM_BLK] __attribute__((aligned(64))),
+		om[AL_ELEM_BLK] __attribute__((aligned(64)));
+	for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {
+		const size_t m = n - i0 < AL_ELEM_BLK ? n - i0 : AL_ELEM_BLK;
+		const float *restrict xb = x + i0;
+		TEX_STAGES(xb, m)
+#pragma omp simd
+		for (size_t j = 0; j < m; j++) {
+			f[i0 + j] = tex_y_s(xb[j], w[j], om[j]);
+			fp[i0 + j] = tex_d_s(xb[j], E[j], w[j], om[j]);
+		}
+	}
+}
 static al_elem_fb_fn adaptive_fb(const al_act_desc *b)
 {
 	static const struct {
@@ -503,7 +572,7 @@ static al_elem_fb_fn adaptive_fb(const al_act_desc *b)
 	} t[] = {{silu_fwd, silu_fb},
 		 {mish_fwd, mish_fb},
 		 {tanhshrink_fwd, tanhshrink_fb},
-		 {tanhexp_fwd, tanhexp_fb}};
+		 {tanhexp_fwd_st, tanhexp_fb_st}};
 	for (size_t i = 0; i < sizeof t / sizeof *t; i++)
 		if (b->fwd == t[i].fwd)
 			return t[i].fb;
@@ -814,7 +883,8 @@ static const al_act_desc catalog[] = {
 	 .kinks = kink_zero, AL_ELEM(sqrt)},
 	{.name = "tanhexp", .kind = AL_ACT_ELEMENT, .family = "gated",
 	 .formula = "x*tanh(exp(x)); x beyond x = 20", .citation = "Liu & Di 2020 (seed 004)",
-	 NOPARAMS, .check_lo = -6, .check_hi = 3, AL_ELEM(tanhexp)},
+	 NOPARAMS, .check_lo = -6, .check_hi = 3, .fwd = tanhexp_fwd_st, .bwd = tanhexp_bwd_st,
+	 .ref = tanhexp_ref},
 	/* ---- trainable ---------------------------------------------------- */
 	{.name = "frelu", .kind = AL_ACT_ELEMENT, .family = "relu",
 	 .formula = "relu(x + delta) + eta", .citation = "Qiu et al. 2018 (seed 001)", .nhyper = 1,

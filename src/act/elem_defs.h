@@ -262,21 +262,40 @@ DF(sqrt)
 
 /* ---- tanhexp (Liu & Di 2020): x tanh(e^x); y = x, y' = 1 beyond x = 20 -------
  * E = e^x with x <= 20 (the cheap exponential); tanh(E), E > 0, as
- * (1 - w)/(1 + w), w = e^(-2E), or tanh's polynomial below 0.6875. */
+ * om/(1 + w) with w = e^(-2E) and om = 1 - w from EXPN1M (no cancellation
+ * for small E, no polynomial and select), sech^2(E) = 4 w r^2 with
+ * r = 1/(1 + w). Written as stages FS(tex_e) -> FS(tst_w) (tsqrt_tanh uses
+ * it too) -> FS(tex_y) or FS(tex_d); catalog.c's float kernels run each stage
+ * over a block before the next (the single loop was one dependent chain
+ * of two exponentials and a division, latency-bound). */
+/* w = e^(-2E) and om = 1 - w: tanh(E) = om / (1 + w), E > 0 */
+static inline __attribute__((always_inline)) T FS(tst_w)(T E, T *om)
+{
+	return EXPN1M(C(-2) * E, *om);
+}
+static inline __attribute__((always_inline)) T FS(tex_e)(T x)
+{
+	return EXP43(x < C(20) ? x : C(20));
+}
+static inline __attribute__((always_inline)) T FS(tex_y)(T x, T w, T om)
+{
+	return x * (om / (C(1) + w));
+}
+static inline __attribute__((always_inline)) T FS(tex_d)(T x, T E, T w, T om)
+{
+	T r = C(1) / (C(1) + w), t = om * r, s2 = C(4) * w * r * r;
+	return x > C(20) ? C(1) : t + x * E * s2;
+}
 F(tanhexp)
 {
-	T xc = x < C(20) ? x : C(20);
-	T E = EXP43(xc), w = EXPN(C(-2) * E);
-	T t = E < C(0.6875) ? TANHP(E) : (C(1) - w) / (C(1) + w);
-	return x > C(20) ? x : x * t;
+	T om, w = FS(tst_w)(FS(tex_e)(x), &om);
+	return FS(tex_y)(x, w, om);
 }
 DF(tanhexp)
 {
-	T xc = x < C(20) ? x : C(20);
-	T E = EXP43(xc);
-	TANH_SECH2(E, t, s2);
-	T d = t + x * E * s2;
-	return x > C(20) ? C(1) : d;
+	(void)y;
+	T E = FS(tex_e)(x), om, w = FS(tst_w)(E, &om);
+	return FS(tex_d)(x, E, w, om);
 }
 
 /* ======================================================================
@@ -673,11 +692,7 @@ static inline __attribute__((always_inline)) T FS(tst_e)(T x, T ak)
 	T u = COPYSIGN(ak, x);
 	return EXP43(u < C(20) ? u : C(20)); /* E = e^u */
 }
-/* w = e^(-2E) and om = 1 - w: tanh(E) = om / (1 + w), E > 0 */
-static inline __attribute__((always_inline)) T FS(tst_w)(T E, T *om)
-{
-	return EXPN1M(C(-2) * E, *om);
-}
+/* FS(tst_w): w = e^(-2E) and om = 1 - w, defined with tanhexp above */
 static inline __attribute__((always_inline)) T FS(tst_y)(T x, T w, T om)
 {
 	return x * (om / (C(1) + w));
