@@ -559,8 +559,7 @@ static void tanhexp_fb_st(const al_act_args *a, size_t n, const float *restrict 
 		TEX_STAGES(xb, m)
 #pragma omp simd
 		for (size_t j = 0; j < m; j++) {
-			f[i0 + j] = tex_y_s(xb[j], w[j], om[j]);
-			fp[i0 + j] = tex_d_s(xb[j], E[j], w[j], om[j]);
+			fp[i0 + j] = tex_fd_s(xb[j], E[j], w[j], om[j], &f[i0 + j]);
 		}
 	}
 }
@@ -643,6 +642,31 @@ static void adaptive_bwd(const al_act_args *a, size_t n, const float *x, const f
 		} else {
 			b->fwd(&ba, m, u, f);
 			b->bwd(&ba, m, u, f, one, fp, NULL); /* fp = f'(u) */
+		}
+		if (s == 0 && m == ADAPT_BLK) {
+			/* shared parameters, full block: the four rows summed in
+			 * float lanes inside the loop, in al_elem_rowsum's order
+			 * (a product may now be fused into its add), instead of
+			 * stored and summed after the loop */
+			const float av = pa[0], bv = pb[0];
+			float ln[4][AL_ELEM_LANES] = {{0}};
+			for (size_t j0 = 0; j0 < ADAPT_BLK; j0 += AL_ELEM_LANES)
+				for (size_t q = 0; q < AL_ELEM_LANES; q++) {
+					const size_t i = j0 + q;
+					float g = dy[i0 + i], gb = g * bv * fp[i];
+					dx[i0 + i] = gb * av;
+					ln[0][q] += gb * x[i0 + i];
+					ln[1][q] += g * f[i];
+					ln[2][q] += gb;
+					ln[3][q] += g;
+				}
+			for (int k = 0; k < 4; k++) {
+				double sk = 0;
+				for (int q = 0; q < AL_ELEM_LANES; q++)
+					sk += (double)ln[k][q];
+				acc[k] += sk;
+			}
+			continue;
 		}
 		if (s == 0) { /* shared parameters: block sums as in elem.h */
 			const float av = pa[0], bv = pb[0];

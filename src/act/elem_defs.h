@@ -286,6 +286,14 @@ static inline __attribute__((always_inline)) T FS(tex_d)(T x, T E, T w, T om)
 	T r = C(1) / (C(1) + w), t = om * r, s2 = C(4) * w * r * r;
 	return x > C(20) ? C(1) : t + x * E * s2;
 }
+/* f and f' together with one division (f = x om r: within an ulp or so of
+ * FS(tex_y)), for the fused f, f' of adaptive:base=tanhexp */
+static inline __attribute__((always_inline)) T FS(tex_fd)(T x, T E, T w, T om, T *f)
+{
+	T r = C(1) / (C(1) + w), t = om * r, s2 = C(4) * w * r * r;
+	*f = x * t;
+	return x > C(20) ? C(1) : t + x * E * s2;
+}
 F(tanhexp)
 {
 	T om, w = FS(tst_w)(FS(tex_e)(x), &om);
