@@ -500,7 +500,8 @@ TEST(layers_maxpool_2x2_vector_rule)
  * backward then takes the memset-and-scatter path), inputs drawn from
  * {-1, -0, 0, 1, 2, NaN} so ties, signed zeros and NaNs fill the windows,
  * output gradients with -0 among them; values, arguments and input
- * gradients bit for bit against the rule of layers_maxpool_2x2_vector_rule. */
+ * gradients bit for bit against the rule of layers_maxpool_2x2_vector_rule
+ * (rows of fewer than 8 outputs also take the memset-and-scatter backward). */
 TEST(layers_maxpool_2x2_planes)
 {
 	const int shapes[][2] = {{10, 10}, {28, 28}, {9, 11}, {4, 70}, {5, 32}, {2, 2}};
