@@ -537,6 +537,7 @@ static double rrelu_ref(const double *h, const double *p, double x, double *dfdx
  * through function pointers): u = a x + c into a stack block, f(u) and f'(u)
  * by the base's stamped loops, then the affine outer part. */
 #define ADAPT_BLK AL_ELEM_BLK
+typedef float al_v16 __attribute__((vector_size(64)));
 
 /* Fused f, f' loops for the bases where they measured faster than the
  * base's forward then backward (act_micro: silu, tanhexp, mish, tanhshrink;
@@ -645,21 +646,31 @@ static void adaptive_bwd(const al_act_args *a, size_t n, const float *x, const f
 		}
 		if (s == 0 && m == ADAPT_BLK) {
 			/* shared parameters, full block: the four rows summed in
-			 * float lanes inside the loop, in al_elem_rowsum's order
+			 * 16 float lanes inside the loop, in al_elem_rowsum's order
 			 * (a product may now be fused into its add), instead of
-			 * stored and summed after the loop */
+			 * stored and summed after the loop. GCC vector types keep
+			 * the lanes in registers (a float[4][16] array was loaded
+			 * and stored back every 16 elements). */
 			const float av = pa[0], bv = pb[0];
-			float ln[4][AL_ELEM_LANES] = {{0}};
-			for (size_t j0 = 0; j0 < ADAPT_BLK; j0 += AL_ELEM_LANES)
-				for (size_t q = 0; q < AL_ELEM_LANES; q++) {
-					const size_t i = j0 + q;
-					float g = dy[i0 + i], gb = g * bv * fp[i];
-					dx[i0 + i] = gb * av;
-					ln[0][q] += gb * x[i0 + i];
-					ln[1][q] += g * f[i];
-					ln[2][q] += gb;
-					ln[3][q] += g;
-				}
+			al_v16 l0 = {0}, l1 = {0}, l2 = {0}, l3 = {0};
+			for (size_t j0 = 0; j0 < ADAPT_BLK; j0 += AL_ELEM_LANES) {
+				al_v16 g, fpv, xv, fv;
+				memcpy(&g, dy + i0 + j0, sizeof g);
+				memcpy(&fpv, fp + j0, sizeof fpv);
+				memcpy(&xv, x + i0 + j0, sizeof xv);
+				memcpy(&fv, f + j0, sizeof fv);
+				const al_v16 gb = g * bv * fpv, dxv = gb * av;
+				memcpy(dx + i0 + j0, &dxv, sizeof dxv);
+				l0 += gb * xv;
+				l1 += g * fv;
+				l2 += gb;
+				l3 += g;
+			}
+			float ln[4][AL_ELEM_LANES];
+			memcpy(ln[0], &l0, sizeof l0);
+			memcpy(ln[1], &l1, sizeof l1);
+			memcpy(ln[2], &l2, sizeof l2);
+			memcpy(ln[3], &l3, sizeof l3);
 			for (int k = 0; k < 4; k++) {
 				double sk = 0;
 				for (int q = 0; q < AL_ELEM_LANES; q++)
