@@ -68,5 +68,8 @@ const char *actlab_bin(void);
 const char *test_tmpdir(void);
 /* Whether Debian's python3 with torch is available. */
 int have_torch(void);
+/* Float spacing at the value r (2^-149 in the subnormal range): the unit of
+ * ulp errors against a double reference. */
+double ulp_at(double r);
 
 #endif

@@ -252,15 +252,6 @@ TEST(act_nan_inf_policy)
  * floats in [-105, 105] (2.40 and 4.22 ulp, docs/benchmarks.md). Then every
  * length 1..40: dx = dy * (dx at dy = 1) exactly, nothing written past n;
  * and the special values. */
-static double sig_ulp(double r)
-{
-	r = fabs(r);
-	if (r < 0x1p-126)
-		return 0x1p-149;
-	int e;
-	frexp(r, &e);
-	return ldexp(1.0, e - 24);
-}
 
 static void sig_sweep(const al_act_desc *d, float lo, float hi, int npts, double *wf, double *wb)
 {
@@ -284,8 +275,8 @@ static void sig_sweep(const al_act_desc *d, float lo, float hi, int npts, double
 		for (int j = 0; j < n; j++) {
 			double X = x[j], e = exp(-fabs(X)), ys = X >= 0 ? 1 / (1 + e) : e / (1 + e);
 			double sd = e / ((1 + e) * (1 + e));
-			double ef = fabs((double)y[j] - ys) / sig_ulp(ys);
-			double eb = fabs((double)dx[j] - sd) / sig_ulp(sd);
+			double ef = fabs((double)y[j] - ys) / ulp_at(ys);
+			double eb = fabs((double)dx[j] - sd) / ulp_at(sd);
 			*wf = ef > *wf ? ef : *wf;
 			*wb = eb > *wb ? eb : *wb;
 		}
@@ -322,7 +313,7 @@ TEST(act_sigmoid_kernel_ulp)
 		d->bwd(&a, n, x, y, dy, dx, NULL);
 		for (size_t j = 0; j < n; j++) {
 			double X = x[j], ys = 1 / (1 + exp(-X));
-			CHECK(fabs((double)y[j] - ys) <= 2.41 * sig_ulp(ys), "n=%zu: sigmoid(%.9g) = %.9g", n, X,
+			CHECK(fabs((double)y[j] - ys) <= 2.41 * ulp_at(ys), "n=%zu: sigmoid(%.9g) = %.9g", n, X,
 			      (double)y[j]);
 			CHECK(dx[j] == dy[j] * d1[j], "n=%zu j=%zu: dx %.9g, dy * sigma' %.9g", n, j,
 			      (double)dx[j], (double)(dy[j] * d1[j]));

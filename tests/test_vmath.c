@@ -67,16 +67,6 @@ static float from_key(int64_t k)
 	return k >= 0 ? from_bits((uint32_t)k) : from_bits(0x80000000u | (uint32_t)(-(k + 1)));
 }
 
-/* Float spacing at the value r (2^-149 in the subnormal range). */
-static double ulp_at(double r)
-{
-	r = fabs(r);
-	if (r < 0x1p-126)
-		return 0x1p-149;
-	int e;
-	frexp(r, &e);
-	return ldexp(1.0, e - 24);
-}
 
 /* Error of y against the double reference, in ulp; 1e30 for a wrong class
  * (NaN vs number, inf vs finite). */

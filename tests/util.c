@@ -1,5 +1,6 @@
 /* util.c — helpers shared by the tests: running the CLI, temp dirs. */
 #define _GNU_SOURCE
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,4 +71,14 @@ int have_torch(void)
 	if (cached < 0)
 		cached = system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") == 0;
 	return cached;
+}
+
+double ulp_at(double r)
+{
+	r = fabs(r);
+	if (r < 0x1p-126)
+		return 0x1p-149;
+	int e;
+	frexp(r, &e);
+	return ldexp(1.0, e - 24);
 }

@@ -24,6 +24,19 @@
 
 #include "nn/layer.h"
 
+#ifdef __AVX512F__
+/* Masks of a 16-output step of the 2x2 pool with cnt = outputs left in the
+ * row: mo the outputs, ml / mh the low / high 16 of the 2 * min(cnt, 16)
+ * input columns of each row. */
+static inline void pool2_masks(int cnt, __mmask16 *mo, __mmask16 *ml, __mmask16 *mh)
+{
+	cnt = cnt < 16 ? cnt : 16;
+	*mo = (__mmask16)((1u << cnt) - 1u);
+	*ml = (__mmask16)(2 * cnt >= 16 ? 0xffffu : (1u << (2 * cnt)) - 1u);
+	*mh = (__mmask16)(2 * cnt <= 16 ? 0u : (1u << (2 * cnt - 16)) - 1u);
+}
+#endif
+
 /* Below this many floats touched, a parallel region costs more than it
  * saves; running serially does not change any result. */
 #define PAR_MIN 32768
@@ -165,12 +178,8 @@ static void maxpool2_plane(const pool_cfg *c, const float *restrict x, float *re
 		const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
 		const __m512i one = _mm512_set1_epi32(1), vw = _mm512_set1_epi32(iw);
 		for (int ox = 0; ox < ow; ox += 16) {
-			const int cnt = ow - ox < 16 ? ow - ox : 16;
-			const __mmask16 mo = (__mmask16)((1u << cnt) - 1u);
-			const __mmask16 ml = (__mmask16)(2 * cnt >= 16 ? 0xffffu
-								     : (1u << (2 * cnt)) - 1u);
-			const __mmask16 mh = (__mmask16)(2 * cnt <= 16 ? 0u
-								     : (1u << (2 * cnt - 16)) - 1u);
+			__mmask16 mo, ml, mh;
+			pool2_masks(ow - ox, &mo, &ml, &mh);
 			const float *p0 = r0 + 2 * ox, *p1 = r1 + 2 * ox;
 			const __m512 l0 = _mm512_maskz_loadu_ps(ml, p0),
 				     h0 = _mm512_maskz_loadu_ps(mh, p0 + 16);
@@ -265,12 +274,8 @@ static void maxpool2_plane_backward(const pool_cfg *c, const float *restrict dy,
 		const __m512i one = _mm512_set1_epi32(1), vw = _mm512_set1_epi32(iw);
 		const __m512i vw1 = _mm512_add_epi32(vw, one);
 		for (int ox = 0; ox < ow; ox += 16) {
-			const int cnt = ow - ox < 16 ? ow - ox : 16;
-			const __mmask16 mo = (__mmask16)((1u << cnt) - 1u);
-			const __mmask16 ml = (__mmask16)(2 * cnt >= 16 ? 0xffffu
-								     : (1u << (2 * cnt)) - 1u);
-			const __mmask16 mh = (__mmask16)(2 * cnt <= 16 ? 0u
-								     : (1u << (2 * cnt - 16)) - 1u);
+			__mmask16 mo, ml, mh;
+			pool2_masks(ow - ox, &mo, &ml, &mh);
 			/* + 0: dy = -0 gives +0 as the memset-and-add path did */
 			const __m512 gv = _mm512_add_ps(_mm512_maskz_loadu_ps(mo, g + ox),
 							_mm512_setzero_ps());
