@@ -8,6 +8,7 @@
  * double reference; results do not depend on the thread count. */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -366,4 +367,89 @@ TEST(learned_runs_threads_bitwise)
 	free(y2);
 	free(dx1);
 	free(dx2);
+}
+
+/* pau's forward arithmetic, pinned: in every granularity (run kernels,
+ * per-neuron units, block kernels) y = P(x) / fmaf(|W(x)|, |x|, 1) with
+ * P and W = B / x by fused Horner steps, bit for bit; and against the double
+ * reference within the a-priori bound of that evaluation (u = 2^-24):
+ * |y - y_ref| <= 4u ((m + 1) sum |a_j x^j| + (n + 1) |y| sum |b_k x^k|) / D
+ * + 4u |y|, D = 1 + |B(x)| (the Horner error terms with a factor 2 to
+ * spare). A reciprocal estimate without its Newton step (2^-14 relative)
+ * or a denominator rounded twice fails it. */
+TEST(learned_pau_forward_arithmetic)
+{
+	static const char *specs[] = {"pau", "pau:m=4,n=4,init=tanh", "pau:m=3,n=2,init=silu",
+				      "pau:m=0,n=1", "pau:m=9,n=3,init=tanh"};
+	const int n = 3, c = 5, h = 7, w = 9; /* hw = 63: partial vectors; F = 315 units */
+	const size_t hw = (size_t)h * w, F = (size_t)c * hw, N = (size_t)n * F;
+	float *x = malloc(N * 4), *y = malloc(N * 4);
+	REQUIRE(x && y, "out of memory");
+	al_rng r;
+	al_rng_seed(&r, 77);
+	const float sp[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-6f, 8.0f, -8.0f};
+	for (size_t e = 0; e < N; e++)
+		x[e] = e % 41 < 7 ? sp[e % 41] : (float)urand(&r, -4, 4);
+	for (size_t v = 0; v < sizeof specs / sizeof *specs; v++)
+		for (int per = 0; per < 3; per++) {
+			al_act_spec s;
+			REQUIRE_OK(al_act_parse(specs[v], &s));
+			s.per = (al_per)per;
+			const int m = (int)s.hyper[0], nd = (int)s.hyper[1];
+			const size_t P = (size_t)al_act_nparams(&s), G = al_act_groups(&s, c, h, w);
+			REQUIRE(P == (size_t)(m + 1 + nd), "%s: %zu parameters", specs[v], P);
+			float *p = malloc(G * P * 4);
+			REQUIRE(p, "out of memory");
+			al_act_init_params(&s, p, G, &r);
+			for (size_t q = 0; q < G * P; q++)
+				p[q] += (float)(urand(&r, -0.2, 0.2) * (fabs((double)p[q]) + 0.2));
+			al_act_forward(&s, p, n, c, h, w, x, y, 2, &r);
+			size_t bad = N, far = N;
+			double worst = 0;
+			float wbad = 0;
+			for (size_t e = 0; e < N; e++) {
+				const size_t f = e % F,
+					     g = per == AL_PER_LAYER ? 0 : per == AL_PER_CHANNEL ? f / hw : f;
+				const float *pg = p + g * P, xe = x[e];
+				float u = pg[m], wv = pg[m + nd];
+				for (int j = m - 1; j >= 0; j--)
+					u = fmaf(u, xe, pg[j]);
+				for (int k = nd - 1; k >= 1; k--)
+					wv = fmaf(wv, xe, pg[m + k]);
+				const float want = u / fmaf(fabsf(wv), fabsf(xe), 1.0f);
+				if (bad == N && !same_bits(y[e], want)) {
+					bad = e;
+					wbad = want;
+				}
+				double pd[32], gd[32], d, pa = 0, ba = 0, xp = 1;
+				for (size_t k = 0; k < P; k++)
+					pd[k] = pg[k];
+				const double yr = s.desc->ref(s.hyper, pd, xe, &d, gd);
+				for (int j = 0; j <= m; j++, xp *= fabs((double)xe))
+					pa += fabs(pd[j]) * xp;
+				xp = fabs((double)xe);
+				for (int k = 1; k <= nd; k++, xp *= fabs((double)xe))
+					ba += fabs(pd[m + k]) * xp;
+				const double u24 = ldexp(1, -24);
+				double den = 1, bx = 0;
+				xp = xe;
+				for (int k = 1; k <= nd; k++, xp *= (double)xe)
+					bx += pd[m + k] * xp;
+				den += fabs(bx);
+				const double bound = 4 * u24 * ((m + 1) * pa + (nd + 1) * fabs(yr) * ba) / den +
+						     4 * u24 * fabs(yr);
+				const double err = fabs((double)y[e] - yr);
+				if (err / bound > worst) {
+					worst = err / bound;
+					far = e;
+				}
+			}
+			CHECK(bad == N, "%s per=%d: x=%.9g: y %.9g, fused Horner and fmaf denominator %.9g",
+			      specs[v], per, (double)x[bad % N], (double)y[bad % N], (double)wbad);
+			CHECK(worst <= 1, "%s per=%d: x=%.9g: error %.3g of the bound", specs[v], per,
+			      (double)x[far % N], worst);
+			free(p);
+		}
+	free(x);
+	free(y);
 }

@@ -983,9 +983,9 @@ static void pau_cfg(const double *h, pau_t *c)
 	c->P = c->m + 1 + c->n;
 }
 
-/* num[i] = P(x), den[i] = B(x) = sum_k b_k x^k */
+/* num[i] = P(x), w[i] = W(x) = B(x) / x = sum_k b_k x^(k-1), by Horner */
 AL_INLINE void pau_polys(const pau_t *c, const float *restrict p, size_t ps, size_t ls, size_t m,
-			 const float *restrict x, float *restrict num, float *restrict den)
+			 const float *restrict x, float *restrict num, float *restrict w)
 {
 	const float *pm = p + (size_t)c->m * ps;
 #pragma omp simd
@@ -1000,34 +1000,36 @@ AL_INLINE void pau_polys(const pau_t *c, const float *restrict p, size_t ps, siz
 	const float *pn = p + (size_t)(c->m + c->n) * ps; /* n >= 1 */
 #pragma omp simd
 	for (size_t i = 0; i < m; i++)
-		den[i] = pn[i * ls];
+		w[i] = pn[i * ls];
 	for (int k = c->n - 1; k >= 1; k--) {
 		const float *pk = p + (size_t)(c->m + k) * ps;
 #pragma omp simd
 		for (size_t i = 0; i < m; i++)
-			den[i] = fmaf(den[i], x[i], pk[i * ls]);
+			w[i] = fmaf(w[i], x[i], pk[i * ls]);
 	}
-#pragma omp simd
-	for (size_t i = 0; i < m; i++)
-		den[i] *= x[i];
 }
+
+/* the safe denominator 1 + |B(x)| = 1 + |W(x)| |x| in one rounding (one
+ * fused multiply-add where B = W x, then 1 + |B|, took a multiply and an
+ * add) */
+AL_INLINE float pau_den(float w, float x) { return fmaf(al_fabsf(w), al_fabsf(x), 1.0f); }
 
 AL_INLINE void pau_fwd_blk(const pau_t *c, const float *restrict p, size_t ps, size_t ls,
 			   size_t m, const float *restrict x, float *restrict y)
 {
-	float num[NB], den[NB];
-	pau_polys(c, p, ps, ls, m, x, num, den);
+	float num[NB], w[NB];
+	pau_polys(c, p, ps, ls, m, x, num, w);
 #pragma omp simd
 	for (size_t i = 0; i < m; i++)
-		y[i] = num[i] / (1.0f + al_fabsf(den[i]));
+		y[i] = num[i] / pau_den(w[i], x[i]);
 }
 
 AL_INLINE void pau_bwd_blk(const pau_t *c, const float *restrict p, size_t ps, size_t ls,
 			   size_t m, const float *restrict x, const float *restrict y,
 			   const float *restrict dy, float *restrict dx, float *restrict gp)
 {
-	float num[NB], den[NB], dnum[NB], dden[NB], ga[NB], gb[NB], pw[NB];
-	pau_polys(c, p, ps, ls, m, x, num, den);
+	float num[NB], w[NB], dnum[NB], dden[NB], ga[NB], gb[NB], pw[NB];
+	pau_polys(c, p, ps, ls, m, x, num, w);
 	/* derivatives of P and B by Horner */
 #pragma omp simd
 	for (size_t i = 0; i < m; i++)
@@ -1048,8 +1050,8 @@ AL_INLINE void pau_bwd_blk(const pau_t *c, const float *restrict p, size_t ps, s
 	}
 #pragma omp simd
 	for (size_t i = 0; i < m; i++) {
-		float q = 1.0f / (1.0f + al_fabsf(den[i]));
-		float sb = den[i] > 0 ? 1.0f : (den[i] < 0 ? -1.0f : 0.0f);
+		float q = 1.0f / pau_den(w[i], x[i]), den = w[i] * x[i];
+		float sb = den > 0 ? 1.0f : (den < 0 ? -1.0f : 0.0f);
 		float yv = num[i] * q;
 		dx[i] = dy[i] * (dnum[i] - yv * sb * dden[i]) * q;
 		ga[i] = dy[i] * q;
@@ -1092,8 +1094,9 @@ static int pau_bwd_units(const pau_t *c, const float *pt, size_t m, int n, size_
 
 #ifdef LN_VEC
 /* Per run: the coefficients broadcast once; the block kernels' arithmetic
- * in the same order (y and dx bit-identical to them), 16 elements at a
- * time in registers. The backward adds each coefficient's gradient
+ * in the same order (y and dx bit-identical to them; the denominator is
+ * pau_den's single fused multiply-add in both), 16 elements at a time in
+ * registers. The backward adds each coefficient's gradient
  * dy q x^j (resp. -dy y sgn(B) q x^k) to 16 float lanes of st->ga. */
 #define PAU_MAXD 12 /* degrees the run kernels take (distill: m, n <= 12) */
 
@@ -1113,17 +1116,18 @@ static void pau_vc_make(const pau_t *c, const float *p, pau_vc *V)
 	}
 }
 
-/* P(x) and B(x) = sum_k b_k x^k by Horner */
-AL_INLINE void pau_vpolys(const pau_vc *V, const int m, const int n, __m512 x, __m512 *num,
-			  __m512 *den)
+/* P(x) and W(x) = B(x) / x = sum_k b_k x^(k-1) by Horner (a[j], b[k]:
+ * the coefficients broadcast) */
+AL_INLINE void pau_vpolys(const __m512 *a, const __m512 *b, const int m, const int n, __m512 x,
+			  __m512 *num, __m512 *w)
 {
-	__m512 u = V->a[m], v = V->b[n];
+	__m512 u = a[m], v = b[n];
 	for (int j = m - 1; j >= 0; j--)
-		u = _mm512_fmadd_ps(u, x, V->a[j]);
+		u = _mm512_fmadd_ps(u, x, a[j]);
 	for (int k = n - 1; k >= 1; k--)
-		v = _mm512_fmadd_ps(v, x, V->b[k]);
+		v = _mm512_fmadd_ps(v, x, b[k]);
 	*num = u;
-	*den = _mm512_mul_ps(v, x);
+	*w = v;
 }
 
 AL_INLINE __m512 vabs(__m512 v)
@@ -1132,28 +1136,54 @@ AL_INLINE __m512 vabs(__m512 v)
 		_mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7fffffff)));
 }
 
-AL_INLINE __m512 pau_vf(const pau_vc *V, __m512 x, const int m, const int n)
+/* pau_den: 1 + |W(x)| |x| */
+AL_INLINE __m512 pau_vden(__m512 w, __m512 x)
 {
-	__m512 num, den;
-	pau_vpolys(V, m, n, x, &num, &den);
-	return _mm512_div_ps(num, _mm512_add_ps(_mm512_set1_ps(1.0f), vabs(den)));
+	return _mm512_fmadd_ps(vabs(w), vabs(x), _mm512_set1_ps(1.0f));
 }
 
-AL_INLINE void pau_fwd_v(const pau_t *c, const pau_vc *Vp, size_t len, const float *restrict x,
-			 float *restrict y, const int m, const int n)
+AL_INLINE __m512 pau_vfab(const __m512 *a, const __m512 *b, __m512 x, const int m, const int n)
 {
-	const pau_vc V = *Vp;
-	/* not VRUN: pau is bound by its division, and the head and tail of
-	 * every per-channel plane cost more than the aligned stores save
-	 * (learned_bench --cpu --fwd 10: 1.4-1.9x relu with VRUN, 1.1x without) */
-	for (size_t i = 0; i < len; i += 16) {
+	__m512 num, w;
+	pau_vpolys(a, b, m, n, x, &num, &w);
+	return _mm512_div_ps(num, pau_vden(w, x));
+}
+
+AL_INLINE __m512 pau_vf(const pau_vc *V, __m512 x, const int m, const int n)
+{
+	return pau_vfab(V->a, V->b, x, m, n);
+}
+
+/* The coefficients are broadcast here, into the loop's own registers (with
+ * a pau_vc built by the caller, all 4 (PAU_MAXD + 1) vectors were written
+ * to the stack for every run, against 64 vectors of work per channel plane
+ * at [64,32,32,32]); two vectors per step. Per vector: m + n fused
+ * multiply-adds and one division, which runs beside them (a loop with a
+ * multiply in its place was only 8% faster per core). Measured and
+ * dropped (docs/benchmarks.md, 2026-12-05 evening): software prefetch of x
+ * 2-4 KiB ahead (+10-20% time), Estrin forms (one more multiply each),
+ * vrcp14ps with a Newton step instead of the division (three more fused
+ * multiply-adds; the multiply-add ports are the bound), a VRUN-style
+ * aligned head (no change: the library's planes are aligned when hw is a
+ * multiple of 16; earlier, 1.4-1.9x relu against 1.1x without). */
+AL_INLINE void pau_fwd_v(const float *p, size_t len, const float *restrict x, float *restrict y,
+			 const int m, const int n)
+{
+	__m512 a[PAU_MAXD + 1], b[PAU_MAXD + 1];
+	for (int j = 0; j <= m; j++)
+		a[j] = _mm512_set1_ps(p[j]);
+	for (int k = 1; k <= n; k++)
+		b[k] = _mm512_set1_ps(p[m + k]);
+	size_t i = 0;
+	for (; i + 32 <= len; i += 32) {
+		__m512 r0 = pau_vfab(a, b, _mm512_loadu_ps(x + i), m, n);
+		__m512 r1 = pau_vfab(a, b, _mm512_loadu_ps(x + i + 16), m, n);
+		_mm512_storeu_ps(y + i, r0);
+		_mm512_storeu_ps(y + i + 16, r1);
+	}
+	for (; i < len; i += 16) {
 		__mmask16 mk = vmask(len - i);
-		__m512 xv = len - i >= 16 ? _mm512_loadu_ps(x + i) : _mm512_maskz_loadu_ps(mk, x + i);
-		__m512 r = pau_vf(&V, xv, m, n);
-		if (len - i >= 16)
-			_mm512_storeu_ps(y + i, r);
-		else
-			_mm512_mask_storeu_ps(y + i, mk, r);
+		_mm512_mask_storeu_ps(y + i, mk, pau_vfab(a, b, _mm512_maskz_loadu_ps(mk, x + i), m, n));
 	}
 }
 
@@ -1163,23 +1193,21 @@ static void pau_fwd_run(const pau_t *c, const float *p, size_t len, const float 
 		pau_fwd_runb(c, p, len, x, y);
 		return;
 	}
-	pau_vc V;
-	pau_vc_make(c, p, &V);
 	/* degrees as compile-time constants, so the coefficients stay in
 	 * registers and the Horner loops unroll: every (m, n) with m <= 8 and
 	 * n <= 6 (distill's rational:M,N forms); with run-time degrees the loop
-	 * reloads V from memory (rational:4,4 ran 2x relu that way, not 1.3x) */
+	 * reloads them from memory (rational:4,4 ran 2x relu that way, not 1.3x) */
 #define PAU_N_CASES(M)                                                                         \
-	case M * 8 + 1: pau_fwd_v(c, &V, len, x, y, M, 1); return;                             \
-	case M * 8 + 2: pau_fwd_v(c, &V, len, x, y, M, 2); return;                             \
-	case M * 8 + 3: pau_fwd_v(c, &V, len, x, y, M, 3); return;                             \
-	case M * 8 + 4: pau_fwd_v(c, &V, len, x, y, M, 4); return;                             \
-	case M * 8 + 5: pau_fwd_v(c, &V, len, x, y, M, 5); return;                             \
-	case M * 8 + 6: pau_fwd_v(c, &V, len, x, y, M, 6); return;
+	case M * 8 + 1: pau_fwd_v(p, len, x, y, M, 1); return;                                 \
+	case M * 8 + 2: pau_fwd_v(p, len, x, y, M, 2); return;                                 \
+	case M * 8 + 3: pau_fwd_v(p, len, x, y, M, 3); return;                                 \
+	case M * 8 + 4: pau_fwd_v(p, len, x, y, M, 4); return;                                 \
+	case M * 8 + 5: pau_fwd_v(p, len, x, y, M, 5); return;                                 \
+	case M * 8 + 6: pau_fwd_v(p, len, x, y, M, 6); return;
 	switch (c->n <= 6 && c->m <= 8 ? c->m * 8 + c->n : -1) {
 		PAU_N_CASES(0) PAU_N_CASES(1) PAU_N_CASES(2) PAU_N_CASES(3) PAU_N_CASES(4)
 		PAU_N_CASES(5) PAU_N_CASES(6) PAU_N_CASES(7) PAU_N_CASES(8)
-	default: pau_fwd_v(c, &V, len, x, y, c->m, c->n);
+	default: pau_fwd_v(p, len, x, y, c->m, c->n);
 	}
 #undef PAU_N_CASES
 }
@@ -1207,13 +1235,14 @@ AL_INLINE void pau_bwd_v(const pau_t *c, const pau_vc *Vp, size_t len, const flo
 				xv = _mm512_maskz_loadu_ps(mk, x + i);
 				g = _mm512_maskz_loadu_ps(mk, dy + i);
 			}
-			__m512 num, den, dn = zero, dd = zero;
-			pau_vpolys(&V, m, n, xv, &num, &den);
+			__m512 num, w, dn = zero, dd = zero;
+			pau_vpolys(V.a, V.b, m, n, xv, &num, &w);
+			__m512 den = _mm512_mul_ps(w, xv);
 			for (int j = m; j >= 1; j--)
 				dn = _mm512_fmadd_ps(dn, xv, V.ja[j]);
 			for (int k = n; k >= 1; k--)
 				dd = _mm512_fmadd_ps(dd, xv, V.kb[k]);
-			__m512 q = _mm512_div_ps(one, _mm512_add_ps(one, vabs(den)));
+			__m512 q = _mm512_div_ps(one, pau_vden(w, xv));
 			__m512 sb = _mm512_mask_mov_ps(zero, _mm512_cmp_ps_mask(den, zero, _CMP_GT_OQ), one);
 			sb = _mm512_mask_mov_ps(sb, _mm512_cmp_ps_mask(den, zero, _CMP_LT_OQ),
 						_mm512_set1_ps(-1.0f));
