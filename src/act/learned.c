@@ -1100,21 +1100,10 @@ static int pau_bwd_units(const pau_t *c, const float *pt, size_t m, int n, size_
  * dy q x^j (resp. -dy y sgn(B) q x^k) to 16 float lanes of st->ga. */
 #define PAU_MAXD 12 /* degrees the run kernels take (distill: m, n <= 12) */
 
+/* 16 lanes of coefficients (per=neuron: one unit per lane) */
 typedef struct {
-	__m512 a[PAU_MAXD + 1], b[PAU_MAXD + 1], ja[PAU_MAXD + 1], kb[PAU_MAXD + 1];
+	__m512 a[PAU_MAXD + 1], b[PAU_MAXD + 1];
 } pau_vc;
-
-static void pau_vc_make(const pau_t *c, const float *p, pau_vc *V)
-{
-	for (int j = 0; j <= c->m; j++) {
-		V->a[j] = _mm512_set1_ps(p[j]);
-		V->ja[j] = _mm512_set1_ps((float)j * p[j]);
-	}
-	for (int k = 1; k <= c->n; k++) {
-		V->b[k] = _mm512_set1_ps(p[c->m + k]);
-		V->kb[k] = _mm512_set1_ps((float)k * p[c->m + k]);
-	}
-}
 
 /* P(x) and W(x) = B(x) / x = sum_k b_k x^(k-1) by Horner (a[j], b[k]:
  * the coefficients broadcast) */
@@ -1213,11 +1202,21 @@ static void pau_fwd_run(const pau_t *c, const float *p, size_t len, const float 
 }
 
 /* m, n: the degrees, compile-time constants for the common (5, 4) */
-AL_INLINE void pau_bwd_v(const pau_t *c, const pau_vc *Vp, size_t len, const float *restrict x,
+AL_INLINE void pau_bwd_v(const pau_t *c, const float *p, size_t len, const float *restrict x,
 			 const float *restrict dy, float *restrict dx, ln_state *st, const int m,
 			 const int n)
 {
-	const pau_vc V = *Vp;
+	/* the coefficients broadcast here, as in pau_fwd_v (not a pau_vc
+	 * copied in whole) */
+	__m512 a[PAU_MAXD + 1], b[PAU_MAXD + 1], ja[PAU_MAXD + 1], kb[PAU_MAXD + 1];
+	for (int j = 0; j <= m; j++) {
+		a[j] = _mm512_set1_ps(p[j]);
+		ja[j] = _mm512_set1_ps((float)j * p[j]);
+	}
+	for (int k = 1; k <= n; k++) {
+		b[k] = _mm512_set1_ps(p[m + k]);
+		kb[k] = _mm512_set1_ps((float)k * p[m + k]);
+	}
 	const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
 	for (size_t c0 = 0; c0 < len;) {
 		const size_t e = ln_min(len, c0 + (LN_FLUSH - st->pending));
@@ -1236,12 +1235,12 @@ AL_INLINE void pau_bwd_v(const pau_t *c, const pau_vc *Vp, size_t len, const flo
 				g = _mm512_maskz_loadu_ps(mk, dy + i);
 			}
 			__m512 num, w, dn = zero, dd = zero;
-			pau_vpolys(V.a, V.b, m, n, xv, &num, &w);
+			pau_vpolys(a, b, m, n, xv, &num, &w);
 			__m512 den = _mm512_mul_ps(w, xv);
 			for (int j = m; j >= 1; j--)
-				dn = _mm512_fmadd_ps(dn, xv, V.ja[j]);
+				dn = _mm512_fmadd_ps(dn, xv, ja[j]);
 			for (int k = n; k >= 1; k--)
-				dd = _mm512_fmadd_ps(dd, xv, V.kb[k]);
+				dd = _mm512_fmadd_ps(dd, xv, kb[k]);
 			__m512 q = _mm512_div_ps(one, pau_vden(w, xv));
 			__m512 sb = _mm512_mask_mov_ps(zero, _mm512_cmp_ps_mask(den, zero, _CMP_GT_OQ), one);
 			sb = _mm512_mask_mov_ps(sb, _mm512_cmp_ps_mask(den, zero, _CMP_LT_OQ),
@@ -1285,12 +1284,10 @@ static void pau_bwd_run(const pau_t *c, const float *p, size_t len, const float 
 		pau_bwd_runb(c, p, len, x, y, dy, dx, st);
 		return;
 	}
-	pau_vc V;
-	pau_vc_make(c, p, &V);
 	if (c->m == 5 && c->n == 4)
-		pau_bwd_v(c, &V, len, x, dy, dx, st, 5, 4);
+		pau_bwd_v(c, p, len, x, dy, dx, st, 5, 4);
 	else
-		pau_bwd_v(c, &V, len, x, dy, dx, st, c->m, c->n);
+		pau_bwd_v(c, p, len, x, dy, dx, st, c->m, c->n);
 }
 
 /* ng tiles of 16 units (lane = unit), sample by sample so that each
