@@ -275,6 +275,168 @@ AL_ELEM_KERNELS(arelu, 4)
 AL_ELEM_KERNELS_X(method2, 3, 6, METHOD2_PREP)
 AL_ELEM_SUMS(method1, 15, 6, METHOD1_PREP, 10)
 AL_ELEM_KERNELS_XS(method1, 15, 6, METHOD1_PREP, method1_bwd_sums)
+#ifdef AL_HAVE_VMATH16
+/* method1 with shared parameters on 16 lanes (vmath16.h): F(method1) and
+ * DFS(method1) with the table-driven exponential (al__expf16_1m for tanh's
+ * w = e^(-2|u|) and 1 - w, al_expnegf16 for sigma's e^-|u|), the
+ * multiply-adds fused, and the 10 per-element sums of the AL_ELEM_SUMS path
+ * in 16 float lanes per block of AL_ELEM_BLK, then double lanes, in the
+ * order of al_elem_lanes (the sums are the same rows, from differently
+ * rounded terms); FIN(method1) maps them to the 15 gradients. Forward
+ * y = (X0 b_t) tanh + (X1 b_s) sigma + X2 relu-line + (X0 d_t + X1 d_s).
+ * Per-element parameters keep the stamped loops. Per core (act_micro), the
+ * generic loops -> these: docs/benchmarks.md (issue 3, method1 16 lanes). */
+typedef struct {
+	__m512 at, ct, as, cs, a1, c1, a2, c2;
+} m1_v16;
+static inline __attribute__((always_inline)) m1_v16 m1_v16_set(const float *pv)
+{
+	m1_v16 c = {_mm512_set1_ps(pv[3]),  _mm512_set1_ps(pv[5]),  _mm512_set1_ps(pv[7]),
+		    _mm512_set1_ps(pv[9]),  _mm512_set1_ps(pv[11]), _mm512_set1_ps(pv[13]),
+		    _mm512_set1_ps(pv[12]), _mm512_set1_ps(pv[14])};
+	return c;
+}
+/* tanh(u) and 1/(1 + w) with w = e^(-2|u|) (NaN passes the clamp) */
+static inline __attribute__((always_inline)) __m512 m1_tanh16(__m512 u, __m512 *w, __m512 *r)
+{
+	const __m512 sgn = _mm512_set1_ps(-0.0f);
+	__m512 v = _mm512_max_ps(_mm512_set1_ps(-104.0f),
+				 _mm512_mul_ps(_mm512_set1_ps(-2.0f), _mm512_andnot_ps(sgn, u)));
+	__m512 om;
+	*w = al__expf16_1m(v, &om);
+	*r = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), *w));
+	return _mm512_or_ps(_mm512_mul_ps(om, *r), _mm512_and_ps(sgn, u));
+}
+static inline __attribute__((always_inline)) __m512 m1_f16(const m1_v16 *c, __m512 kt, __m512 ks,
+							  __m512 kr, __m512 k0, __m512 xv)
+{
+	const __m512 one = _mm512_set1_ps(1.0f);
+	__m512 w, r;
+	__m512 th = m1_tanh16(_mm512_fmadd_ps(c->at, xv, c->ct), &w, &r);
+	__m512 us = _mm512_fmadd_ps(c->as, xv, c->cs), es = al_expnegf16(us);
+	__m512 num = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(us, _mm512_setzero_ps(), _CMP_GE_OQ),
+					  es, one);
+	__m512 s = _mm512_div_ps(num, _mm512_add_ps(one, es));
+	__m512 u1 = _mm512_fmadd_ps(c->a1, xv, c->c1), u2 = _mm512_fmadd_ps(c->a2, xv, c->c2);
+	__m512 fr = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(u1, u2, _CMP_GE_OQ), u2, u1);
+	return _mm512_fmadd_ps(kt, th, _mm512_fmadd_ps(ks, s, _mm512_fmadd_ps(kr, fr, k0)));
+}
+static void method1_fwd16(const al_act_args *a, size_t n, const float *restrict x,
+			  float *restrict y)
+{
+	if (a->pstride != 0) {
+		method1_fwd(a, n, x, y);
+		return;
+	}
+	double h[AL_ACT_MAXH];
+	float pv[21] = {0};
+	for (int k = 0; k < AL_ACT_MAXH; k++)
+		h[k] = a->h[k];
+	for (int k = 0; k < 15; k++)
+		pv[k] = a->p[k][0];
+	method1_prep_s(pv, h);
+	const m1_v16 c = m1_v16_set(pv);
+	const __m512 kt = _mm512_set1_ps(pv[15] * pv[4]), ks = _mm512_set1_ps(pv[16] * pv[8]),
+		     kr = _mm512_set1_ps(pv[17]), k0 = _mm512_set1_ps(pv[15] * pv[6] + pv[16] * pv[10]);
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(y + i, m1_f16(&c, kt, ks, kr, k0, _mm512_loadu_ps(x + i)));
+	if (i < n) {
+		__mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+		_mm512_mask_storeu_ps(y + i, m,
+				      m1_f16(&c, kt, ks, kr, k0, _mm512_maskz_loadu_ps(m, x + i)));
+	}
+}
+
+/* df/dx times dy of 16 elements, and their 10 sum terms added into L
+ * (lanes with dy = 0, the masked tail, add zeros) */
+typedef struct {
+	__m512 dt, ds, r1, r2;
+} m1_b16;
+static inline __attribute__((always_inline)) __m512 m1_d16(const m1_v16 *c, const m1_b16 *k,
+							  __m512 xv, __m512 g, __m512 *L)
+{
+	const __m512 one = _mm512_set1_ps(1.0f);
+	__m512 w, r;
+	__m512 tt = m1_tanh16(_mm512_fmadd_ps(c->at, xv, c->ct), &w, &r);
+	__m512 td = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(4.0f), w), _mm512_mul_ps(r, r));
+	__m512 us = _mm512_fmadd_ps(c->as, xv, c->cs), es = al_expnegf16(us);
+	__m512 rs = _mm512_div_ps(one, _mm512_add_ps(one, es)), ers = _mm512_mul_ps(es, rs);
+	__m512 ss = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(us, _mm512_setzero_ps(), _CMP_GE_OQ),
+					 ers, rs);
+	__m512 sd = _mm512_mul_ps(ers, rs);
+	__m512 u1 = _mm512_fmadd_ps(c->a1, xv, c->c1), u2 = _mm512_fmadd_ps(c->a2, xv, c->c2);
+	__mmask16 f = _mm512_cmp_ps_mask(u1, u2, _CMP_GE_OQ);
+	__m512 dfdx = _mm512_fmadd_ps(k->dt, td,
+				      _mm512_fmadd_ps(k->ds, sd, _mm512_mask_blend_ps(f, k->r2, k->r1)));
+	__m512 gx = _mm512_mul_ps(g, xv), gt = _mm512_mul_ps(g, td), gs = _mm512_mul_ps(g, sd);
+	L[0] = _mm512_mask_add_ps(L[0], f, L[0], g);
+	L[1] = _mm512_mask_add_ps(L[1], (__mmask16)~f, L[1], g);
+	L[2] = _mm512_mask_add_ps(L[2], f, L[2], gx);
+	L[3] = _mm512_mask_add_ps(L[3], (__mmask16)~f, L[3], gx);
+	L[4] = _mm512_fmadd_ps(g, tt, L[4]);
+	L[5] = _mm512_add_ps(L[5], gt);
+	L[6] = _mm512_fmadd_ps(gt, xv, L[6]);
+	L[7] = _mm512_fmadd_ps(g, ss, L[7]);
+	L[8] = _mm512_add_ps(L[8], gs);
+	L[9] = _mm512_fmadd_ps(gs, xv, L[9]);
+	return _mm512_mul_ps(g, dfdx);
+}
+static void method1_bwd16(const al_act_args *a, size_t n, const float *restrict x,
+			  const float *restrict y, const float *restrict dy, float *restrict dx,
+			  float *const *dp)
+{
+	if (a->pstride != 0) {
+		method1_bwd(a, n, x, y, dy, dx, dp);
+		return;
+	}
+	double h[AL_ACT_MAXH], accl[10][AL_ELEM_LANES] = {{0}};
+	float pv[21] = {0};
+	for (int k = 0; k < AL_ACT_MAXH; k++)
+		h[k] = a->h[k];
+	for (int k = 0; k < 15; k++)
+		pv[k] = a->p[k][0];
+	method1_prep_s(pv, h);
+	const m1_v16 c = m1_v16_set(pv);
+	const m1_b16 kb = {_mm512_set1_ps(pv[15] * pv[3] * pv[4]), _mm512_set1_ps(pv[16] * pv[7] * pv[8]),
+			   _mm512_set1_ps(pv[17] * pv[11]), _mm512_set1_ps(pv[17] * pv[12])};
+	for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {
+		const size_t mb = n - i0 < AL_ELEM_BLK ? n - i0 : AL_ELEM_BLK;
+		__m512 L[10];
+		for (int q = 0; q < 10; q++)
+			L[q] = _mm512_setzero_ps();
+		size_t j = 0;
+		for (; j + 16 <= mb; j += 16)
+			_mm512_storeu_ps(dx + i0 + j, m1_d16(&c, &kb, _mm512_loadu_ps(x + i0 + j),
+							     _mm512_loadu_ps(dy + i0 + j), L));
+		if (j < mb) {
+			__mmask16 m = (__mmask16)((1u << (mb - j)) - 1);
+			_mm512_mask_storeu_ps(dx + i0 + j, m,
+					      m1_d16(&c, &kb, _mm512_maskz_loadu_ps(m, x + i0 + j),
+						     _mm512_maskz_loadu_ps(m, dy + i0 + j), L));
+		}
+		for (int q = 0; q < 10; q++) {
+			float l[AL_ELEM_LANES] __attribute__((aligned(64)));
+			_mm512_store_ps(l, L[q]);
+			for (int k = 0; k < AL_ELEM_LANES; k++)
+				accl[q][k] += (double)l[k];
+		}
+	}
+	double S[10], out[15];
+	for (int q = 0; q < 10; q++) {
+		S[q] = 0;
+		for (int k = 0; k < AL_ELEM_LANES; k++)
+			S[q] += accl[q][k];
+	}
+	method1_fin_s(pv, h, S, out);
+	for (int k = 0; k < 15; k++)
+		dp[k][0] += (float)out[k];
+	(void)y;
+}
+#define METHOD1_KERNELS .fwd = method1_fwd16, .bwd = method1_bwd16, .ref = method1_ref
+#else
+#define METHOD1_KERNELS AL_ELEM(method1)
+#endif
 AL_ELEM_KERNELS(tleaky_relu, 1)
 AL_ELEM_KERNELS(thardswish, 1)
 #define TGELU_PREP(pv, h) AL_PREP(tgelu, pv, h)
@@ -982,7 +1144,7 @@ static const al_act_desc catalog[] = {
 		    {"relu_a", 1, 0, 0, ""}, {"relu_b", 0, 0, 0, ""}, {"relu_c", 0, 0, 0, ""},
 		    {"relu_d", 0, 0, 0, ""}},
 	 .check_lo = -3, .check_hi = 3, .kinks = kink_method1, .init = method1_init,
-	 .project = method_project, AL_ELEM(method1)},
+	 .project = method_project, METHOD1_KERNELS},
 	{.name = "method2", .kind = AL_ACT_ELEMENT, .family = "blend",
 	 .formula = "X*tanh(x) + Y*sigmoid(x) + Z*relu(x); (X,Y,Z) = softmax(theta) | theta/sum | fixed",
 	 .citation = "seed 002 (Method 2)", .nhyper = 4,
