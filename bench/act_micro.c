@@ -8,6 +8,8 @@
  *   -Iinclude -Isrc bench/act_micro.c build/release/libactlab.a \
  *   -lopenblas -llapacke -linih -lsqlite3 -lz -lm -lpthread -o act_micro
  * Usage: act_micro SPEC [SPEC...]   e.g. act_micro sigmoid prelu:per=channel
+ * ACT_MICRO_SHAPE=N,C,H,W sets another shape, e.g. 64,16,32,32 (16 MB per
+ * tensor, out of L2: what kernels see inside LeNet-5 training).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,11 @@ int main(int argc, char **argv)
 {
 	int R = 300;
 	int n = 16, c = 16, h = 16, w = 16;
+	const char *shape = getenv("ACT_MICRO_SHAPE");
+	if (shape && (sscanf(shape, "%d,%d,%d,%d", &n, &c, &h, &w) != 4 || n < 1 || c < 1 || h < 1 || w < 1)) {
+		fprintf(stderr, "ACT_MICRO_SHAPE=%s: expected N,C,H,W\n", shape);
+		return 2;
+	}
 	omp_set_num_threads(1);
 	size_t tot = (size_t)n * c * h * w;
 	float *x = al_malloc(tot * 4), *y = al_malloc(tot * 4), *dy = al_malloc(tot * 4), *dx = al_malloc(tot * 4);
