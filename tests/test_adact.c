@@ -256,6 +256,158 @@ TEST(adact_owo_output_gradient_zero)
 	al_adact_data_free(&d);
 }
 
+/* Ridge (SPEC.md 4.4's optional R + mu I): after OWO the gradient of
+ * E + mu |Wo|^2 (bias column unpenalised) w.r.t. Wo is zero, from the
+ * independent forward; the penalised weights are smaller; and with more
+ * basis functions than samples the solution is the unique, finite one. */
+static double ridge_relative_gradient(const al_adact_net *net, const al_adact_data *d, double mu)
+{
+	int nu = net->ni + net->nh;
+	double *g = calloc((size_t)net->no * nu, sizeof *g), *g0 = calloc((size_t)net->no * nu, 8);
+	double o[64], y[16], b[256];
+	for (int p = 0; p < d->n; p++) {
+		const double *x = d->X + (size_t)p * d->ni;
+		ref_forward(net, x, o, y);
+		memcpy(b, x, sizeof(double) * net->ni);
+		memcpy(b + net->ni, o, sizeof(double) * net->nh);
+		for (int i = 0; i < net->no; i++) {
+			double e = d->T[p * d->no + i] - y[i];
+			for (int u = 0; u < nu; u++) {
+				g[i * nu + u] += 2 * e * b[u] / d->n;
+				g0[i * nu + u] += 2 * d->T[p * d->no + i] * b[u] / d->n;
+			}
+		}
+	}
+	double a = 0, a0 = 0;
+	for (int i = 0; i < net->no; i++)
+		for (int u = 0; u < nu; u++) {
+			double r = -g[i * nu + u] + (u != net->ni - 1 ? 2 * mu * net->Wo[i * nu + u] : 0);
+			a += r * r, a0 += g0[i * nu + u] * g0[i * nu + u];
+		}
+	free(g);
+	free(g0);
+	return sqrt(a / a0);
+}
+
+static double wo_norm(const al_adact_net *net)
+{
+	double s = 0;
+	for (int i = 0; i < net->no * (net->ni + net->nh); i++)
+		s += net->Wo[i] * net->Wo[i];
+	return sqrt(s);
+}
+
+TEST(adact_owo_ridge_minimises_penalised_error)
+{
+	al_adact_data d;
+	REQUIRE(make_problem(400, 9, 3, 21, &d) == 0, "alloc");
+	double norm0 = 0;
+	for (int r = 0; r < 3; r++) {
+		const double mu = r == 0 ? 0 : r == 1 ? 0.05 : 1.0;
+		al_adact_opts o = small_opts(AL_ADACT_ADACT, 8);
+		o.ridge = mu;
+		al_adact *t;
+		REQUIRE_OK(al_adact_create(&o, &d, &t));
+		for (int it = 0; it < 3; it++)
+			REQUIRE_OK(al_adact_iterate(t, NULL));
+		double rel = ridge_relative_gradient(al_adact_network(t), &d, mu);
+		CHECK(rel < 1e-6, "mu %g: |d(E + mu|Wo|^2)/dWo| is %g relative after 3 iterations", mu,
+		      rel);
+		if (mu > 0) {
+			/* the unpenalised gradient is not zero: the ridge acts */
+			double rel0 = ridge_relative_gradient(al_adact_network(t), &d, 0);
+			CHECK(rel0 > 1e-4, "mu %g: unpenalised gradient %g", mu, rel0);
+		}
+		double nrm = wo_norm(al_adact_network(t));
+		if (r == 0)
+			norm0 = nrm;
+		else
+			CHECK(nrm < norm0, "mu %g: |Wo| %g not below the unpenalised %g", mu, nrm, norm0);
+		double mse;
+		REQUIRE_OK(al_adact_evaluate(al_adact_network(t), &d, &mse, NULL));
+		CHECK_NEAR(al_adact_mse(t), mse, 1e-12 * mse);
+		al_adact_free(t);
+	}
+	al_adact_data_free(&d);
+	/* 69 basis functions, 50 samples: the ridge solution is unique and
+	 * small where mu = 0 interpolates */
+	REQUIRE(make_problem(50, 60, 3, 32, &d) == 0, "alloc");
+	al_adact_opts o = small_opts(AL_ADACT_ADACT, 8);
+	o.ridge = 0.1;
+	al_adact *t;
+	REQUIRE_OK(al_adact_create(&o, &d, &t));
+	double rel = ridge_relative_gradient(al_adact_network(t), &d, 0.1);
+	CHECK(rel < 1e-6, "N_u > N_v: penalised gradient %g relative", rel);
+	CHECK(al_adact_mse(t) > 1e-3, "N_u > N_v with ridge still interpolates (E %g)",
+	      al_adact_mse(t));
+	al_adact_free(t);
+	al_adact_data_free(&d);
+}
+
+/* Back-prop penalties: one full-batch SGD step without momentum moves the
+ * weights by -lr (g + wd w) on W and Wo and -lr (g + 2 mu Wo) on Wo, bias
+ * columns excluded: the difference to the unpenalised step is exact. */
+TEST(adact_backprop_ridge_and_weight_decay_step)
+{
+	al_adact_data d;
+	REQUIRE(make_problem(64, 7, 3, 23, &d) == 0, "alloc");
+	const double lr = 0.01, wd = 0.3, mu = 0.2;
+	al_adact_net init;
+	double *mem[3][2];
+	for (int c = 0; c < 3; c++) {
+		al_adact_opts o = small_opts(AL_ADACT_SGD, 5);
+		o.lr = lr;
+		o.momentum = 0;
+		o.batch = 64;
+		o.wd = c == 1 ? wd : 0;
+		o.ridge = c == 2 ? mu : 0;
+		al_adact *t;
+		REQUIRE_OK(al_adact_create(&o, &d, &t));
+		al_adact_net *n = al_adact_network(t);
+		size_t nW = (size_t)n->nh * n->ni, nWo = (size_t)n->no * (n->ni + n->nh);
+		if (c == 0) {
+			init = *n;
+			init.W = malloc(nW * sizeof(double));
+			init.Wo = malloc(nWo * sizeof(double));
+			memcpy(init.W, n->W, nW * sizeof(double));
+			memcpy(init.Wo, n->Wo, nWo * sizeof(double));
+		} else { /* the ridge also shapes the initial OWO: start all three alike */
+			memcpy(n->W, init.W, nW * sizeof(double));
+			memcpy(n->Wo, init.Wo, nWo * sizeof(double));
+		}
+		REQUIRE_OK(al_adact_iterate(t, NULL));
+		mem[c][0] = malloc(nW * sizeof(double));
+		mem[c][1] = malloc(nWo * sizeof(double));
+		memcpy(mem[c][0], n->W, nW * sizeof(double));
+		memcpy(mem[c][1], n->Wo, nWo * sizeof(double));
+		al_adact_free(t);
+	}
+	const int ni = init.ni, nh = init.nh, nu = init.ni + init.nh;
+	double worst = 0;
+	for (int k = 0; k < nh; k++)
+		for (int j = 0; j < ni; j++) {
+			double w0 = init.W[k * ni + j], dw = mem[1][0][k * ni + j] - mem[0][0][k * ni + j];
+			double want = j == ni - 1 ? 0 : -lr * wd * w0;
+			worst = fmax(worst, fabs(dw - want));
+			/* the ridge leaves the input weights alone */
+			worst = fmax(worst, fabs(mem[2][0][k * ni + j] - mem[0][0][k * ni + j]));
+		}
+	for (int i = 0; i < init.no; i++)
+		for (int u = 0; u < nu; u++) {
+			double w0 = init.Wo[i * nu + u];
+			double d1 = mem[1][1][i * nu + u] - mem[0][1][i * nu + u];
+			double d2 = mem[2][1][i * nu + u] - mem[0][1][i * nu + u];
+			worst = fmax(worst, fabs(d1 - (u == ni - 1 ? 0 : -lr * wd * w0)));
+			worst = fmax(worst, fabs(d2 - (u == ni - 1 ? 0 : -lr * 2 * mu * w0)));
+		}
+	CHECK(worst < 1e-12, "penalty step off by %g", worst);
+	for (int c = 0; c < 3; c++)
+		free(mem[c][0]), free(mem[c][1]);
+	free(init.W);
+	free(init.Wo);
+	al_adact_data_free(&d);
+}
+
 TEST(adact_molf_gradient_hessian_finite_differences)
 {
 	al_adact_data d;
@@ -735,6 +887,25 @@ TEST(adact_option_errors)
 	al_adact_algo a;
 	CHECK(al_adact_parse_algo("newton", &a) == AL_EINVAL && strstr(al_errmsg(), "owo-bp"),
 	      "%s", al_errmsg());
+	/* regularisers: ranges, and only where they are defined */
+	o = al_adact_opts_default();
+	o.ridge = -1;
+	CHECK(al_adact_opts_check(&o) == AL_ERANGE && strstr(al_errmsg(), "ridge"), "%s",
+	      al_errmsg());
+	o = al_adact_opts_default();
+	o.ridge = NAN;
+	CHECK(al_adact_opts_check(&o) == AL_ERANGE, "ridge NaN: %s", al_errmsg());
+	o = al_adact_opts_default();
+	o.algo = AL_ADACT_CG;
+	o.ridge = 0.1;
+	CHECK(al_adact_opts_check(&o) == AL_EINVAL && strstr(al_errmsg(), "cg"), "%s",
+	      al_errmsg());
+	o = al_adact_opts_default();
+	o.wd = 1e-3;
+	CHECK(al_adact_opts_check(&o) == AL_EINVAL && strstr(al_errmsg(), "wd"), "%s",
+	      al_errmsg());
+	o.algo = AL_ADACT_ADAM;
+	CHECK(al_adact_opts_check(&o) == AL_OK, "adam with wd: %s", al_errmsg());
 	/* LM refuses networks above its weight limit */
 	al_adact_data d;
 	REQUIRE(make_problem(50, 30, 3, 29, &d) == 0, "alloc");

@@ -1078,6 +1078,93 @@ static double csv_col(const char *text, const char *prefix, int col)
  * accuracy at its first best validation iteration, i.e. the network that
  * `actlab adact --val` tests; without --select the last iteration's; runs
  * without validation are refused by --select best-val. */
+/* Regularisers tuned on validation through the harness: `ridge` and `wd`
+ * are trainer settings (stored only when set), and `report --tune` turns
+ * the cells that differ only in them into one row that takes, per fold,
+ * the run of highest validation accuracy; its accuracy is the mean of
+ * those runs' early-stopped test accuracies, recomputed here from the
+ * store. */
+TEST(sweep_trainer_tuned_regularisers)
+{
+	char out[OUTCAP], sql[1024];
+	REQUIRE(mkdir(tp("tune"), 0755) == 0, "mkdir");
+	char db[600], ini[600];
+	snprintf(db, sizeof db, "%s/tune.db", tp("tune"));
+	snprintf(ini, sizeof ini, "%s/tune.ini", tp("tune"));
+	REQUIRE(write_file(ini, "[sweep]\nname = tune\ndata = " TR_DATA "\nhidden = 6\n"
+				"iters = 6\nseed = 1\nkfold = 3\nval = 0.2\nbaseline = adam\n"
+				"[owo]\ntrainer = adact\nridge = 0 | 0.5\n"
+				"[bp]\ntrainer = adam\nwd = 0 | 0.001\n"),
+		"write");
+	int rc = cli(out, "sweep %s --store %s --threads 1", ini, db);
+	REQUIRE(rc == 0, "sweep: %s", out);
+	CHECK(q1(db, "SELECT COUNT(*) FROM runs WHERE act='adact' AND config LIKE '%ridge=0.5%'") ==
+			  3 &&
+		      q1(db, "SELECT COUNT(*) FROM runs WHERE act='adam' AND config LIKE "
+			     "'%wd=0.001%'") == 3 &&
+		      q1(db, "SELECT COUNT(*) FROM runs WHERE config LIKE '%ridge=%' OR config LIKE "
+			     "'%wd=%'") == 6,
+	      "ridge and wd stored only when set");
+	/* expected: per fold, the ridge whose run has the higher best validation
+	 * accuracy (ridge 0 on ties: it comes first), its test accuracy at the
+	 * first epoch of that validation accuracy */
+	long long want = 0;
+	int chosen_half = 0;
+	for (int f = 0; f < 3; f++) {
+		long long bv[2], ta[2];
+		for (int r = 0; r < 2; r++) {
+			const char *like = r ? "LIKE" : "NOT LIKE";
+			snprintf(sql, sizeof sql,
+				 "SELECT CAST(round(MAX(e.val_acc) * 1e6) AS INTEGER) FROM epochs e JOIN "
+				 "runs r ON r.id=e.run WHERE r.act='adact' AND r.fold=%d AND r.cell %s "
+				 "'%%ridge=%%'",
+				 f, like);
+			bv[r] = q1(db, sql);
+			snprintf(sql, sizeof sql,
+				 "SELECT CAST(round(e.test_acc * 1e6) AS INTEGER) FROM epochs e JOIN runs "
+				 "r ON r.id=e.run WHERE r.act='adact' AND r.fold=%d AND r.cell %s "
+				 "'%%ridge=%%' AND CAST(round(e.val_acc * 1e6) AS INTEGER)=%lld ORDER BY "
+				 "e.epoch LIMIT 1",
+				 f, like, bv[r]);
+			ta[r] = q1(db, sql);
+		}
+		int pick = bv[1] > bv[0];
+		chosen_half += pick;
+		want += ta[pick];
+	}
+	rc = cli(out, "report --store %s --format csv --select best-val --tune ridge,wd", db);
+	REQUIRE(rc == 0, "report --tune: %s", out);
+	/* the variant field is quoted (it holds commas): n, params, then acc */
+	const char *row = strstr(out, "\ntune,owo,adact,\"");
+	const char *endq = row ? strstr(row, ")\",") : NULL;
+	double got = endq ? csv_col(endq, ")\",", 3) : (double)NAN;
+	CHECK(fabs(got - want / 3e6) < 2e-6, "tuned adact %.6f, recomputed %.6f", got, want / 3e6);
+	char counts[128];
+	snprintf(counts, sizeof counts, "ridge=0 x%d, ridge=0.5 x%d)", 3 - chosen_half, chosen_half);
+	CHECK(contains(out, counts) && contains(out, "wd=0 x") && contains(out, "wd=0.001 x"),
+	      "choices %s in: %s", counts, out);
+	CHECK(contains(out, "tune,owo,adact,") && !contains(out, "tune,owo,adact,\"[owo]\",") &&
+		      contains(out, ",adam,3,"),
+	      "one adact row, paired with the tuned adam over 3 folds: %s", out);
+	/* without --tune: four rows; --tune without --select best-val: refused */
+	rc = cli(out, "report --store %s --format csv --select best-val", db);
+	CHECK(rc == 0 && contains(out, "ridge=0.5") && !contains(out, "tuned"), "untuned: %s",
+	      out);
+	rc = cli(out, "report --store %s --tune ridge", db);
+	CHECK(rc != 0 && contains(out, "best-val"), "--tune without best-val: %d %s", rc, out);
+	/* regularisers where they are not defined: errors naming the setting */
+	REQUIRE(write_file(ini, "[sweep]\nname = bad\ndata = " TR_DATA "\ntrainer = adact\n"
+				"wd = 0.1\n"),
+		"write");
+	rc = cli(out, "sweep %s --store %s --threads 1", ini, db);
+	CHECK(rc != 0 && contains(out, "wd"), "wd on adact: %d %s", rc, out);
+	REQUIRE(write_file(ini, "[sweep]\nname = bad\ndata = " TR_DATA "\ntrainer = cg\n"
+				"ridge = 0.1\n"),
+		"write");
+	rc = cli(out, "sweep %s --store %s --threads 1", ini, db);
+	CHECK(rc != 0 && contains(out, "ridge"), "ridge on cg: %d %s", rc, out);
+}
+
 TEST(sweep_trainer_early_stopping)
 {
 	char out[OUTCAP], json[OUTCAP];

@@ -138,6 +138,14 @@ typedef struct {
 	double momentum;     /* sgd (default 0.9) */
 	double beta1, beta2, eps; /* adam (0.9, 0.999, 1e-8) */
 	int batch;           /* default 64 */
+	/* regularisation (not in seed 003; SPEC.md 4.4's optional ridge) */
+	double ridge;        /* mu >= 0 (default 0): the objective is E + mu |Wo|^2 over
+			      * the output weights except the constant input's column;
+			      * OWO solves (R + mu I) Wo = C, sgd/adam add 2 mu Wo to the
+			      * gradient; cg and lm refuse mu > 0 */
+	double wd;           /* sgd/adam only (default 0): weight decay on W and Wo
+			      * except the bias columns, gradient += wd w (PyTorch's
+			      * weight_decay, i.e. the penalty wd/2 |w|^2) */
 	/* lm */
 	double lm_mu;        /* initial damping (default 0.01) */
 	int lm_max_weights;  /* refuse larger networks (default 4000) */

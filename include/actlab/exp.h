@@ -169,6 +169,13 @@ typedef struct {
 	 * first epoch of highest validation accuracy (early stopping; every run
 	 * must have stored validation accuracies, i.e. ran with val > 0) */
 	int best_val;
+	/* with best_val: comma-separated settings (e.g. "ridge" or "ridge,wd")
+	 * tuned on the validation set. Cells of a sweep that differ only in
+	 * them become one row; for every seed and fold it takes the run whose
+	 * best validation accuracy is highest (first in store order on ties),
+	 * so the setting is chosen per fold without looking at test data, and
+	 * the row says how often each value was chosen. NULL: none. */
+	const char *tune;
 } al_report_opts;
 
 al_report_opts al_report_opts_default(void);

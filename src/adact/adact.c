@@ -367,6 +367,17 @@ al_status al_adact_opts_check(const al_adact_opts *o)
 		return al_err(AL_EINVAL, "adact: unknown precision %d", (int)o->precision);
 	if (o->batch < 1)
 		return al_err(AL_ERANGE, "adact: batch = %d must be >= 1", o->batch);
+	if (!(o->ridge >= 0 && isfinite(o->ridge)) || !(o->wd >= 0 && isfinite(o->wd)))
+		return al_err(AL_ERANGE, "adact: ridge=%g wd=%g must be finite and >= 0", o->ridge,
+			      o->wd);
+	if (o->ridge > 0 && (o->algo == AL_ADACT_CG || o->algo == AL_ADACT_LM))
+		return al_err(AL_EINVAL, "adact: ridge is not supported by %s (only adact, molf, "
+					 "owo-bp, sgd, adam)",
+			      al_adact_algo_name(o->algo));
+	if (o->wd > 0 && o->algo != AL_ADACT_SGD && o->algo != AL_ADACT_ADAM)
+		return al_err(AL_EINVAL, "adact: wd is weight decay of the back-prop baselines "
+					 "(sgd, adam), not of %s (use ridge)",
+			      al_adact_algo_name(o->algo));
 	if (!(o->lm_mu > 0) || o->lm_max_weights < 1)
 		return al_err(AL_ERANGE, "adact: lm mu=%g max weights=%d out of range", o->lm_mu,
 			      o->lm_max_weights);
@@ -467,6 +478,21 @@ double al_adact_mse(al_adact *t) { return t->mse; }
 al_adact_net *al_adact_network(al_adact *t) { return &t->net; }
 
 /* ---- OWO (SPEC.md 4.4) ---------------------------------------------------- */
+/* mu |Wo|^2 over the output weights but the constant input's column. */
+static double ridge_penalty(const struct al_adact *t, const double *Wo)
+{
+	const double mu = t->o.ridge;
+	if (!(mu > 0))
+		return 0;
+	const int ni = t->net.ni, nu = t->nu;
+	double s = 0;
+	for (int i = 0; i < t->net.no; i++)
+		for (int u = 0; u < nu; u++)
+			if (u != ni - 1)
+				s += Wo[(size_t)i * nu + u] * Wo[(size_t)i * nu + u];
+	return mu * s;
+}
+
 al_status al_adact_owo(al_adact *t)
 {
 	const al_adact_data *d = t->d;
@@ -475,14 +501,23 @@ al_status al_adact_owo(al_adact *t)
 	/* R = [X O]^T [X O] / n, C = T^T [X O] / n; the input blocks are fixed */
 	/* always in double: OLS tells dependent basis functions by energies of
 	 * 1e-10 relative, far below single-precision rounding */
+	/* with the ridge mu on every diagonal entry but the constant input's
+	 * (the last input), so that Wo minimises E + mu |Wo|^2 without
+	 * shrinking the output biases; the input block, ridge included, is
+	 * computed (and factored) once */
+	const double mu = t->o.ridge;
 	if (!t->inputs_correlated) {
 		al__gemm_tn(n, ni, ni, inv, d->X, ni, d->X, ni, t->R, nu);
 		al__gemm_tn(n, no, ni, inv, d->T, no, d->X, ni, t->C, nu);
+		for (int j = 0; j < ni - 1; j++)
+			t->R[(size_t)j * nu + j] += mu;
 		t->inputs_correlated = 1;
 	}
 	/* hidden rows: R[ni+k][0:ni] = O^T X / n, written straight into R */
 	al__gemm_tn(n, nh, ni, inv, t->O, nh, d->X, ni, t->R + (size_t)ni * nu, nu);
 	al__gemm_tn(n, nh, nh, inv, t->O, nh, t->O, nh, t->R + (size_t)ni * nu + ni, nu);
+	for (int k = 0; k < nh; k++)
+		t->R[(size_t)(ni + k) * nu + ni + k] += mu;
 	al__gemm_tn(n, no, nh, inv, d->T, no, t->O, nh, t->C + ni, nu);
 	for (int k = 0; k < nh; k++)
 		for (int j = 0; j < ni; j++)
@@ -498,7 +533,7 @@ al_status al_adact_owo(al_adact *t)
 	 * rounding: raise the OLS threshold by 100x (up to 1e-4) and solve
 	 * again; the raised threshold stays for the rest of the run. A
 	 * rounding-level increase that remains keeps the old weights. */
-	double before = t->mse, ref = before;
+	double before = t->mse, ref = before + ridge_penalty(t, t->net.Wo);
 	if (!isfinite(ref)) {
 		ref = 0;
 		for (size_t i = 0; i < (size_t)n * no; i++)
@@ -506,6 +541,7 @@ al_status al_adact_owo(al_adact *t)
 		ref /= n;
 	}
 	memcpy(t->Wo_old, t->net.Wo, (size_t)no * nu * sizeof(double));
+	double obj = ref;
 	for (;;) {
 		al_ols_factor(nu, t->R, nu, t->L, nu, t->kept, t->inputs_factored ? ni : 0,
 			      t->ols_rel, t->o.ols_abs);
@@ -513,12 +549,13 @@ al_status al_adact_owo(al_adact *t)
 		al_ols_apply(nu, t->L, nu, t->kept, no, t->C, nu, t->net.Wo, nu);
 		al__xbt(t, no, t->net.Wo, nu, t->XWoi, no);
 		t->mse = al__outputs(t, t->XWoi, t->O, t->net.Wo, t->Y, t->E);
-		if (t->mse <= ref || t->ols_rel >= 1e-4 || t->mse <= 1.001 * ref)
+		obj = t->mse + ridge_penalty(t, t->net.Wo);
+		if (obj <= ref || t->ols_rel >= 1e-4 || obj <= 1.001 * ref)
 			break;
 		t->ols_rel = t->ols_rel * 100 < 1e-4 ? t->ols_rel * 100 : 1e-4;
 		t->inputs_factored = 0;
 	}
-	if (!(t->mse <= ref)) {
+	if (!(obj <= ref)) {
 		memcpy(t->net.Wo, t->Wo_old, (size_t)no * nu * sizeof(double));
 		al__xbt(t, no, t->net.Wo, nu, t->XWoi, no);
 		t->mse = al__outputs(t, t->XWoi, t->O, t->net.Wo, t->Y, t->E);

@@ -316,6 +316,24 @@ static void bp_update(struct al_adact *t, double *w, size_t off, size_t cnt)
 	}
 }
 
+/* Gradients of the penalties on [W | Wo]: wd w on both (weight decay) and
+ * 2 mu Wo (ridge), bias columns (the constant input's) excluded. */
+static void bp_penalty(struct al_adact *t, double *grad)
+{
+	const double mu = t->o.ridge, wd = t->o.wd;
+	const int ni = t->net.ni, nh = t->net.nh, no = t->net.no, nu = t->nu;
+	if (!(mu > 0) && !(wd > 0))
+		return;
+	double *gWo = grad + (size_t)nh * ni;
+	for (int k = 0; k < nh; k++)
+		for (int j = 0; j < ni - 1; j++)
+			grad[(size_t)k * ni + j] += wd * t->net.W[(size_t)k * ni + j];
+	for (int i = 0; i < no; i++)
+		for (int u = 0; u < nu; u++)
+			if (u != ni - 1)
+				gWo[(size_t)i * nu + u] += (wd + 2 * mu) * t->net.Wo[(size_t)i * nu + u];
+}
+
 al_status al__bp_epoch(struct al_adact *t, al_adact_iter *info)
 {
 	const al_adact_data *d = t->d;
@@ -335,6 +353,7 @@ al_status al__bp_epoch(struct al_adact *t, al_adact_iter *info)
 			memcpy(Tb + (size_t)q * no, d->T + (size_t)p * no, (size_t)no * sizeof *Tb);
 		}
 		batch_gradient(t, Xb, Tb, bs, Nb, Ob, Fb, Yb, dY, dO, t->bp_grad);
+		bp_penalty(t, t->bp_grad);
 		t->bp_step++;
 		bp_update(t, t->net.W, 0, nW);
 		bp_update(t, t->net.Wo, nW, nWo);

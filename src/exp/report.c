@@ -222,6 +222,167 @@ static al_status load_sweep(al_store *s, const char *sweep, rep_data *d)
 	return st;
 }
 
+/* ---- --tune: settings chosen per seed and fold on the validation set ---- */
+static double best_val_of(const rep_run *r)
+{
+	double b = -(double)INFINITY;
+	for (int i = 0; i < r->E; i++)
+		if (!isnan(r->val[i]) && r->val[i] > b)
+			b = r->val[i];
+	return b;
+}
+
+static void free_run(rep_run *r)
+{
+	free(r->acc);
+	free(r->prec);
+	free(r->loss);
+	free(r->test_loss);
+	free(r->val);
+}
+
+/* Value of the tuned keys that vary[k] in a cell text, "k=v k2=v2"; an
+ * absent key is 0 (the trainers store ridge and wd only when set), numbers
+ * as %g. */
+static void tuned_value(const char *cell, const char *const *keys, const int *vary, int nk,
+			char *buf, size_t cap)
+{
+	size_t len = 0;
+	buf[0] = 0;
+	for (int k = 0; k < nk; k++) {
+		char v[128], *end;
+		if (!vary[k])
+			continue;
+		text_value(cell, keys[k], v, sizeof v);
+		double x = strtod(v, &end);
+		if (!v[0])
+			snprintf(v, sizeof v, "0");
+		else if (end != v && !*end)
+			snprintf(v, sizeof v, "%g", x);
+		if (len < cap)
+			len += (size_t)snprintf(buf + len, cap - len, "%s%s=%s", len ? " " : "",
+						keys[k], v);
+	}
+}
+
+/* Cells [from, d->n) that differ only in the tuned keys become one cell
+ * (the first's place); per (seed, fold) present in every cell of the
+ * group, the run of highest best validation accuracy is kept (first cell
+ * on ties). Runs without a pair in every cell are dropped. */
+static al_status tune_cells(rep_data *d, int from, const char *tune)
+{
+	char keybuf[256];
+	const char *keys[8];
+	int nk = 0;
+	snprintf(keybuf, sizeof keybuf, "%s", tune);
+	for (char *t = strtok(keybuf, ","); t && nk < 8; t = strtok(NULL, ","))
+		keys[nk++] = t;
+	if (nk == 0)
+		return al_err(AL_EINVAL, "--tune: no setting named");
+	int to = d->n, out = from;
+	char **strip = calloc((size_t)(to - from), sizeof *strip);
+	int *done = calloc((size_t)(to - from), sizeof *done);
+	al_status st = strip && done ? AL_OK : al_err(AL_ENOMEM, "out of memory");
+	for (int i = from; i < to && st == AL_OK; i++)
+		if (!(strip[i - from] = drop_keys(d->c[i].cell, keys, nk)))
+			st = al_err(AL_ENOMEM, "out of memory");
+	for (int i = from; i < to && st == AL_OK; i++) {
+		if (done[i - from])
+			continue;
+		int members[64], nm = 0;
+		for (int j = i; j < to && nm < 64; j++)
+			if (!done[j - from] && !strcmp(strip[i - from], strip[j - from]))
+				members[nm++] = j, done[j - from] = 1;
+		rep_cell merged = d->c[i];
+		merged.runs = NULL;
+		merged.n = merged.cap = 0;
+		merged.cell = strdup(strip[i - from]);
+		static const char *const drop[] = {"act", "group"};
+		merged.rest = merged.cell ? drop_keys(merged.cell, drop, 2) : NULL;
+		merged.runs = malloc((size_t)d->c[i].n * sizeof *merged.runs);
+		if (!merged.cell || !merged.rest || !merged.runs) {
+			free(merged.cell);
+			free(merged.rest);
+			free(merged.runs);
+			st = al_err(AL_ENOMEM, "out of memory");
+			break;
+		}
+		int *chosen = calloc((size_t)nm, sizeof *chosen);
+		for (int k = 0; chosen && k < d->c[i].n; k++) {
+			const rep_run *r0 = &d->c[i].runs[k];
+			int bm = 0, bk = k, all = 1;
+			double bv = best_val_of(r0);
+			for (int m = 1; m < nm && all; m++) {
+				const rep_cell *c = &d->c[members[m]];
+				int found = -1;
+				for (int q = 0; q < c->n; q++)
+					if (c->runs[q].seed == r0->seed && c->runs[q].fold == r0->fold)
+						found = q;
+				if (found < 0) {
+					all = 0;
+					break;
+				}
+				double v = best_val_of(&c->runs[found]);
+				if (v > bv)
+					bv = v, bm = m, bk = found;
+			}
+			if (!all)
+				continue;
+			rep_run *src = &d->c[members[bm]].runs[bk];
+			merged.runs[merged.n++] = *src;
+			src->acc = src->prec = src->loss = src->test_loss = src->val = NULL;
+			chosen[bm]++;
+		}
+		merged.cap = d->c[i].n;
+		size_t len = 0;
+		merged.tuned[0] = 0;
+		int vary[8] = {0};
+		for (int k = 0; k < nk; k++) {
+			char v0[128], v[128];
+			text_value(d->c[i].cell, keys[k], v0, sizeof v0);
+			for (int m = 1; m < nm; m++) {
+				text_value(d->c[members[m]].cell, keys[k], v, sizeof v);
+				vary[k] |= strcmp(v, v0) != 0;
+			}
+		}
+		for (int m = 0; chosen && nm > 1 && m < nm; m++) {
+			char v[200];
+			tuned_value(d->c[members[m]].cell, keys, vary, nk, v, sizeof v);
+			if (len < sizeof merged.tuned)
+				len += (size_t)snprintf(merged.tuned + len, sizeof merged.tuned - len,
+							"%s%s x%d", len ? ", " : "", v, chosen[m]);
+		}
+		if (!chosen)
+			st = al_err(AL_ENOMEM, "out of memory");
+		free(chosen);
+		for (int m = 0; m < nm; m++) {
+			rep_cell *c = &d->c[members[m]];
+			for (int q = 0; q < c->n; q++)
+				free_run(&c->runs[q]);
+			free(c->runs);
+			free(c->cell);
+			free(c->rest);
+			c->runs = NULL;
+			c->cell = c->rest = NULL;
+			c->n = 0;
+		}
+		if (merged.n == 0 && st == AL_OK)
+			st = al_err(AL_EINVAL, "--tune %s: cell %s (%s) has no seed and fold that every "
+					       "value of the tuned settings ran",
+				    tune, merged.act, merged.sweep);
+		/* cells before i are merged ones or emptied members: slot out is free */
+		d->c[out++] = merged;
+	}
+	/* on failure the cells past out are untouched or emptied (n = 0) */
+	if (st == AL_OK)
+		d->n = out;
+	for (int i = 0; strip && i < to - from; i++)
+		free(strip[i]);
+	free(strip);
+	free(done);
+	return st;
+}
+
 /* max over epochs per run; epoch = argmax of the mean curve (first on ties) */
 static void max_at_epoch(rep_cell *c, int which, rep_stat *st, int *ep)
 {
@@ -397,7 +558,7 @@ static void variants(rep_data *d, int from, int to)
 					   "beta2", "eps", "act_lr", "act_wd", "warmup", "kfold",
 					   /* trainer runs */
 					   "range", "init", "iters", "per_unit", "safeguard",
-					   "precision", "lm_mu"};
+					   "precision", "lm_mu", "ridge"};
 	int groups = 0;
 	for (int i = from; i < to; i++)
 		if (strcmp(d->c[i].group, d->c[from].group))
@@ -424,6 +585,9 @@ static void variants(rep_data *d, int from, int to)
 				len += (size_t)snprintf(c->variant + len, sizeof c->variant - len, "%s%s=%s",
 							len ? " " : "", keys[k], v);
 		}
+		if (c->tuned[0] && len < sizeof c->variant)
+			len += (size_t)snprintf(c->variant + len, sizeof c->variant - len,
+						"%s(tuned: %s)", len ? " " : "", c->tuned);
 		if (c->variant[0])
 			snprintf(c->label, sizeof c->label, "%s %s", c->act, c->variant);
 		else
@@ -937,6 +1101,10 @@ static const char *html_head =
 al_status al_report_write(al_store *s, const al_report_opts *oin, FILE *f)
 {
 	al_report_opts o = oin ? *oin : al_report_opts_default();
+	if (o.tune && !o.best_val)
+		return al_err(AL_EINVAL, "--tune %s needs --select best-val (settings are chosen by "
+					 "validation accuracy)",
+			      o.tune);
 	char **names = NULL;
 	int nn = 0;
 	if (o.sweep) {
@@ -956,6 +1124,8 @@ al_status al_report_write(al_store *s, const al_report_opts *oin, FILE *f)
 	for (int i = 0; i < nn && st == AL_OK; i++) {
 		bounds[i] = d.n;
 		st = load_sweep(s, names[i], &d);
+		if (st == AL_OK && o.tune)
+			st = tune_cells(&d, bounds[i], o.tune);
 	}
 	if (st == AL_OK)
 		bounds[nn] = d.n;

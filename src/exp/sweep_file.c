@@ -496,7 +496,7 @@ static al_status add_run(al_sweep *sw, int *cap, const char *group, axis *ax, in
 	r->kfold = kfold;
 	r->fold = kfold ? fold : 0;
 	r->adact = al_adact_opts_default();
-	int lr_set = 0, mom_set = 0, any_train = 1;
+	int lr_set = 0, mom_set = 0, wd_set = 0, any_train = 1;
 	for (int a = 0; a < nax; a++)
 		if (!strcmp(ax[a].key, "trainer")) {
 			any_train = 0;
@@ -519,6 +519,7 @@ static al_status add_run(al_sweep *sw, int *cap, const char *group, axis *ax, in
 		}
 		lr_set |= !strcmp(ax[a].key, "lr");
 		mom_set |= !strcmp(ax[a].key, "momentum");
+		wd_set |= !strcmp(ax[a].key, "wd");
 		al_status st = al_train_config_set(&r->config, ax[a].key, v);
 		if (st != AL_OK) {
 			char w[600];
@@ -575,6 +576,8 @@ static al_status add_run(al_sweep *sw, int *cap, const char *group, axis *ax, in
 			o->lr = r->config.opt.lr;
 		if (mom_set)
 			o->momentum = r->config.opt.momentum;
+		if (wd_set)
+			o->wd = r->config.opt.wd;
 		if (al_adact_opts_check(o) != AL_OK)
 			return al_err_ctx(AL_EINVAL, "%s: trainer %s", where, r->trainer);
 		r->config.epochs = o->iters;

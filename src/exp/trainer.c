@@ -2,8 +2,8 @@
  * owo-bp | cg | lm | sgd | adam` in an experiment file makes runs of
  * al_adact_run (the two-layer MLP with hinge activations, SPEC.md section
  * 4) instead of back-prop runs of al_train_run. Their settings (hidden,
- * hinges, range, init, iters, per_unit, safeguard, precision, lm_mu, plus
- * the shared data, seed, kfold, kfold_seed, val, lr, momentum, batch,
+ * hinges, range, init, iters, per_unit, safeguard, precision, lm_mu, ridge, plus
+ * the shared data, seed, kfold, kfold_seed, val, lr, momentum, batch, wd,
  * beta1, beta2, eps), the stored configuration text, and running one: every
  * iteration is one epoch row of the store (training MSE as the training
  * loss, test accuracy and macro precision of the held-out fold or the test
@@ -28,12 +28,13 @@
 #include "exp/trainer_int.h"
 
 static const char *const keys[] = {"trainer",   "hidden",    "hinges",    "range", "init",
-				   "iters",     "per_unit",  "safeguard", "precision", "lm_mu"};
+				   "iters",     "per_unit",  "safeguard", "precision", "lm_mu",
+				   "ridge"};
 
 /* settings of back-prop runs that a trainer run has no use for */
 static const char *const train_only[] = {"model", "act",    "act_sites", "sched",  "norm",
 					 "epochs", "crop",  "flip",      "loss",
-					 "opt",   "wd",     "nesterov",  "act_lr", "act_wd",
+					 "opt",   "nesterov",  "act_lr", "act_wd",
 					 "warmup", "eval_batch", "skip_bad"};
 
 int xt_is_key(const char *key)
@@ -55,7 +56,7 @@ int xt_is_train_only_key(const char *key)
 const char *xt_keys(void)
 {
 	return "trainer, hidden, hinges, range, init, iters, per_unit, safeguard, precision, "
-	       "lm_mu";
+	       "lm_mu, ridge";
 }
 
 int xt_is_trainer(const char *trainer) { return trainer[0] && strcmp(trainer, "train") != 0; }
@@ -147,6 +148,12 @@ al_status xt_set(char *trainer, size_t cap, al_adact_opts *o, const char *key, c
 		if (!(d > 0))
 			return al_err(AL_EINVAL, "lm_mu: %g must be > 0", d);
 		o->lm_mu = d;
+	} else if (!strcmp(key, "ridge")) {
+		double d = 0;
+		AL_TRY(get_double(key, v, &d));
+		if (!(d >= 0))
+			return al_err(AL_EINVAL, "ridge: %g must be >= 0", d);
+		o->ridge = d;
 	} else {
 		return al_err(AL_EINVAL, "unknown trainer setting '%s' (valid: %s)", key, xt_keys());
 	}
@@ -181,6 +188,13 @@ void xt_to_text(const al_sweep_run *r, int threads, char *buf, size_t cap)
 	size_t used = strlen(buf);
 	if (c->val > 0 && used < cap)
 		snprintf(buf + used, cap - used, "val=%.17g\n", c->val);
+	/* likewise the regularisers, only when set */
+	used = strlen(buf);
+	if (o->ridge > 0 && used < cap)
+		snprintf(buf + used, cap - used, "ridge=%.17g\n", o->ridge);
+	used = strlen(buf);
+	if (o->wd > 0 && used < cap)
+		snprintf(buf + used, cap - used, "wd=%.17g\n", o->wd);
 }
 
 /* Parses what xt_to_text wrote. */
@@ -217,10 +231,10 @@ static al_status from_text(const char *text, al_adact_opts *o, al_adact_run_opts
 		} else if (!strcmp(k, "kfold_seed")) {
 			ro->split_seed = strtoull(v, NULL, 10);
 		} else if (!strcmp(k, "lr") || !strcmp(k, "momentum") || !strcmp(k, "beta1") ||
-			   !strcmp(k, "beta2") || !strcmp(k, "eps")) {
+			   !strcmp(k, "beta2") || !strcmp(k, "eps") || !strcmp(k, "wd")) {
 			st = get_double(k, v, &d);
 			*(k[0] == 'l' ? &o->lr : k[0] == 'm' ? &o->momentum : !strcmp(k, "beta1") ? &o->beta1
-				: !strcmp(k, "beta2") ? &o->beta2 : &o->eps) = d;
+				: !strcmp(k, "beta2") ? &o->beta2 : k[0] == 'w' ? &o->wd : &o->eps) = d;
 		} else if (!strcmp(k, "batch")) {
 			st = get_long(k, v, 1, 1L << 30, &x);
 			o->batch = (int)x;

@@ -43,6 +43,11 @@ static void adact_help(FILE *f)
 		"  --momentum X         sgd momentum (default %g)\n"
 		"  --batch N            sgd/adam batch (default %d)\n"
 		"  --lm-mu X            initial Levenberg-Marquardt damping (default %g)\n"
+		"  --ridge MU           L2 penalty MU |Wo|^2 on the output weights (bias\n"
+		"                       column excluded): OWO solves (R + MU I) Wo = C, sgd/adam\n"
+		"                       add 2 MU Wo to the gradient (default 0; not cg, lm)\n"
+		"  --wd X               sgd/adam weight decay on W and Wo, biases excluded:\n"
+		"                       gradient += X w, as PyTorch's weight_decay (default 0)\n"
 		"  --precision P        double | mixed: products with the inputs by sgemm with\n"
 		"                       double accumulation per 1024 samples (default mixed)\n"
 		"  --threads N          OpenMP threads (default 2)\n"
@@ -231,7 +236,8 @@ int cmd_adact(int argc, char **argv)
 			{"iters", "iters"},     {"safeguard", "safeguard"}, {"kfold", "kfold"},
 			{"seed", "seed"},       {"split_seed", "kfold_seed"}, {"lr", "lr"},
 			{"momentum", "momentum"}, {"batch", "batch"},    {"lm_mu", "lm_mu"},
-			{"precision", "precision"}, {"val", "val"}};
+			{"precision", "precision"}, {"val", "val"},  {"ridge", "ridge"},
+			{"wd", "wd"}};
 		for (size_t k = 0; k < sizeof as_key / sizeof *as_key; k++)
 			if (!strcmp(n, as_key[k][0]) && il < sizeof ini && !strchr(v, '\n'))
 				il += (size_t)snprintf(ini + il, sizeof ini - il, "%s = %s\n",
@@ -298,6 +304,10 @@ int cmd_adact(int argc, char **argv)
 			rc = parse_int(n, v, 1, 1 << 30, &o.batch);
 		else if (!strcmp(n, "lm_mu"))
 			rc = parse_double(n, v, &o.lm_mu);
+		else if (!strcmp(n, "ridge"))
+			rc = parse_double(n, v, &o.ridge);
+		else if (!strcmp(n, "wd"))
+			rc = parse_double(n, v, &o.wd);
 		else if (!strcmp(n, "threads"))
 			rc = parse_int(n, v, 1, 1024, &threads);
 		else

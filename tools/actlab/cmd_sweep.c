@@ -270,7 +270,8 @@ int cmd_sweep(int argc, char **argv)
 
 static const char *report_help =
 	"usage: actlab report [--store DB] [--sweep NAME] [--format md|csv|tex|html]\n"
-	"                     [--baseline ACT] [--select last|best-val] [--out FILE]\n"
+	"                     [--baseline ACT] [--select last|best-val] [--tune KEY[,KEY]]\n"
+	"                     [--out FILE]\n"
 	"                     [--plots DIR] [--no-plots]\n\n"
 	"Tables of the store's finished runs, one per sweep: mean +- std over seeds (or\n"
 	"folds) of final test accuracy, max accuracy (at epoch), macro precision, max\n"
@@ -282,7 +283,11 @@ static const char *report_help =
 	"to --plots DIR when given. Default format md, output stdout.\n"
 	"--select best-val: each run's result (final accuracy, macro precision, the\n"
 	"paired tests) is its first epoch of highest validation accuracy (early\n"
-	"stopping; the runs must have a validation set, val > 0) instead of its last.\n";
+	"stopping; the runs must have a validation set, val > 0) instead of its last.\n"
+	"--tune KEY[,KEY] (with --select best-val): rows that differ only in these\n"
+	"settings (e.g. ridge, wd, lr) become one row that takes, for every seed and\n"
+	"fold, the run of highest validation accuracy, i.e. the setting tuned per fold\n"
+	"on validation data; the row names how often each value was chosen.\n";
 
 int cmd_report(int argc, char **argv)
 {
@@ -314,6 +319,8 @@ int cmd_report(int argc, char **argv)
 			out = a.value;
 		else if (!strcmp(a.name, "plots"))
 			o.plots_dir = a.value;
+		else if (!strcmp(a.name, "tune"))
+			o.tune = a.value;
 		else if (!strcmp(a.name, "select")) {
 			if (!strcmp(a.value, "last"))
 				o.best_val = 0;
