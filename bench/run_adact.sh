@@ -15,7 +15,12 @@
 #          and against Adam (paired t-test and Wilcoxon over the folds), and
 #          the last-iteration report for reference;
 #   full   the same protocol on the full split (54,000 train, 6,000
-#          validation, the 10,000 test images).
+#          validation, the 10,000 test images);
+#   tuned  experiments/seed003-mlp-tuned.ini on the k-fold subset: the same
+#          protocol with each trainer's regulariser (AdAct, OWO-BP: ridge;
+#          Adam: weight decay or ridge) chosen per fold on validation,
+#          reported with `actlab report --select best-val --tune ridge,wd`
+#          against Adam and against OWO-BP (not in the default parts: ~40 min).
 # Every command is printed; per-run JSON lines of the time part are kept in
 # BENCH_LOG.
 #
@@ -45,6 +50,7 @@ KFOLD=${BENCH_KFOLD:-10}
 ALGOS=${BENCH_ALGOS:-"adact owo-bp adam"}
 VAL=${BENCH_VAL:-0.1}
 INI=experiments/seed003-mlp-early-stop.ini
+TINI=experiments/seed003-mlp-tuned.ini
 ACTLAB=${ACTLAB:-./actlab}
 PY=${PYTHON:-/usr/bin/python3}
 OUT=${BENCH_OUT:-}
@@ -126,7 +132,24 @@ for part in $PARTS; do
 		grep '^sweep ' "$TMP/sweep.log" | sed 's/^/  /'
 		sweeps="${sweeps:-} $name"
 		;;
-	*) echo "run_adact.sh: unknown part '$part' (time, kfold, full)" >&2; exit 2 ;;
+	tuned)
+		# experiments/seed003-mlp-tuned.ini: each trainer's regulariser tuned
+		# per fold on the validation split (its own trainers and grids)
+		printf 'tuned (load %s): $ACTLAB sweep %s --store %s --threads %s --iters %s --val %s --data %s --kfold %s\n' \
+			"$(cut -d' ' -f1 /proc/loadavg)" "$TINI" "$STORE" "$THREADS" "$ITERS" "$VAL" \
+			"fashion-mnist:train=$SUBSET" "$KFOLD"
+		if ! "$A" sweep "$TINI" --store "$STORE" --threads "$THREADS" --iters "$ITERS" \
+			--val "$VAL" --data "fashion-mnist:train=$SUBSET" --kfold "$KFOLD" \
+			>"$TMP/sweep.log" 2>&1; then
+			echo "  FAILED:"
+			tail -5 "$TMP/sweep.log" | sed 's/^/  | /'
+			failures=$((failures + 1))
+			continue
+		fi
+		grep '^sweep ' "$TMP/sweep.log" | sed 's/^/  /'
+		tuned=1
+		;;
+	*) echo "run_adact.sh: unknown part '$part' (time, kfold, full, tuned)" >&2; exit 2 ;;
 	esac
 done
 echo "load avg: $(cut -d' ' -f1-3 /proc/loadavg) (end)"
@@ -171,6 +194,16 @@ for name in ${sweeps:-}; do
 	awk '/^\| /{p=1} p&&!/^\|/{exit} p' "$TMP/rep.md" >>"$TMP/table.md"
 	echo >>"$TMP/table.md"
 done
+if [ -n "${tuned:-}" ]; then
+	for b in adam owo-bp; do
+		echo "\$ACTLAB report --store $STORE --sweep seed003-tuned-kfold --select best-val --tune ridge,wd --baseline $b --no-plots"
+		"$A" report --store "$STORE" --sweep seed003-tuned-kfold --select best-val \
+			--tune ridge,wd --baseline "$b" --no-plots >"$TMP/rep.md" 2>&1 ||
+			failures=$((failures + 1))
+		awk '/^\| /{p=1} p&&!/^\|/{exit} p' "$TMP/rep.md" >>"$TMP/table.md"
+		echo >>"$TMP/table.md"
+	done
+fi
 cat "$TMP/table.md"
 if [ -n "$OUT" ]; then cp "$TMP/table.md" "$OUT"; fi
 [ "$failures" -eq 0 ] || { echo "$failures run(s) failed" >&2; exit 1; }

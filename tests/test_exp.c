@@ -1094,7 +1094,8 @@ TEST(sweep_trainer_tuned_regularisers)
 	REQUIRE(write_file(ini, "[sweep]\nname = tune\ndata = " TR_DATA "\nhidden = 6\n"
 				"iters = 6\nseed = 1\nkfold = 3\nval = 0.2\nbaseline = adam\n"
 				"[owo]\ntrainer = adact\nridge = 0 | 0.5\n"
-				"[bp]\ntrainer = adam\nwd = 0 | 0.001\n"),
+				"[bp]\ntrainer = adam\nwd = 0 | 0.001\n"
+				"[bp2]\ntrainer = adam\nridge = 0.5\n"),
 		"write");
 	int rc = cli(out, "sweep %s --store %s --threads 1", ini, db);
 	REQUIRE(rc == 0, "sweep: %s", out);
@@ -1103,7 +1104,7 @@ TEST(sweep_trainer_tuned_regularisers)
 		      q1(db, "SELECT COUNT(*) FROM runs WHERE act='adam' AND config LIKE "
 			     "'%wd=0.001%'") == 3 &&
 		      q1(db, "SELECT COUNT(*) FROM runs WHERE config LIKE '%ridge=%' OR config LIKE "
-			     "'%wd=%'") == 6,
+			     "'%wd=%'") == 9,
 	      "ridge and wd stored only when set");
 	/* expected: per fold, the ridge whose run has the higher best validation
 	 * accuracy (ridge 0 on ties: it comes first), its test accuracy at the
@@ -1141,10 +1142,13 @@ TEST(sweep_trainer_tuned_regularisers)
 	CHECK(fabs(got - want / 3e6) < 2e-6, "tuned adact %.6f, recomputed %.6f", got, want / 3e6);
 	char counts[128];
 	snprintf(counts, sizeof counts, "ridge=0 x%d, ridge=0.5 x%d)", 3 - chosen_half, chosen_half);
-	CHECK(contains(out, counts) && contains(out, "wd=0 x") && contains(out, "wd=0.001 x"),
+	/* adam's candidates span two groups: one row over all three */
+	CHECK(contains(out, counts) && contains(out, "tune,bp+bp2,adam,\"[bp+bp2] (tuned: ridge=0 "
+						"wd=0 x") &&
+		      contains(out, "ridge=0 wd=0.001 x") && contains(out, "ridge=0.5 wd=0 x"),
 	      "choices %s in: %s", counts, out);
 	CHECK(contains(out, "tune,owo,adact,") && !contains(out, "tune,owo,adact,\"[owo]\",") &&
-		      contains(out, ",adam,3,"),
+		      !contains(out, "tune,bp,adam") && contains(out, ",adam,3,"),
 	      "one adact row, paired with the tuned adam over 3 folds: %s", out);
 	/* without --tune: four rows; --tune without --select best-val: refused */
 	rc = cli(out, "report --store %s --format csv --select best-val", db);

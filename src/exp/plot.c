@@ -236,16 +236,40 @@ static al_status plot_bars(plotctx *p, rep_data *d, int from, int to)
 	return gp_close(p, g, svg, "Final test accuracy with ± std error bars");
 }
 
+/* The cell's run ids as a JSON array for `IN (SELECT value FROM
+ * json_each(?))`: a cell's runs are not always all runs with its cell text
+ * (report --tune picks one per seed and fold). malloc'd; NULL: no memory. */
+static char *run_ids_json(const rep_cell *c)
+{
+	size_t cap = 3 + (size_t)c->n * 21, len = 0;
+	char *b = malloc(cap);
+	if (!b)
+		return NULL;
+	b[len++] = '[';
+	for (int k = 0; k < c->n; k++)
+		len += (size_t)snprintf(b + len, cap - len, "%s%lld", k ? "," : "",
+					(long long)c->runs[k].id);
+	snprintf(b + len, cap - len, "]");
+	return b;
+}
+
 static al_status plot_params(al_store *s, plotctx *p, rep_cell *c, int idx)
 {
 	sqlite3_stmt *q;
-	AL_TRY(st_prepare(s,
+	char *ids = run_ids_json(c);
+	if (!ids)
+		return al_err(AL_ENOMEM, "out of memory");
+	al_status st0 = st_prepare(s,
 			  "SELECT layer, param, epoch, AVG(mean) FROM act_params WHERE run IN"
-			  " (SELECT id FROM runs WHERE sweep=? AND cell=? AND status='done')"
+			  " (SELECT value FROM json_each(?))"
 			  " GROUP BY layer, param, epoch ORDER BY layer, param, epoch",
-			  &q));
-	sqlite3_bind_text(q, 1, c->sweep, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 2, c->cell, -1, SQLITE_TRANSIENT);
+			  &q);
+	if (st0 != AL_OK) {
+		free(ids);
+		return st0;
+	}
+	sqlite3_bind_text(q, 1, ids, -1, SQLITE_TRANSIENT);
+	free(ids);
 	char dat[400], svg[600], what[64];
 	snprintf(dat, sizeof dat, "%s/params%d.dat", p->tmp, idx);
 	FILE *o = fopen(dat, "w");
@@ -302,13 +326,20 @@ static al_status plot_params(al_store *s, plotctx *p, rep_cell *c, int idx)
 static al_status plot_shapes(al_store *s, plotctx *p, rep_cell *c, int idx)
 {
 	sqlite3_stmt *q;
-	AL_TRY(st_prepare(s,
+	char *ids = run_ids_json(c);
+	if (!ids)
+		return al_err(AL_ENOMEM, "out of memory");
+	al_status st0 = st_prepare(s,
 			  "SELECT r.seed, r.fold, sh.layer, sh.x, sh.y FROM shapes sh JOIN runs r ON"
-			  " r.id = sh.run WHERE r.sweep=? AND r.cell=? AND r.status='done'"
+			  " r.id = sh.run WHERE r.id IN (SELECT value FROM json_each(?))"
 			  " ORDER BY sh.layer, r.seed, r.fold, sh.idx",
-			  &q));
-	sqlite3_bind_text(q, 1, c->sweep, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 2, c->cell, -1, SQLITE_TRANSIENT);
+			  &q);
+	if (st0 != AL_OK) {
+		free(ids);
+		return st0;
+	}
+	sqlite3_bind_text(q, 1, ids, -1, SQLITE_TRANSIENT);
+	free(ids);
 	char dat[400], svg[600], what[64];
 	snprintf(dat, sizeof dat, "%s/shapes%d.dat", p->tmp, idx);
 	FILE *o = fopen(dat, "w");

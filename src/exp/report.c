@@ -272,7 +272,7 @@ static void tuned_value(const char *cell, const char *const *keys, const int *va
 static al_status tune_cells(rep_data *d, int from, const char *tune)
 {
 	char keybuf[256];
-	const char *keys[8];
+	const char *keys[9];
 	int nk = 0;
 	snprintf(keybuf, sizeof keybuf, "%s", tune);
 	for (char *t = strtok(keybuf, ","); t && nk < 8; t = strtok(NULL, ","))
@@ -283,8 +283,11 @@ static al_status tune_cells(rep_data *d, int from, const char *tune)
 	char **strip = calloc((size_t)(to - from), sizeof *strip);
 	int *done = calloc((size_t)(to - from), sizeof *done);
 	al_status st = strip && done ? AL_OK : al_err(AL_ENOMEM, "out of memory");
+	/* candidates may sit in different groups (grids that are not crossed,
+	 * e.g. one group per kind of regulariser): compare without the group */
+	keys[nk] = "group";
 	for (int i = from; i < to && st == AL_OK; i++)
-		if (!(strip[i - from] = drop_keys(d->c[i].cell, keys, nk)))
+		if (!(strip[i - from] = drop_keys(d->c[i].cell, keys, nk + 1)))
 			st = al_err(AL_ENOMEM, "out of memory");
 	for (int i = from; i < to && st == AL_OK; i++) {
 		if (done[i - from])
@@ -296,6 +299,12 @@ static al_status tune_cells(rep_data *d, int from, const char *tune)
 		rep_cell merged = d->c[i];
 		merged.runs = NULL;
 		merged.n = merged.cap = 0;
+		for (int m = 1; m < nm; m++) { /* the groups it spans, "a+b" */
+			const char *g = d->c[members[m]].group;
+			size_t gl = strlen(merged.group);
+			if (!strstr(merged.group, g) && gl + strlen(g) + 2 < sizeof merged.group)
+				snprintf(merged.group + gl, sizeof merged.group - gl, "+%s", g);
+		}
 		merged.cell = strdup(strip[i - from]);
 		static const char *const drop[] = {"act", "group"};
 		merged.rest = merged.cell ? drop_keys(merged.cell, drop, 2) : NULL;
