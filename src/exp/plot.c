@@ -253,23 +253,28 @@ static char *run_ids_json(const rep_cell *c)
 	return b;
 }
 
-static al_status plot_params(al_store *s, plotctx *p, rep_cell *c, int idx)
+/* Prepares sql, whose only parameter is the JSON id list of c's runs. */
+static al_status prepare_for_runs(al_store *s, const char *sql, const rep_cell *c,
+				  sqlite3_stmt **q)
 {
-	sqlite3_stmt *q;
 	char *ids = run_ids_json(c);
 	if (!ids)
 		return al_err(AL_ENOMEM, "out of memory");
-	al_status st0 = st_prepare(s,
-			  "SELECT layer, param, epoch, AVG(mean) FROM act_params WHERE run IN"
-			  " (SELECT value FROM json_each(?))"
-			  " GROUP BY layer, param, epoch ORDER BY layer, param, epoch",
-			  &q);
-	if (st0 != AL_OK) {
-		free(ids);
-		return st0;
-	}
-	sqlite3_bind_text(q, 1, ids, -1, SQLITE_TRANSIENT);
+	al_status st = st_prepare(s, sql, q);
+	if (st == AL_OK)
+		sqlite3_bind_text(*q, 1, ids, -1, SQLITE_TRANSIENT);
 	free(ids);
+	return st;
+}
+
+static al_status plot_params(al_store *s, plotctx *p, rep_cell *c, int idx)
+{
+	sqlite3_stmt *q;
+	AL_TRY(prepare_for_runs(s,
+				"SELECT layer, param, epoch, AVG(mean) FROM act_params WHERE run IN"
+				" (SELECT value FROM json_each(?))"
+				" GROUP BY layer, param, epoch ORDER BY layer, param, epoch",
+				c, &q));
 	char dat[400], svg[600], what[64];
 	snprintf(dat, sizeof dat, "%s/params%d.dat", p->tmp, idx);
 	FILE *o = fopen(dat, "w");
@@ -326,20 +331,11 @@ static al_status plot_params(al_store *s, plotctx *p, rep_cell *c, int idx)
 static al_status plot_shapes(al_store *s, plotctx *p, rep_cell *c, int idx)
 {
 	sqlite3_stmt *q;
-	char *ids = run_ids_json(c);
-	if (!ids)
-		return al_err(AL_ENOMEM, "out of memory");
-	al_status st0 = st_prepare(s,
-			  "SELECT r.seed, r.fold, sh.layer, sh.x, sh.y FROM shapes sh JOIN runs r ON"
-			  " r.id = sh.run WHERE r.id IN (SELECT value FROM json_each(?))"
-			  " ORDER BY sh.layer, r.seed, r.fold, sh.idx",
-			  &q);
-	if (st0 != AL_OK) {
-		free(ids);
-		return st0;
-	}
-	sqlite3_bind_text(q, 1, ids, -1, SQLITE_TRANSIENT);
-	free(ids);
+	AL_TRY(prepare_for_runs(s,
+				"SELECT r.seed, r.fold, sh.layer, sh.x, sh.y FROM shapes sh JOIN runs r ON"
+				" r.id = sh.run WHERE r.id IN (SELECT value FROM json_each(?))"
+				" ORDER BY sh.layer, r.seed, r.fold, sh.idx",
+				c, &q));
 	char dat[400], svg[600], what[64];
 	snprintf(dat, sizeof dat, "%s/shapes%d.dat", p->tmp, idx);
 	FILE *o = fopen(dat, "w");
