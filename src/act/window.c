@@ -1426,13 +1426,22 @@ AL_INLINE v8f vexp_fast(v8f d)
 }
 
 /* The margin of the fast decisions: e_i >= tau S is decided from the
- * approximations only when they clear the threshold by this relative
- * margin. Both exponentials (this one and vexp_neg's) see the same
- * argument x - M; vexp_fast is within SMAX_FAST_EPS of exp, vexp_neg within
- * 1e-7, and the sums of at most 16 terms add 1e-6, so the decision can
- * only differ from the exact one inside 3 SMAX_FAST_EPS + 4e-6 < 2.5e-4 of
- * the threshold; 1e-3 leaves a factor of 4. */
-#define SMAX_FAST_MARGIN 1e-3f
+ * approximations only when |e_i - tau S| >= SMAX_FAST_MARGIN tau S (both
+ * computed from the approximations). Why that decides as the exact path
+ * does: both exponentials see the same float argument x - M; the fast one
+ * (vexp_fast, vexp_fast16) is within eps = 8.1e-5 of exp where its result
+ * is a normal float, vexp_neg within 1e-7, so fast e_j = exact e_j (1 + a_j)
+ * with |a_j| <= A = 8.2e-5, and the fast sum of at most 16 terms is the
+ * exact sum times (1 + b) with |b| <= A + 2e-6 (each sum rounds 15 times,
+ * 2^-24 each). The fast ratio r' = e_i / (tau S) is the exact ratio r
+ * times (1 + a_i) / (1 + b), so |r' / r - 1| <= 2 (A + 2e-6) / (1 - A)
+ * < 1.7e-4, plus a few roundings (tau S, e_i - tau S, margin tau S: 2e-7).
+ * |r' - 1| >= 3e-4 therefore puts r on the same side of 1 as r' (a factor
+ * 1.75 to spare). Subnormal exponentials (relative error unbounded) only
+ * occur below 2^-126, far under any threshold the fast path sees (tau = 0
+ * or tau > 1e-30 and S >= 1), and add at most 16 * 2^-149 to S. The
+ * margin was 1e-3; 3e-4 sends about 3x fewer groups to the exact rerun. */
+#define SMAX_FAST_MARGIN 3e-4f
 
 AL_INLINE int vall(v8i m)
 {
@@ -1468,13 +1477,13 @@ AL_INLINE int smax_vg_fast(int dir, int kw, int KH, float tau, const float *rest
 		e[r] = vexp_fast(xr[r] - M);
 		S += e[r];
 	}
-	const v8f thr = vb(tau) * vgsum(S, kw);
-	const v8f hi = thr * vb(1 + SMAX_FAST_MARGIN), lo = thr * vb(1 - SMAX_FAST_MARGIN);
-	v8i cert = (e[0] >= hi) | (e[0] < lo), keep[8];
-	keep[0] = e[0] >= hi;
-	for (int r = 1; r < KH; r++) {
-		keep[r] = e[r] >= hi;
-		cert &= keep[r] | (e[r] < lo);
+	const v8f thr = vb(tau) * vgsum(S, kw), mthr = thr * vb(SMAX_FAST_MARGIN);
+	/* certain where |e - thr| >= mthr in every row (false for NaN) */
+	v8i cert = vb(0) == vb(0), keep[8];
+	for (int r = 0; r < KH; r++) {
+		v8f d = e[r] - thr;
+		keep[r] = d >= VZERO;
+		cert &= vand(~(v8i)vb(-0.0f), d) >= mthr;
 	}
 	if (!vall(cert))
 		return 0;
@@ -1581,11 +1590,17 @@ AL_INLINE __m512 vexp_fast16(__m512 d)
 /* 16 columns x KH rows of softmax groups of width kw (1, 2, 4), no padded
  * zeros. Lanes whose masks are all certain are written from the fast
  * exponentials; an 8-column half holding an uncertain lane (or NaN/inf) is
- * rerun with smax_vg, the exact computation. */
+ * rerun with smax_vg, the exact computation. The certainty test stays in
+ * vector registers: D = min over the rows of |e - thr| (vrangeps: the
+ * minimum of absolute values, sign cleared, in one operation), then one
+ * ordered compare D >= SMAX_FAST_MARGIN thr per group, false where thr or
+ * an e is NaN (NaN/inf inputs make thr NaN) and true for tau = 0 (thr = 0,
+ * every weight passes, as in smax_vg). keep = [e - thr >= 0] = [e >= thr]:
+ * the difference of two floats is 0 only when they are equal. */
 AL_INLINE void smax_g16(int dir, int kw, int KH, float tau, const float *restrict x,
 			const float *restrict g, float *restrict out, size_t ld)
 {
-	__m512 xr[4], e[4];
+	__m512 xr[4], d[4];
 	__mmask16 keep[4];
 	for (int r = 0; r < KH; r++)
 		xr[r] = _mm512_loadu_ps(x + (size_t)r * ld);
@@ -1595,17 +1610,20 @@ AL_INLINE void smax_g16(int dir, int kw, int KH, float tau, const float *restric
 	M = vgmax16(M, kw);
 	__m512 S = _mm512_setzero_ps();
 	for (int r = 0; r < KH; r++) {
-		e[r] = vexp_fast16(_mm512_sub_ps(xr[r], M));
-		S = _mm512_add_ps(S, e[r]);
+		d[r] = vexp_fast16(_mm512_sub_ps(xr[r], M));
+		S = _mm512_add_ps(S, d[r]);
 	}
 	const __m512 thr = _mm512_mul_ps(_mm512_set1_ps(tau), vgsum16(S, kw));
-	const __m512 hi = _mm512_mul_ps(thr, _mm512_set1_ps(1 + SMAX_FAST_MARGIN)),
-		     lo = _mm512_mul_ps(thr, _mm512_set1_ps(1 - SMAX_FAST_MARGIN));
-	__mmask16 cert = 0xffff;
-	for (int r = 0; r < KH; r++) {
-		keep[r] = _mm512_cmp_ps_mask(e[r], hi, _CMP_GE_OQ);
-		cert &= keep[r] | _mm512_cmp_ps_mask(e[r], lo, _CMP_LT_OQ);
-	}
+	for (int r = 0; r < KH; r++)
+		d[r] = _mm512_sub_ps(d[r], thr);
+	/* imm 0x0a: minimum of the absolute values, sign bit cleared */
+	__m512 D = _mm512_range_ps(d[0], d[1], 0x0a);
+	for (int r = 2; r < KH; r++)
+		D = _mm512_range_ps(d[r], D, 0x0a);
+	const __mmask16 cert = _mm512_cmp_ps_mask(
+		D, _mm512_mul_ps(thr, _mm512_set1_ps(SMAX_FAST_MARGIN)), _CMP_GE_OQ);
+	for (int r = 0; r < KH; r++)
+		keep[r] = _mm512_cmp_ps_mask(d[r], _mm512_setzero_ps(), _CMP_GE_OQ);
 	if (cert == 0xffff) {
 		for (int r = 0; r < KH; r++) {
 			size_t o = (size_t)r * ld;
