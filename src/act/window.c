@@ -21,11 +21,12 @@
  *    values; lambda gradients of the overlap are not counted twice); a
  *    partial window at the right edge goes to the chunk path.
  *    softmax_relu's full k = 2, 4 groups first decide their masks from a
- *    fast degree-3 exponential (relative error < 8e-5) and fall back to the
- *    exact computation (vexp_neg, 0.7 ulp) for a group in which some weight
- *    lies within a relative 1e-3 of tau, or a NaN/inf appears: the masks are
- *    those of the exact computation either way (about 0.5% of k = 4 groups
- *    and 1.4% of k = 2 groups of normal data take the fallback).
+ *    fast degree-3 exponential (relative error < 8.1e-5) and fall back to
+ *    the exact computation (vexp_neg, 0.7 ulp) for a group in which some
+ *    weight lies within a relative 3e-4 of tau (SMAX_FAST_MARGIN), or a
+ *    NaN/inf appears: the masks are those of the exact computation either
+ *    way (with the earlier margin 1e-3, about 0.5% of k = 4 groups and 1.4%
+ *    of k = 2 groups of normal data took the fallback; 3e-4 cuts that 3x).
  *    With AVX-512 the full bands of k = 2, 4 (window and column groups,
  *    W >= 16) take 16-column groups (smax_fast16), the same masks; so do
  *    the full bands of the lambda entries (lam_bands16_*: same outputs and
@@ -1472,8 +1473,8 @@ AL_INLINE int smax_vg_fast(int dir, int kw, int KH, float tau, const float *rest
 	for (int r = 1; r < KH; r++)
 		M = vmax2(M, xr[r]);
 	M = vgmax(M, kw);
-	v8f S = VZERO;
-	for (int r = 0; r < KH; r++) {
+	v8f S = e[0] = vexp_fast(xr[0] - M);
+	for (int r = 1; r < KH; r++) {
 		e[r] = vexp_fast(xr[r] - M);
 		S += e[r];
 	}
@@ -1608,8 +1609,8 @@ AL_INLINE void smax_g16(int dir, int kw, int KH, float tau, const float *restric
 	for (int r = 1; r < KH; r++)
 		M = _mm512_max_ps(xr[r], M);
 	M = vgmax16(M, kw);
-	__m512 S = _mm512_setzero_ps();
-	for (int r = 0; r < KH; r++) {
+	__m512 S = d[0] = vexp_fast16(_mm512_sub_ps(xr[0], M));
+	for (int r = 1; r < KH; r++) {
 		d[r] = vexp_fast16(_mm512_sub_ps(xr[r], M));
 		S = _mm512_add_ps(S, d[r]);
 	}
