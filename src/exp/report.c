@@ -608,6 +608,7 @@ static void variants(rep_data *d, int from, int to)
 enum { COL_ACC, COL_MAXACC, COL_PREC, COL_MAXPREC, COL_AULC, COL_TIME, NCOL };
 
 #define NFIELD 12
+#define FIELDCAP 900 /* a row label (act, variant, tuned choices) fits whole */
 static const int field_col[NFIELD] = {-1, -1, -1, COL_ACC, COL_MAXACC, COL_PREC, COL_MAXPREC,
 				      COL_AULC, COL_TIME, -1, -1, -1};
 static int field_col_of(int k) { return field_col[k]; }
@@ -684,34 +685,34 @@ static void fmt_diff(char *buf, size_t cap, const rep_cell *c)
 }
 
 /* Text cells of one row: 0 label, 1 n, 2 params, 3..8 metrics, 9 diff, 10 p_t, 11 p_w */
-static void row_fields(const rep_cell *c, int best_val, char f[NFIELD][160])
+static void row_fields(const rep_cell *c, int best_val, char f[NFIELD][FIELDCAP])
 {
 	char t[160];
-	snprintf(f[0], 160, "%s", c->label);
-	snprintf(f[1], 160, "%d", c->n);
-	snprintf(f[2], 160, "%.0f", c->params);
-	fmt_pm(f[3], 160, c->final_acc, c->n, 4);
+	snprintf(f[0], FIELDCAP, "%s", c->label);
+	snprintf(f[1], FIELDCAP, "%d", c->n);
+	snprintf(f[2], FIELDCAP, "%.0f", c->params);
+	fmt_pm(f[3], FIELDCAP, c->final_acc, c->n, 4);
 	if (best_val) { /* with the median early-stopping epoch */
 		snprintf(t, sizeof t, " (%g)", c->sel_ep);
 		size_t l = strlen(f[3]);
-		snprintf(f[3] + l, 160 - l, "%s", t);
+		snprintf(f[3] + l, FIELDCAP - l, "%s", t);
 	}
 	fmt_pm(t, sizeof t, c->max_acc, c->n, 4);
-	snprintf(f[4], 160, "%s (%d)", t, c->max_acc_ep);
-	fmt_pm(f[5], 160, c->prec, c->n, 4);
+	snprintf(f[4], FIELDCAP, "%s (%d)", t, c->max_acc_ep);
+	fmt_pm(f[5], FIELDCAP, c->prec, c->n, 4);
 	fmt_pm(t, sizeof t, c->max_prec, c->n, 4);
-	snprintf(f[6], 160, "%s (%d)", t, c->max_prec_ep);
-	fmt_pm(f[7], 160, c->aulc, c->n, 3);
-	snprintf(f[8], 160, "%.3g", c->ep_s);
+	snprintf(f[6], FIELDCAP, "%s (%d)", t, c->max_prec_ep);
+	fmt_pm(f[7], FIELDCAP, c->aulc, c->n, 3);
+	snprintf(f[8], FIELDCAP, "%.3g", c->ep_s);
 	if (c->is_base) {
-		snprintf(f[9], 160, "baseline");
-		snprintf(f[10], 160, "–");
-		snprintf(f[11], 160, "–");
+		snprintf(f[9], FIELDCAP, "baseline");
+		snprintf(f[10], FIELDCAP, "–");
+		snprintf(f[11], FIELDCAP, "–");
 	} else {
-		fmt_diff(f[9], 160, c);
+		fmt_diff(f[9], FIELDCAP, c);
 		/* one pair tests nothing (docs/experiments.md: fewer than 2 pairs: –) */
-		fmt_p(f[10], 160, c->npairs >= 2 ? c->tt.p : (double)NAN);
-		fmt_p(f[11], 160, c->npairs >= 2 ? c->wx.p : (double)NAN);
+		fmt_p(f[10], FIELDCAP, c->npairs >= 2 ? c->tt.p : (double)NAN);
+		fmt_p(f[11], FIELDCAP, c->npairs >= 2 ? c->wx.p : (double)NAN);
 	}
 }
 
@@ -806,7 +807,7 @@ static void write_table(FILE *f, al_report_format fmt, const rep_data *d, int fr
 	}
 	int best[NCOL];
 	best_cols(d, from, to, best);
-	char fld[NFIELD][160];
+	char fld[NFIELD][FIELDCAP];
 	if (fmt == AL_REPORT_MD) {
 		for (int k = 0; k < NFIELD; k++)
 			fprintf(f, "| %s ", head[k]);

@@ -27,7 +27,7 @@ typedef struct {
 	char *rest;          /* cell text without act and group (baseline matching) */
 	char variant[512];   /* settings that differ between the sweep's cells */
 	char label[800];     /* act, plus the variant when there is one */
-	char tuned[256];     /* --tune: "ridge=0.1 x4, ridge=1 x6" ("" otherwise) */
+	char tuned[400];     /* --tune: "ridge=0.1 x4, ridge=1 x6" ("" otherwise) */
 	rep_run *runs;
 	int n, cap;
 	int E;               /* epochs common to every run */
