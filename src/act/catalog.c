@@ -321,6 +321,17 @@ static inline __attribute__((always_inline)) __m512 m1_f16(const m1_v16 *c, __m5
 	__m512 fr = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(u1, u2, _CMP_GE_OQ), u2, u1);
 	return _mm512_fmadd_ps(kt, th, _mm512_fmadd_ps(ks, s, _mm512_fmadd_ps(kr, fr, k0)));
 }
+/* Shared parameters (pstride 0): the hyper-parameters into h, the
+ * prepared scalars into pv[21], and their broadcast vectors. */
+static m1_v16 m1_shared(const al_act_args *a, double *h, float *pv)
+{
+	for (int k = 0; k < AL_ACT_MAXH; k++)
+		h[k] = a->h[k];
+	for (int k = 0; k < 15; k++)
+		pv[k] = a->p[k][0];
+	method1_prep_s(pv, h);
+	return m1_v16_set(pv);
+}
 static void method1_fwd16(const al_act_args *a, size_t n, const float *restrict x,
 			  float *restrict y)
 {
@@ -330,12 +341,7 @@ static void method1_fwd16(const al_act_args *a, size_t n, const float *restrict 
 	}
 	double h[AL_ACT_MAXH];
 	float pv[21] = {0};
-	for (int k = 0; k < AL_ACT_MAXH; k++)
-		h[k] = a->h[k];
-	for (int k = 0; k < 15; k++)
-		pv[k] = a->p[k][0];
-	method1_prep_s(pv, h);
-	const m1_v16 c = m1_v16_set(pv);
+	const m1_v16 c = m1_shared(a, h, pv);
 	const __m512 kt = _mm512_set1_ps(pv[15] * pv[4]), ks = _mm512_set1_ps(pv[16] * pv[8]),
 		     kr = _mm512_set1_ps(pv[17]), k0 = _mm512_set1_ps(pv[15] * pv[6] + pv[16] * pv[10]);
 	size_t i = 0;
@@ -392,12 +398,7 @@ static void method1_bwd16(const al_act_args *a, size_t n, const float *restrict 
 	}
 	double h[AL_ACT_MAXH], accl[10][AL_ELEM_LANES] = {{0}};
 	float pv[21] = {0};
-	for (int k = 0; k < AL_ACT_MAXH; k++)
-		h[k] = a->h[k];
-	for (int k = 0; k < 15; k++)
-		pv[k] = a->p[k][0];
-	method1_prep_s(pv, h);
-	const m1_v16 c = m1_v16_set(pv);
+	const m1_v16 c = m1_shared(a, h, pv);
 	const m1_b16 kb = {_mm512_set1_ps(pv[15] * pv[3] * pv[4]), _mm512_set1_ps(pv[16] * pv[7] * pv[8]),
 			   _mm512_set1_ps(pv[17] * pv[11]), _mm512_set1_ps(pv[17] * pv[12])};
 	for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {
