@@ -1156,6 +1156,12 @@ TEST(sweep_trainer_tuned_regularisers)
 	      out);
 	rc = cli(out, "report --store %s --tune ridge", db);
 	CHECK(rc != 0 && contains(out, "best-val"), "--tune without best-val: %d %s", rc, out);
+	/* a setting that no rows differ in (a typo) is an error, not a silent no-op */
+	rc = cli(out, "report --store %s --select best-val --tune ridg", db);
+	CHECK(rc != 0 && contains(out, "ridg") && contains(out, "differ"), "--tune ridg: %d %s",
+	      rc, out);
+	rc = cli(out, "report --store %s --select best-val --tune a,b,c,d,e,f,g,h,i", db);
+	CHECK(rc != 0 && contains(out, "more than 8"), "nine --tune settings: %d %s", rc, out);
 	/* regularisers where they are not defined: errors naming the setting */
 	REQUIRE(write_file(ini, "[sweep]\nname = bad\ndata = " TR_DATA "\ntrainer = adact\n"
 				"wd = 0.1\n"),

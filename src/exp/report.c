@@ -28,21 +28,32 @@ al_report_opts al_report_opts_default(void)
 	return o;
 }
 
+static void free_run(rep_run *r)
+{
+	free(r->acc);
+	free(r->prec);
+	free(r->loss);
+	free(r->test_loss);
+	free(r->val);
+}
+
+/* Frees what c holds and leaves it empty. */
+static void free_cell(rep_cell *c)
+{
+	for (int k = 0; k < c->n; k++)
+		free_run(&c->runs[k]);
+	free(c->runs);
+	free(c->cell);
+	free(c->rest);
+	c->runs = NULL;
+	c->cell = c->rest = NULL;
+	c->n = 0;
+}
+
 static void free_data(rep_data *d)
 {
-	for (int i = 0; i < d->n; i++) {
-		rep_cell *c = &d->c[i];
-		for (int k = 0; k < c->n; k++) {
-			free(c->runs[k].acc);
-			free(c->runs[k].prec);
-			free(c->runs[k].loss);
-			free(c->runs[k].test_loss);
-			free(c->runs[k].val);
-		}
-		free(c->runs);
-		free(c->cell);
-		free(c->rest);
-	}
+	for (int i = 0; i < d->n; i++)
+		free_cell(&d->c[i]);
 	free(d->c);
 }
 
@@ -232,15 +243,6 @@ static double best_val_of(const rep_run *r)
 	return b;
 }
 
-static void free_run(rep_run *r)
-{
-	free(r->acc);
-	free(r->prec);
-	free(r->loss);
-	free(r->test_loss);
-	free(r->val);
-}
-
 /* Value of the tuned keys that vary[k] in a cell text, "k=v k2=v2"; an
  * absent key is 0 (the trainers store ridge and wd only when set), numbers
  * as %g. */
@@ -268,15 +270,21 @@ static void tuned_value(const char *cell, const char *const *keys, const int *va
 /* Cells [from, d->n) that differ only in the tuned keys become one cell
  * (the first's place); per (seed, fold) present in every cell of the
  * group, the run of highest best validation accuracy is kept (first cell
- * on ties). Runs without a pair in every cell are dropped. */
-static al_status tune_cells(rep_data *d, int from, const char *tune)
+ * on ties). Runs without a pair in every cell are dropped. *merges counts
+ * the rows made of more than one cell. */
+enum { TUNE_MAXKEYS = 8, TUNE_MAXVALUES = 64 };
+static al_status tune_cells(rep_data *d, int from, const char *tune, int *merges)
 {
 	char keybuf[256];
-	const char *keys[9];
+	const char *keys[TUNE_MAXKEYS + 1];
 	int nk = 0;
 	snprintf(keybuf, sizeof keybuf, "%s", tune);
-	for (char *t = strtok(keybuf, ","); t && nk < 8; t = strtok(NULL, ","))
+	for (char *t = strtok(keybuf, ","); t; t = strtok(NULL, ",")) {
+		if (nk == TUNE_MAXKEYS)
+			return al_err(AL_EINVAL, "--tune %s: more than %d settings", tune,
+				      TUNE_MAXKEYS);
 		keys[nk++] = t;
+	}
 	if (nk == 0)
 		return al_err(AL_EINVAL, "--tune: no setting named");
 	int to = d->n, out = from;
@@ -292,10 +300,18 @@ static al_status tune_cells(rep_data *d, int from, const char *tune)
 	for (int i = from; i < to && st == AL_OK; i++) {
 		if (done[i - from])
 			continue;
-		int members[64], nm = 0;
-		for (int j = i; j < to && nm < 64; j++)
-			if (!done[j - from] && !strcmp(strip[i - from], strip[j - from]))
-				members[nm++] = j, done[j - from] = 1;
+		int members[TUNE_MAXVALUES], nm = 0;
+		for (int j = i; j < to && st == AL_OK; j++)
+			if (!done[j - from] && !strcmp(strip[i - from], strip[j - from])) {
+				if (nm == TUNE_MAXVALUES)
+					st = al_err(AL_EINVAL, "--tune %s: %s (%s) has more than %d "
+							       "candidate settings",
+						    tune, d->c[i].act, d->c[i].sweep, TUNE_MAXVALUES);
+				else
+					members[nm++] = j, done[j - from] = 1;
+			}
+		if (st != AL_OK)
+			break;
 		rep_cell merged = d->c[i];
 		merged.runs = NULL;
 		merged.n = merged.cap = 0;
@@ -364,17 +380,9 @@ static al_status tune_cells(rep_data *d, int from, const char *tune)
 		if (!chosen)
 			st = al_err(AL_ENOMEM, "out of memory");
 		free(chosen);
-		for (int m = 0; m < nm; m++) {
-			rep_cell *c = &d->c[members[m]];
-			for (int q = 0; q < c->n; q++)
-				free_run(&c->runs[q]);
-			free(c->runs);
-			free(c->cell);
-			free(c->rest);
-			c->runs = NULL;
-			c->cell = c->rest = NULL;
-			c->n = 0;
-		}
+		for (int m = 0; m < nm; m++)
+			free_cell(&d->c[members[m]]);
+		*merges += nm > 1;
 		if (merged.n == 0 && st == AL_OK)
 			st = al_err(AL_EINVAL, "--tune %s: cell %s (%s) has no seed and fold that every "
 					       "value of the tuned settings ran",
@@ -1129,14 +1137,18 @@ al_status al_report_write(al_store *s, const al_report_opts *oin, FILE *f)
 	rep_data d;
 	memset(&d, 0, sizeof d);
 	d.best_val = o.best_val;
-	int *bounds = calloc((size_t)nn + 1, sizeof *bounds);
+	int *bounds = calloc((size_t)nn + 1, sizeof *bounds), merges = 0;
 	al_status st = bounds ? AL_OK : al_err(AL_ENOMEM, "out of memory");
 	for (int i = 0; i < nn && st == AL_OK; i++) {
 		bounds[i] = d.n;
 		st = load_sweep(s, names[i], &d);
 		if (st == AL_OK && o.tune)
-			st = tune_cells(&d, bounds[i], o.tune);
+			st = tune_cells(&d, bounds[i], o.tune, &merges);
 	}
+	if (st == AL_OK && o.tune && merges == 0)
+		st = al_err(AL_EINVAL, "--tune %s: no rows of %s%s differ only in %s", o.tune,
+			    o.sweep ? "sweep " : "the store's sweeps", o.sweep ? o.sweep : "",
+			    strchr(o.tune, ',') ? "these settings" : "this setting");
 	if (st == AL_OK)
 		bounds[nn] = d.n;
 	if (st == AL_OK && d.n == 0)

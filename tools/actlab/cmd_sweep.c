@@ -285,9 +285,10 @@ static const char *report_help =
 	"paired tests) is its first epoch of highest validation accuracy (early\n"
 	"stopping; the runs must have a validation set, val > 0) instead of its last.\n"
 	"--tune KEY[,KEY] (with --select best-val): rows that differ only in these\n"
-	"settings (e.g. ridge, wd, lr) become one row that takes, for every seed and\n"
-	"fold, the run of highest validation accuracy, i.e. the setting tuned per fold\n"
-	"on validation data; the row names how often each value was chosen.\n";
+	"settings (e.g. ridge, wd, lr) and in their group become one row that takes,\n"
+	"for every seed and fold, the run of highest validation accuracy, i.e. the\n"
+	"setting tuned per fold on validation data; the row names how often each value\n"
+	"was chosen. A KEY that no rows differ in is an error.\n";
 
 int cmd_report(int argc, char **argv)
 {
