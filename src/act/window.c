@@ -178,6 +178,11 @@ AL_INLINE float cnt_div(float cnt, int z)
 	float d = cnt + (float)z;
 	return d < 1 ? 1.0f : d;
 }
+/* Its reciprocal: every path divides by the count as a product with the
+ * correctly rounded 1/d (the 16-lane kernels look it up in a table, the
+ * others compute it once per window), so all paths agree and a window
+ * costs no division per statistic. */
+AL_INLINE float cnt_rcp(float cnt, int z) { return 1.0f / cnt_div(cnt, z); }
 
 AL_INLINE float relu_nan(float p) { return p <= 0 ? 0.0f : p; }
 
@@ -384,7 +389,7 @@ AL_INLINE v8f vlam_bwd(int op, v8f x, v8f l, v8f I, v8f g, v8f *t, v8f *dl)
 	}
 }
 
-/* Window statistic I (and divisor d) of the 8 columns of a band of hr rows;
+/* Window statistic I (and d = 1 / divisor) of the 8 columns of a band of hr rows;
  * z = padded zeros per window. */
 AL_INLINE void lam_vg_stats(int op, int kw, int hr, int z, const float *restrict x, size_t ld,
 			    v8f *I, v8f *d)
@@ -404,8 +409,8 @@ AL_INLINE void lam_vg_stats(int op, int kw, int hr, int z, const float *restrict
 	*d = vb(1);
 	if (has_cnt(op)) {
 		v8f B = vgsum(__builtin_convertvector(C, v8f), kw) + vb((float)(hr * kw + z));
-		*d = vsel(B < vb(1), vb(1), B);
-		*I = A / *d;
+		*d = vb(1) / vsel(B < vb(1), vb(1), B); /* 1 / divisor */
+		*I = A * *d;
 	}
 }
 
@@ -448,7 +453,7 @@ AL_INLINE v8f lam_vg_bwd(int op, int lm, int kw, int hr, int z, const float *res
 	if (lm != LM_ELEM)
 		T = l0v * T; /* a shared lambda multiplies the window sum once */
 	if (has_cnt(op))
-		T = T / d;
+		T = T * d;
 	for (int r = 0; r < hr; r++) {
 		size_t o = (size_t)r * ld;
 		vstore(dx + o, vload(dx + o) + vand(vsrc(op, vload(x + o)), T));
@@ -475,8 +480,8 @@ AL_INLINE void lam_vg_stats_r(int op, int kw, int KH, const v8f *xr, v8f *I, v8f
 	*d = vb(1);
 	if (has_cnt(op)) {
 		v8f B = vgsum(__builtin_convertvector(C, v8f), kw) + vb((float)(KH * kw));
-		*d = vsel(B < vb(1), vb(1), B);
-		*I = A / *d;
+		*d = vb(1) / vsel(B < vb(1), vb(1), B); /* 1 / divisor */
+		*I = A * *d;
 	}
 }
 
@@ -511,7 +516,7 @@ AL_INLINE v8f lam_vg_bwd_r(int op, int lm, int kw, int KH, const float *restrict
 	}
 	T = l * vgsum(T, kw);
 	if (has_cnt(op))
-		T = T / d;
+		T = T * d;
 	for (int r = 0; r < KH; r++)
 		vstore(dx + (size_t)r * ld, own[r] + vand(vsrc(op, xr[r]), T));
 	return DL;
@@ -674,9 +679,24 @@ AL_INLINE void lam_stats16(int op, int kw, int KH, const __m512 *xr, __m512 *I, 
 	*I = A;
 	*d = B16(1);
 	if (has_cnt(op)) {
-		__m512 B = _mm512_sub_ps(B16((float)(KH * kw)), vgsum16(_mm512_cvtepi32_ps(C), kw));
-		*d = _mm512_max_ps(B, B16(1)); /* B < 1 ? 1 : B */
-		*I = _mm512_div_ps(A, *d);
+		/* 1 / max(B, 1) for the integer B = KH kw - excluded <= 16 from a
+		 * table of the correctly rounded reciprocals: the value the other
+		 * paths compute, without a division */
+		const __m512 rcp = _mm512_setr_ps(1.0f, 1.0f / 2, 1.0f / 3, 1.0f / 4, 1.0f / 5,
+						  1.0f / 6, 1.0f / 7, 1.0f / 8, 1.0f / 9, 1.0f / 10,
+						  1.0f / 11, 1.0f / 12, 1.0f / 13, 1.0f / 14,
+						  1.0f / 15, 1.0f / 16);
+		if (kw >= 2)
+			C = _mm512_add_epi32(C, _mm512_castps_si512(_mm512_permute_ps(
+							_mm512_castsi512_ps(C), 0xB1)));
+		if (kw >= 4)
+			C = _mm512_add_epi32(C, _mm512_castps_si512(_mm512_permute_ps(
+							_mm512_castsi512_ps(C), 0x4E)));
+		/* index max(B, 1) - 1 */
+		__m512i ix = _mm512_max_epi32(_mm512_sub_epi32(_mm512_set1_epi32(KH * kw - 1), C),
+					      _mm512_setzero_si512());
+		*d = _mm512_permutexvar_ps(ix, rcp);
+		*I = _mm512_mul_ps(A, *d);
 	}
 }
 
@@ -711,7 +731,7 @@ AL_INLINE __m512 lam_g16_bwd(int op, int lm, int kw, int KH, const float *restri
 	}
 	T = _mm512_mul_ps(l, vgsum16(T, kw));
 	if (has_cnt(op))
-		T = _mm512_div_ps(T, d);
+		T = _mm512_mul_ps(T, d);
 	/* own + (src ? T : 0): the 8-lane code's sum, a -0 own included */
 	for (int r = 0; r < KH; r++)
 		_mm512_storeu_ps(dx + (size_t)r * ld,
@@ -867,7 +887,7 @@ AL_INLINE void lam_cols(int op, const float *restrict x, size_t ld, int hr, int 
 	}
 }
 
-/* Window values: wI[j] = I, wD[j] = divisor (count ops) for the window of
+/* Window values: wI[j] = I, wD[j] = 1 / divisor (count ops) for the window of
  * column j. zfull = kh*kw in pad mode (phantom zeros = zfull - hr*wn). */
 AL_INLINE void lam_wins(int op, int kw, int zfull, int hr, int wc, const float *restrict cA,
 			const float *restrict cB, float *restrict wI, float *restrict wD)
@@ -882,8 +902,8 @@ AL_INLINE void lam_wins(int op, int kw, int zfull, int hr, int wc, const float *
 		}
 		float I = A, d = 1;
 		if (has_cnt(op)) {
-			d = cnt_div(B, zfull ? zfull - hr * kw : 0);
-			I = A / d;
+			d = cnt_rcp(B, zfull ? zfull - hr * kw : 0);
+			I = A * d;
 		}
 		for (int j = 0; j < kw; j++) {
 			wI[j0 + j] = I;
@@ -901,8 +921,8 @@ AL_INLINE void lam_wins(int op, int kw, int zfull, int hr, int wc, const float *
 		}
 		float I = A, d = 1;
 		if (has_cnt(op)) {
-			d = cnt_div(B, zfull ? zfull - hr * wn : 0);
-			I = A / d;
+			d = cnt_rcp(B, zfull ? zfull - hr * wn : 0);
+			I = A * d;
 		}
 		for (int j = 0; j < wn; j++) {
 			wI[j0 + j] = I;
@@ -922,7 +942,7 @@ AL_INLINE void lam_wins_T(int op, int kw, int wc, const float *restrict cT,
 		for (int j = 0; j < wn; j++)
 			T += cT[j0 + j];
 		if (has_cnt(op))
-			T = T / wD[j0];
+			T = T * wD[j0];
 		for (int j = 0; j < wn; j++)
 			wT[j0 + j] = T;
 	}
@@ -1021,8 +1041,8 @@ AL_INLINE void lam_win_stats(int op, const float *restrict x, size_t ld, int hr,
 	*I = A;
 	*d = 1;
 	if (has_cnt(op)) {
-		*d = cnt_div(B, z);
-		*I = A / *d;
+		*d = cnt_rcp(B, z);
+		*I = A * *d;
 	}
 }
 
@@ -1071,7 +1091,7 @@ AL_INLINE double lam_win_bwd(int op, int lm, int z, const float *restrict x,
 		T += tr;
 	}
 	if (has_cnt(op))
-		T = T / d;
+		T = T * d;
 	for (int r = 0; r < hr; r++) {
 		size_t o = (size_t)r * ld;
 		const float *restrict xr = x + o;
