@@ -30,8 +30,10 @@
  *    With AVX-512 the full bands of k = 2, 4 (window and column groups,
  *    W >= 16) take 16-column groups (smax_fast16), the same masks; so do
  *    the full bands of the lambda entries (lam_bands16_*: same outputs and
- *    input gradients, the lambda gradient's lane partials summed in another
- *    order). max_relu and max keep 8 columns (16 measured no faster).
+ *    input gradients but for the sign of a zero gradient, the lambda
+ *    gradient's lane partials summed in another order). Counts (n0, n+)
+ *    divide as products with the correctly rounded reciprocal in every path
+ *    (a table lookup on 16 lanes): no division per window statistic. max_relu and max keep 8 columns (16 measured no faster).
  *  - chunks, for other widths up to CW_NARROW: per chunk of at most CWMAX
  *    columns, per-column statistics over the band's rows, each window's value
  *    broadcast back to its columns, then the element pass (omp simd loops).
@@ -54,7 +56,8 @@
  * lambda_i scales the impact element i receives). Values are read through a
  * clamp to [0, 1] and projected to [0, 1] after each optimizer step (the
  * rows' project hook); the gradient is the one at the clamped value. Threads: forward
- * over planes; backward over planes with one lambda partial per plane in
+ * over planes (guided schedule: a thread woken late takes fewer planes;
+ * softmax_relu keeps a static split); backward over planes with one lambda partial per plane in
  * scratch summed in plane order, or, for per-element lambda, over
  * parameter-owning units with the samples in order. Results do not depend
  * on the thread count.
@@ -732,10 +735,11 @@ AL_INLINE __m512 lam_g16_bwd(int op, int lm, int kw, int KH, const float *restri
 	T = _mm512_mul_ps(l, vgsum16(T, kw));
 	if (has_cnt(op))
 		T = _mm512_mul_ps(T, d);
-	/* own + (src ? T : 0): the 8-lane code's sum, a -0 own included */
+	/* src ? own + T : own, one masked add (the 8-lane code adds 0 to the
+	 * other lanes: the same values but for the sign of a zero) */
 	for (int r = 0; r < KH; r++)
 		_mm512_storeu_ps(dx + (size_t)r * ld,
-				 _mm512_add_ps(own[r], _mm512_maskz_mov_ps(vsrc16(op, xr[r]), T)));
+				 _mm512_mask_add_ps(own[r], vsrc16(op, xr[r]), own[r], T));
 	return DL;
 }
 
@@ -1300,7 +1304,12 @@ static void lam_forward(int op, const double *h, al_per per, const float *params
 	const int elem = learn && lam_elem(&cf, per);
 	const float lconst = (float)h[AL_WIN_INFLUENCE];
 	const size_t hw = (size_t)cf.H * (size_t)cf.W, C = (size_t)cf.C, np = (size_t)n * C;
-#pragma omp parallel for schedule(static)
+	/* guided: a thread that starts late (with OMP_WAIT_POLICY=passive the
+	 * others wake from sleep) finds the first thread already into its share
+	 * and takes fewer planes; a punctual one gets half the planes in one
+	 * chunk, as with a static split. Each plane's result does not depend on
+	 * which thread computes it. */
+#pragma omp parallel for schedule(guided, 4)
 	for (size_t p = 0; p < np; p++) {
 		size_t ch = p % C;
 		const float *lam = &lconst;
@@ -1327,7 +1336,7 @@ static void lam_backward(int op, const double *h, al_per per, const float *param
 	const size_t hw = (size_t)cf.H * (size_t)cf.W, C = (size_t)cf.C, np = (size_t)n * C;
 	if (!learn || !lam_elem(&cf, per)) {
 		const int lm = learn ? LM_LEARN : LM_CONST;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(guided, 4)
 		for (size_t p = 0; p < np; p++) {
 			size_t ch = p % C;
 			const float *lam = &lconst;
@@ -2215,6 +2224,16 @@ static int mask_from_y(const float *restrict x, const float *restrict y,
 	return zero;
 }
 
+/* plane p of sel_run */
+AL_INLINE void sel_one(int op, int dir, const wcfg *cf, int from_y, size_t hw, size_t p,
+		       const float *x, const float *y, const float *g, float *out)
+{
+	size_t o = p * hw;
+	if (from_y && (!mask_from_y(x + o, y + o, g + o, out + o, hw) || op == OP_MAXR))
+		return;
+	sel_plane(dir, cf, x + o, dir ? g + o : NULL, out + o);
+}
+
 /* softmax_relu, max_relu, max: no parameters. Forward: out = y (g, y NULL).
  * Backward: out = dx, g = dy; with the forward's y the masks are read from
  * it (max_relu: always; softmax_relu, max: unless the plane holds an exact
@@ -2230,13 +2249,16 @@ static void sel_run(int op, int dir, const double *h, int n, int c, int hh, int 
 	 * applies: as cheap as reading them from y, and one input stream fewer */
 	const int grp = op != OP_SMAX && !cf.first && use_groups(cf.kw, cf.W);
 	const int from_y = dir && y && !grp;
+	if (op == OP_SMAX) {
 #pragma omp parallel for schedule(static)
-	for (size_t p = 0; p < np; p++) {
-		size_t o = p * hw;
-		if (from_y && (!mask_from_y(x + o, y + o, g + o, out + o, hw) || op == OP_MAXR))
-			continue;
-		sel_plane(dir, &cf, x + o, dir ? g + o : NULL, out + o);
+		for (size_t p = 0; p < np; p++)
+			sel_one(op, dir, &cf, from_y, hw, p, x, y, g, out);
+		return;
 	}
+	/* max_relu, max: guided, as the lambda entries (see lam_forward) */
+#pragma omp parallel for schedule(guided, 4)
+	for (size_t p = 0; p < np; p++)
+		sel_one(op, dir, &cf, from_y, hw, p, x, y, g, out);
 }
 
 /* ---- hyper checks ------------------------------------------------------------ */
