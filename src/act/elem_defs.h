@@ -678,7 +678,8 @@ DF(tswish)
  * FS(tst_w) -> FS(tst_y) or FS(tst_d) (tst_pow: the first two): F and DF compose them, and catalog.c's float kernels for
  * shared k run each stage over a block before the next (one chain of a
  * log and four exponentials per element left the single loop
- * latency-bound). */
+ * latency-bound); with AVX-512 those kernels are 16-lane stages in base 2
+ * instead (catalog.c, tsqrt_tanh_fwd_st). */
 static inline __attribute__((always_inline)) T FS(tst_ln)(T x)
 {
 	T a = ABS(x), ac = a > C(1e-30) ? a : C(1e-30);
