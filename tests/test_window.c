@@ -969,31 +969,55 @@ TEST(window_backward_from_y)
  * backward gradients must agree with the double reference wherever the
  * reference's margin exceeds the float computation's error
  * (|w - tau| >= 1e-5). */
-static void softmax_near_threshold(int h, int w);
+static void softmax_near_threshold(int h, int w, int shifted);
 
 /* W = 16: one 16-column group per band row (AVX-512 path); W = 28: the
  * last group overlaps its neighbour (as on 28x28 maps); W = 40: two full
  * groups and an overlapping one. */
 TEST(window_softmax_near_threshold)
 {
-	softmax_near_threshold(8, 16);
-	softmax_near_threshold(12, 28);
-	softmax_near_threshold(4, 40);
+	softmax_near_threshold(8, 16, 0);
+	softmax_near_threshold(12, 28, 0);
+	softmax_near_threshold(4, 40, 0);
 }
 
-static void softmax_near_threshold(int h, int w)
+/* The same groups, each shifted by a common offset (weights unchanged up
+ * to the rounding of x): with AVX-512 and tau >= 2^-30 the fast masks
+ * take e^x without subtracting the group maximum, so offsets that make
+ * e^x overflow (x > 88.7, the sum of four e^88.5), subnormal (x < -87)
+ * or 0 (x < -104) must send the group to the exact computation, and
+ * offsets just inside the range must still decide as the reference does.
+ * tau = 2^-30 is the smallest tau of that path (thresholds near 2^-100
+ * with the offsets below -47); tau = 0.9 * 2^-30 takes the path with the
+ * maximum. A certainty test that accepted an infinite or tiny sum fails
+ * here. */
+TEST(window_softmax_shifted_groups)
+{
+	softmax_near_threshold(8, 16, 1);
+	softmax_near_threshold(12, 28, 1);
+}
+
+static void softmax_near_threshold(int h, int w, int shifted)
 {
 	const int n = 2, c = 64;
 	size_t N = (size_t)n * c * h * w;
 	float *x = malloc(N * 4), *y = malloc(N * 4), *dy = malloc(N * 4), *dx = malloc(N * 4);
 	double *xd = malloc(N * 8), *gd = malloc(N * 8), *lam = calloc(N, 8), *yr = malloc(N * 8),
 	       *dxr = malloc(N * 8), *dlr = malloc(N * 8), *mg = malloc(N * 8);
-	static const char *specs[] = {"softmax_relu:k=2", "softmax_relu:k=4",
-				      "softmax_relu:k=4,group=column", "softmax_relu:k=2,tau=0.3",
-				      "softmax_relu:k=4,tau=0.1"};
+	static const char *specs[] = {"softmax_relu:k=2",
+				      "softmax_relu:k=4",
+				      "softmax_relu:k=4,group=column",
+				      "softmax_relu:k=2,tau=0.3",
+				      "softmax_relu:k=4,tau=0.1",
+				      "softmax_relu:k=2,tau=9.31322574615478515625e-10",
+				      "softmax_relu:k=4,group=column,tau=9.31322574615478515625e-10",
+				      "softmax_relu:k=2,tau=8.4e-10"};
+	static const double offs[] = {0,   -47, -49, -60,  -86, -100, -110, -140,
+				      40,  86,  87.5, 88.5, 90, 100, 1e4,  -1e4};
+	const int nspec = shifted ? 8 : 5;
 	al_rng r;
-	al_rng_seed(&r, 4242);
-	for (int si = 0; si < 5; si++) {
+	al_rng_seed(&r, shifted ? 4343 : 4242);
+	for (int si = 0; si < nspec; si++) {
 		al_act_spec s;
 		REQUIRE_OK(al_act_parse(specs[si], &s));
 		int k = (int)hyp(&s, "k"), col = hyp(&s, "group") != 0;
@@ -1024,6 +1048,16 @@ static void softmax_near_threshold(int h, int w)
 						double t = tau * (1 + u);
 						x[base + (size_t)(r0 + tr) * w + c0 + tc] =
 							(float)log(t * R / (1 - t));
+						if (!shifted)
+							continue;
+						double off = offs[(p * 7 + r0 / k * 3 + c0 / k) % 16];
+						for (int i = 0; i < k; i++)
+							for (int j = 0; j < k; j++) {
+								if (col && j != gc)
+									continue;
+								size_t e = base + (size_t)(r0 + i) * w + c0 + j;
+								x[e] = (float)((double)x[e] + off);
+							}
 					}
 		for (size_t e = 0; e < N; e++) {
 			xd[e] = x[e];
@@ -1033,8 +1067,10 @@ static void softmax_near_threshold(int h, int w)
 		al_act_forward(&s, NULL, n, c, h, w, x, y, 1, NULL);
 		al_act_backward(&s, NULL, n, c, h, w, x, y, dy, dx, NULL, NULL, 1, NULL);
 		size_t checked = 0, band = 0, sens = 0, bad = 0;
+		/* shifted: tau down to 2^-30, so a margin relative to tau */
+		const double skip = shifted ? 2e-5 * tau : 1e-5;
 		for (size_t e = 0; e < N; e++) {
-			if (mg[e] < 1e-5)
+			if (mg[e] < skip)
 				continue;
 			checked++;
 			band += mg[e] < 3e-4 * tau;
@@ -1051,7 +1087,7 @@ static void softmax_near_threshold(int h, int w)
 		      checked);
 		/* the test must reach into the fast path's margin, and below
 		 * the fast exponentials' error bound */
-		CHECK(band > 100 && sens > 50,
+		CHECK(band > (shifted ? 50u : 100u) && sens > (shifted ? 25u : 50u),
 		      "%s: only %zu / %zu elements within 3e-4 / 2e-4 tau of the threshold",
 		      specs[si], band, sens);
 	}

@@ -28,7 +28,9 @@
  *    way (with the earlier margin 1e-3, about 0.5% of k = 4 groups and 1.4%
  *    of k = 2 groups of normal data took the fallback; 3e-4 cuts that 3x).
  *    With AVX-512 the full bands of k = 2, 4 (window and column groups,
- *    W >= 16) take 16-column groups (smax_fast16), the same masks; so do
+ *    W >= 16) take 16-column groups (smax_fast16), the same masks (for
+ *    tau >= 2^-30 from e^x without the group maximum, guarded against
+ *    overflow and tiny sums: SMAX_NM_FLOOR); so do
  *    the full bands of the lambda entries (lam_bands16_*: same outputs and
  *    input gradients but for the sign of a zero gradient, the lambda
  *    gradient's lane partials summed in another order). Counts (n0, n+)
@@ -1617,6 +1619,28 @@ AL_INLINE __m512 vexp_fast16(__m512 d)
 	return _mm512_scalef_ps(p, t);
 }
 
+/* The no-max variant (nm) of the 16-lane masks: w_i = e^(x_i) / sum_j e^(x_j)
+ * without the maximum, which only guards exp against overflow: for
+ * |x| < 88 every e^x is a normal float, and the weights are the same
+ * ratios. Saves the group maximum (a max per row, the lane butterfly) and
+ * the subtraction per row. Why the masks are those of the exact path:
+ * vexp_fast16(x) = e^x (1 + a) with |a| <= 7.5e-5 + 128 * 2^-24 ln 2 <
+ * 8.1e-5 where the result is normal (|t| < 128); the exact path's
+ * e_i = e^(x_i - M) (1 + c), |c| <= 1e-7 + 87 * 2^-24 < 5.3e-6 (the
+ * rounding of x - M; elements it clamps at e^-87 lie far below any
+ * threshold here). Fast and exact ratios e_i / (tau S) then differ by a
+ * factor within 2 (8.1e-5 + 5.3e-6) + 2e-6 < 1.8e-4 < SMAX_FAST_MARGIN
+ * (1.7x to spare). Guards: the certainty test is D > SMAX_FAST_MARGIN
+ * thr + SMAX_NM_FLOOR (strict), and D <= S (|e - thr| <= max(e, thr)
+ * <= S), so a certain group has S > 2^-70: with tau >= SMAX_NM_TAU = 2^-30
+ * (smax_plane's condition) thr > 2^-100, so the elements near it are
+ * normal and subnormal terms add < 2^-145 to S. An overflow (x > 88.7)
+ * makes S and thr inf, and inf > inf is false: the exact rerun; NaN fails
+ * the ordered compare. Relative to thr, the floor costs nothing on data
+ * whose sums are not tiny (S > 2^-70 needs some x > -48.5). */
+#define SMAX_NM_FLOOR 0x1p-70f
+#define SMAX_NM_TAU 0x1p-30f
+
 /* 16 columns x KH rows of softmax groups of width kw (1, 2, 4), no padded
  * zeros. Lanes whose masks are all certain are written from the fast
  * exponentials; an 8-column half holding an uncertain lane (or NaN/inf) is
@@ -1625,22 +1649,26 @@ AL_INLINE __m512 vexp_fast16(__m512 d)
  * minimum of absolute values, sign cleared, in one operation), then one
  * ordered compare D >= SMAX_FAST_MARGIN thr per group, false where thr or
  * an e is NaN (NaN/inf inputs make thr NaN) and true for tau = 0 (thr = 0,
- * every weight passes, as in smax_vg). keep = [e - thr >= 0] = [e >= thr]:
- * the difference of two floats is 0 only when they are equal. */
-AL_INLINE void smax_g16(int dir, int kw, int KH, float tau, const float *restrict x,
+ * every weight passes, as in smax_vg); nm: see SMAX_NM_FLOOR. The output
+ * is x (or dy) where d = e - thr >= 0 and +0 where d < 0, one vfixupimmps
+ * per row: its table maps d's classes "negative" and "-inf" to +0 and keeps
+ * the destination otherwise (zero, positive; NaN d only occurs in
+ * uncertain groups, whose lanes are not stored). */
+AL_INLINE void smax_g16(int dir, int kw, int KH, int nm, float tau, const float *restrict x,
 			const float *restrict g, float *restrict out, size_t ld)
 {
 	__m512 xr[4], d[4];
-	__mmask16 keep[4];
 	for (int r = 0; r < KH; r++)
 		xr[r] = _mm512_loadu_ps(x + (size_t)r * ld);
 	__m512 M = xr[0];
-	for (int r = 1; r < KH; r++)
-		M = _mm512_max_ps(xr[r], M);
-	M = vgmax16(M, kw);
-	__m512 S = d[0] = vexp_fast16(_mm512_sub_ps(xr[0], M));
+	if (!nm) {
+		for (int r = 1; r < KH; r++)
+			M = _mm512_max_ps(xr[r], M);
+		M = vgmax16(M, kw);
+	}
+	__m512 S = d[0] = vexp_fast16(nm ? xr[0] : _mm512_sub_ps(xr[0], M));
 	for (int r = 1; r < KH; r++) {
-		d[r] = vexp_fast16(_mm512_sub_ps(xr[r], M));
+		d[r] = vexp_fast16(nm ? xr[r] : _mm512_sub_ps(xr[r], M));
 		S = _mm512_add_ps(S, d[r]);
 	}
 	const __m512 thr = _mm512_mul_ps(_mm512_set1_ps(tau), vgsum16(S, kw));
@@ -1650,21 +1678,28 @@ AL_INLINE void smax_g16(int dir, int kw, int KH, float tau, const float *restric
 	__m512 D = _mm512_range_ps(d[0], d[1], 0x0a);
 	for (int r = 2; r < KH; r++)
 		D = _mm512_range_ps(d[r], D, 0x0a);
-	const __mmask16 cert = _mm512_cmp_ps_mask(
-		D, _mm512_mul_ps(thr, _mm512_set1_ps(SMAX_FAST_MARGIN)), _CMP_GE_OQ);
-	for (int r = 0; r < KH; r++)
-		keep[r] = _mm512_cmp_ps_mask(d[r], _mm512_setzero_ps(), _CMP_GE_OQ);
+	const __mmask16 cert =
+		nm ? _mm512_cmp_ps_mask(D,
+					_mm512_fmadd_ps(thr, _mm512_set1_ps(SMAX_FAST_MARGIN),
+							_mm512_set1_ps(SMAX_NM_FLOOR)),
+					_CMP_GT_OQ)
+		   : _mm512_cmp_ps_mask(D, _mm512_mul_ps(thr, _mm512_set1_ps(SMAX_FAST_MARGIN)),
+					_CMP_GE_OQ);
+	/* vfixupimmps table: classes -inf (4) and negative (6) -> +0 (code 8) */
+	const __m512i zneg = _mm512_set1_epi32(0x08080000);
 	if (cert == 0xffff) {
 		for (int r = 0; r < KH; r++) {
 			size_t o = (size_t)r * ld;
-			_mm512_storeu_ps(out + o, _mm512_maskz_mov_ps(keep[r], dir ? vload16_now(g + o) : xr[r]));
+			_mm512_storeu_ps(out + o, _mm512_fixupimm_ps(dir ? vload16_now(g + o) : xr[r],
+								     d[r], zneg, 0));
 		}
 		return;
 	}
 	for (int r = 0; r < KH; r++) {
 		size_t o = (size_t)r * ld;
-		_mm512_mask_storeu_ps(out + o, cert,
-				      _mm512_maskz_mov_ps(keep[r], dir ? vload16_now(g + o) : xr[r]));
+		_mm512_mask_storeu_ps(
+			out + o, cert,
+			_mm512_fixupimm_ps(dir ? vload16_now(g + o) : xr[r], d[r], zneg, 0));
 	}
 	if ((cert & 0xff) != 0xff)
 		smax_vg(dir, kw, KH, 0, tau, x, g, out, ld);
@@ -1674,8 +1709,8 @@ AL_INLINE void smax_g16(int dir, int kw, int KH, float tau, const float *restric
 
 /* Full bands of 16-column groups (W / kw * kw >= 16), the last group of a
  * row overlapping its neighbour; same groups and masks as smax_bands. */
-AL_INLINE void smax_bands16(int dir, int kw, int KH, float tau, const float *x, const float *g,
-			    float *out, int W, int nb)
+AL_INLINE void smax_bands16(int dir, int kw, int KH, int nm, float tau, const float *x,
+			    const float *g, float *out, int W, int nb)
 {
 	const size_t ld = (size_t)W, bs = (size_t)KH * ld;
 	const int last = W / kw * kw - 16;
@@ -1684,18 +1719,21 @@ AL_INLINE void smax_bands16(int dir, int kw, int KH, float tau, const float *x, 
 			if (c > last)
 				c = last;
 			size_t o = (size_t)b * bs + (size_t)c;
-			smax_g16(dir, kw, KH, tau, x + o, dir ? g + o : NULL, out + o, ld);
+			smax_g16(dir, kw, KH, nm, tau, x + o, dir ? g + o : NULL, out + o, ld);
 			if (c == last)
 				break;
 		}
 	}
 }
 
-static __attribute__((noinline)) void smax_fast16(int dir, int kw, int KH, float tau,
+/* nm: the no-max masks (tau >= SMAX_NM_TAU) */
+static __attribute__((noinline)) void smax_fast16(int dir, int kw, int KH, int nm, float tau,
 						  const float *x, const float *g, float *out, int W,
 						  int nb)
 {
-#define BANDS(D, KW, K) smax_bands16(D, KW, K, tau, x, g, out, W, nb)
+#define BANDS(D, KW, K)                                                                  \
+	(nm ? smax_bands16(D, KW, K, 1, tau, x, g, out, W, nb)                           \
+	    : smax_bands16(D, KW, K, 0, tau, x, g, out, W, nb))
 	if (dir && KH == 2)
 		kw == 1 ? BANDS(1, 1, 2) : BANDS(1, 2, 2);
 	else if (dir)
@@ -1908,7 +1946,8 @@ AL_INLINE void smax_plane(int dir, int kwc, const wcfg *cf, const float *x, cons
 			const int nb = H / kh;
 #ifdef __AVX512F__
 			if (f16)
-				smax_fast16(dir, kwv, kwc, cf->tau, x, g, out, W, nb);
+				smax_fast16(dir, kwv, kwc, cf->tau >= SMAX_NM_TAU, cf->tau, x, g, out, W,
+					    nb);
 			else
 #endif
 				smax_fast(dir, kwv, kwc, fast, cf->tau, x, g, out, W, nb);
