@@ -35,7 +35,10 @@
  *    input gradients but for the sign of a zero gradient, the lambda
  *    gradient's lane partials summed in another order). Counts (n0, n+)
  *    divide as products with the correctly rounded reciprocal in every path
- *    (a table lookup on 16 lanes): no division per window statistic. max_relu and max keep 8 columns (16 measured no faster).
+ *    (a table lookup on 16 lanes): no division per window statistic; the
+ *    16-lane kernels also take lambda / divisor from a table scaled once, so
+ *    excitator_v2 and inhibitor_v2 may differ there from the 8-lane and
+ *    chunk paths in the last bit (all within the reference tolerance). max_relu and max keep 8 columns (16 measured no faster).
  *  - chunks, for other widths up to CW_NARROW: per chunk of at most CWMAX
  *    columns, per-column statistics over the band's rows, each window's value
  *    broadcast back to its columns, then the element pass (omp simd loops).
@@ -668,7 +671,8 @@ AL_INLINE __m512 vlam_bwd16(int op, __m512 x, __m512 l, __m512 I, __m512 lI, __m
 /* lam_vg_stats_r on 16 lanes. The count of elements left out (x < 0 for
  * n+, x > 0 for n0) is an integer in every order of summation, so
  * B = KH kw - excluded equals the 8-lane code's value. */
-AL_INLINE void lam_stats16(int op, int kw, int KH, const __m512 *xr, __m512 *I, __m512 *d)
+AL_INLINE void lam_stats16(int op, int kw, int KH, const __m512 *xr, float l0, __m512 *I,
+			   __m512 *d, __m512 *lI, __m512 *ld)
 {
 	__m512 A = vst_sum16(op, xr[0]);
 	__m512i C = _mm512_setzero_si512();
@@ -683,6 +687,8 @@ AL_INLINE void lam_stats16(int op, int kw, int KH, const __m512 *xr, __m512 *I, 
 	A = vgsum16(A, kw);
 	*I = A;
 	*d = B16(1);
+	*ld = B16(l0);
+	*lI = _mm512_mul_ps(*ld, A);
 	if (has_cnt(op)) {
 		/* 1 / max(B, 1) for the integer B = KH kw - excluded <= 16 from a
 		 * table of the correctly rounded reciprocals: the value the other
@@ -702,6 +708,12 @@ AL_INLINE void lam_stats16(int op, int kw, int KH, const __m512 *xr, __m512 *I, 
 					      _mm512_setzero_si512());
 		*d = _mm512_permutexvar_ps(ix, rcp);
 		*I = _mm512_mul_ps(A, *d);
+		/* lambda / divisor from a table scaled once (loop-invariant), so
+		 * l I = A (l / d) and the backward's window term T (l / d) cost
+		 * one product each; they may differ from the other paths' l (A / d)
+		 * and (l T) / d in the last bit */
+		*ld = _mm512_permutexvar_ps(ix, _mm512_mul_ps(B16(l0), rcp));
+		*lI = _mm512_mul_ps(A, *ld);
 	}
 }
 
@@ -711,8 +723,9 @@ AL_INLINE void lam_g16_fwd(int op, int kw, int KH, const float *restrict x, floa
 	__m512 xr[4], I, d;
 	for (int r = 0; r < KH; r++)
 		xr[r] = vload16_now(x + (size_t)r * ld);
-	lam_stats16(op, kw, KH, xr, &I, &d);
-	const __m512 l = B16(l0), lI = _mm512_mul_ps(l, I);
+	__m512 lI, lq;
+	lam_stats16(op, kw, KH, xr, l0, &I, &d, &lI, &lq);
+	const __m512 l = B16(l0);
 	for (int r = 0; r < KH; r++)
 		_mm512_storeu_ps(y + (size_t)r * ld, vlam_fwd16(op, xr[r], l, lI));
 }
@@ -725,8 +738,9 @@ AL_INLINE __m512 lam_g16_bwd(int op, int lm, int kw, int KH, const float *restri
 	__m512 xr[4], own[4], I, d, T = Z16, DL = Z16;
 	for (int r = 0; r < KH; r++)
 		xr[r] = vload16_now(x + (size_t)r * ld);
-	lam_stats16(op, kw, KH, xr, &I, &d);
-	const __m512 l = B16(l0), lI = _mm512_mul_ps(l, I);
+	__m512 lI, lq;
+	lam_stats16(op, kw, KH, xr, l0, &I, &d, &lI, &lq);
+	const __m512 l = B16(l0);
 	for (int r = 0; r < KH; r++) {
 		__m512 t, dl;
 		own[r] = vlam_bwd16(op, xr[r], l, I, lI, vload16_now(dy + (size_t)r * ld), &t, &dl);
@@ -734,9 +748,7 @@ AL_INLINE __m512 lam_g16_bwd(int op, int lm, int kw, int KH, const float *restri
 		if (lm == LM_LEARN)
 			DL = _mm512_add_ps(DL, _mm512_maskz_mov_ps(keep, dl));
 	}
-	T = _mm512_mul_ps(l, vgsum16(T, kw));
-	if (has_cnt(op))
-		T = _mm512_mul_ps(T, d);
+	T = has_cnt(op) ? _mm512_mul_ps(vgsum16(T, kw), lq) : _mm512_mul_ps(l, vgsum16(T, kw));
 	/* src ? own + T : own, one masked add (the 8-lane code adds 0 to the
 	 * other lanes: the same values but for the sign of a zero) */
 	for (int r = 0; r < KH; r++)
@@ -760,9 +772,10 @@ AL_INLINE void lam_g16x2_fwd(int op, int kw, int KH, const float *restrict x, fl
 		xr[r] = vload16_now(x + (size_t)r * ld);
 		xs[r] = vload16_now(x + (size_t)r * ld + 16);
 	}
-	lam_stats16(op, kw, KH, xr, &I, &d);
-	lam_stats16(op, kw, KH, xs, &J, &e);
-	const __m512 l = B16(l0), lI = _mm512_mul_ps(l, I), lJ = _mm512_mul_ps(l, J);
+	__m512 lI, lJ, lq, le;
+	lam_stats16(op, kw, KH, xr, l0, &I, &d, &lI, &lq);
+	lam_stats16(op, kw, KH, xs, l0, &J, &e, &lJ, &le);
+	const __m512 l = B16(l0);
 	for (int r = 0; r < KH; r++) {
 		_mm512_storeu_ps(y + (size_t)r * ld, vlam_fwd16(op, xr[r], l, lI));
 		_mm512_storeu_ps(y + (size_t)r * ld + 16, vlam_fwd16(op, xs[r], l, lJ));
