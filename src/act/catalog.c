@@ -572,13 +572,9 @@ static inline __attribute__((always_inline)) __m512 tst16_w(__m512 P, __m512 *om
 		_mm512_store_ps(AB + j, tst16_pow(k, _mm512_load_ps(LB + j)));                     \
 	for (size_t j = 0; j < m; j += 16)                                                         \
 		_mm512_store_ps(PB + j, tst16_e(tst16_u(tst16_ld(xb, j, mv, tm), _mm512_load_ps(AB + j))));
-static void tsqrt_tanh_fwd_st(const al_act_args *a, size_t n, const float *restrict x,
+static void tsqrt_tanh_fwd_sh(const al_act_args *a, size_t n, const float *restrict x,
 			      float *restrict y)
 {
-	if (a->pstride != 0) {
-		tsqrt_tanh_fwd(a, n, x, y);
-		return;
-	}
 	const __m512 k = _mm512_set1_ps(a->p[0][0]), one = _mm512_set1_ps(1.0f);
 	float B[AL_ELEM_BLK] __attribute__((aligned(64)));
 	for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {
@@ -594,14 +590,10 @@ static void tsqrt_tanh_fwd_st(const al_act_args *a, size_t n, const float *restr
 	}
 }
 
-static void tsqrt_tanh_bwd_st(const al_act_args *a, size_t n, const float *restrict x,
+static void tsqrt_tanh_bwd_sh(const al_act_args *a, size_t n, const float *restrict x,
 			      const float *restrict y, const float *restrict dy,
 			      float *restrict dx, float *const *dp)
 {
-	if (a->pstride != 0) {
-		tsqrt_tanh_bwd(a, n, x, y, dy, dx, dp);
-		return;
-	}
 	(void)y;
 	const float kf = a->p[0][0];
 	/* kc = k ln2^2 / 2: k u E = kc U P */
@@ -657,13 +649,9 @@ static void tsqrt_tanh_bwd_st(const al_act_args *a, size_t n, const float *restr
  * stamped kernels (which per-element k still uses); the k gradient is summed
  * in the same lane order, from products rounded before the add (the stamped
  * loop may fuse them), so its last bits can differ. */
-static void tsqrt_tanh_fwd_st(const al_act_args *a, size_t n, const float *restrict x,
+static void tsqrt_tanh_fwd_sh(const al_act_args *a, size_t n, const float *restrict x,
 			      float *restrict y)
 {
-	if (a->pstride != 0) {
-		tsqrt_tanh_fwd(a, n, x, y);
-		return;
-	}
 	const float k = a->p[0][0];
 	float ak[AL_ELEM_BLK] __attribute__((aligned(64))), om[AL_ELEM_BLK] __attribute__((aligned(64)));
 	for (size_t i0 = 0; i0 < n; i0 += AL_ELEM_BLK) {
@@ -688,14 +676,10 @@ static void tsqrt_tanh_fwd_st(const al_act_args *a, size_t n, const float *restr
 	}
 }
 
-static void tsqrt_tanh_bwd_st(const al_act_args *a, size_t n, const float *restrict x,
+static void tsqrt_tanh_bwd_sh(const al_act_args *a, size_t n, const float *restrict x,
 			      const float *restrict y, const float *restrict dy,
 			      float *restrict dx, float *const *dp)
 {
-	if (a->pstride != 0) {
-		tsqrt_tanh_bwd(a, n, x, y, dy, dx, dp);
-		return;
-	}
 	const float k = a->p[0][0];
 	float ak[AL_ELEM_BLK] __attribute__((aligned(64))), lna[AL_ELEM_BLK] __attribute__((aligned(64))),
 		E[AL_ELEM_BLK] __attribute__((aligned(64))), td[AL_ELEM_BLK] __attribute__((aligned(64))),
@@ -734,6 +718,27 @@ static void tsqrt_tanh_bwd_st(const al_act_args *a, size_t n, const float *restr
 }
 
 #endif
+
+/* tsqrt_tanh: shared k takes the staged kernels above, per-element k the
+ * stamped ones */
+static void tsqrt_tanh_fwd_st(const al_act_args *a, size_t n, const float *restrict x,
+			      float *restrict y)
+{
+	if (a->pstride != 0)
+		tsqrt_tanh_fwd(a, n, x, y);
+	else
+		tsqrt_tanh_fwd_sh(a, n, x, y);
+}
+
+static void tsqrt_tanh_bwd_st(const al_act_args *a, size_t n, const float *restrict x,
+			      const float *restrict y, const float *restrict dy,
+			      float *restrict dx, float *const *dp)
+{
+	if (a->pstride != 0)
+		tsqrt_tanh_bwd(a, n, x, y, dy, dx, dp);
+	else
+		tsqrt_tanh_bwd_sh(a, n, x, y, dy, dx, dp);
+}
 
 /* tanhexp: the stages of elem_defs.h (e^x | w = e^(-2E), 1 - w | the
  * division and the rest), each over a block of AL_ELEM_BLK elements into

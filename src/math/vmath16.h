@@ -196,17 +196,19 @@ AL_V16INLINE __m512 al__log2f16(__m512 a)
 	return _mm512_fmadd_ps(p, f, _mm512_add_ps(e, lc));
 }
 
-/* 2^t - 1 for |t| <= 1/2 as t P(t), P a degree-5 least-squares fit
- * (truncation about 2e-9 relative) */
-AL_V16INLINE __m512 al__exp2m1f16_poly(__m512 r)
+/* P(r) with 2^r - 1 = r P(r) for |r| <= 1/2, P a degree-5 least-squares
+ * fit (truncation about 2e-9 relative) */
+AL_V16INLINE __m512 al__exp2f16_p(__m512 r)
 {
 	__m512 p = _mm512_fmadd_ps(r, _mm512_set1_ps(0x1.44400ap-13f), _mm512_set1_ps(0x1.5f08a8p-10f));
 	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0x1.3b2a1cp-7f));
 	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0x1.c6af6cp-5f));
 	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0x1.ebfbep-3f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0x1.62e43p-1f));
-	return _mm512_mul_ps(p, r);
+	return _mm512_fmadd_ps(p, r, _mm512_set1_ps(0x1.62e43p-1f));
 }
+
+/* 2^t - 1 for |t| <= 1/2 */
+AL_V16INLINE __m512 al__exp2m1f16_poly(__m512 r) { return _mm512_mul_ps(al__exp2f16_p(r), r); }
 
 /* 2^t for finite t (overflow to +inf, gradual underflow to 0 by
  * vscalefps): n = t rounded to an integer, r = t - n exact, 2^r =
@@ -215,13 +217,7 @@ AL_V16INLINE __m512 al__exp2f16(__m512 t)
 {
 	__m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 	__m512 r = _mm512_sub_ps(t, n);
-	__m512 p = _mm512_fmadd_ps(r, _mm512_set1_ps(0x1.44400ap-13f), _mm512_set1_ps(0x1.5f08a8p-10f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0x1.3b2a1cp-7f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0x1.c6af6cp-5f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0x1.ebfbep-3f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0x1.62e43p-1f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-	return _mm512_scalef_ps(p, n);
+	return _mm512_scalef_ps(_mm512_fmadd_ps(al__exp2f16_p(r), r, _mm512_set1_ps(1.0f)), n);
 }
 
 /* w = 2^t and *om = 1 - 2^t for t in [-150, 0] (tanh(a) = (1 - w)/(1 + w)
