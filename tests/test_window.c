@@ -715,6 +715,86 @@ TEST(window_kernels_rows16)
 		}
 }
 
+/* Rows of 28 columns (k = 2, 4, full bands): with AVX-512 the forwards of
+ * nelu, pnelu, excitator and softmax_relu write blocks of 4 rows as 7
+ * aligned vectors when y starts on a 64-byte boundary and run the 16-column
+ * groups otherwise. Every placement of y (0, 1, 3, 8 floats past a
+ * boundary) and of x (0, 5 floats) gives the same forward bit for bit, on
+ * inputs away from thresholds (the aligned one also against the reference)
+ * and on raw normal inputs with zeros and ties (softmax groups near tau
+ * take the exact path inside a block); H = 26 leaves an odd band count for
+ * k = 2 and a partial band for k = 4, H = 4 is a single block. */
+TEST(window_rows28_blocks)
+{
+	static const char *ents[] = {"nelu",         "pnelu",        "excitator",
+				     "excitator:compat=ref",       "excitator_v2",
+				     "inhibitor_v2", "nelu:learn=1,per=channel",
+				     "softmax_relu", "softmax_relu:group=column",
+				     "softmax_relu:tau=0.1",       "softmax_relu:tau=1e-20"};
+	static const int hs[] = {28, 26, 4}, yoffs[] = {0, 1, 3, 8}, xoffs[] = {0, 5};
+	const int n = 2, c = 3, w = 28;
+	al_rng r;
+	al_rng_seed(&r, 2828);
+	for (int hi = 0; hi < 3; hi++) {
+		const int h = hs[hi];
+		const size_t N = (size_t)n * c * h * w, cap = (N + 16 + 15) / 16 * 64;
+		float *xa = aligned_alloc(64, cap), *ya = aligned_alloc(64, cap),
+		      *xb = aligned_alloc(64, cap), *yb = aligned_alloc(64, cap);
+		double *xd = malloc(N * 8), *lam = malloc(N * 8), *yr = malloc(N * 8);
+		for (int k = 4; k >= 2; k -= 2)
+			for (int ei = 0; ei < (int)(sizeof ents / sizeof *ents); ei++) {
+				char spec[128], kk[8];
+				snprintf(kk, sizeof kk, "k=%d", k);
+				join(spec, sizeof spec, ents[ei], kk);
+				al_act_spec s;
+				REQUIRE_OK(al_act_parse(spec, &s));
+				float *p = make_params(&s, c, h, w, 1, &r);
+				lam_elems(&s, n, c, h, w, p, lam);
+				for (int raw = 0; raw < 2; raw++) {
+					if (raw) {
+						for (size_t i = 0; i < N; i++) {
+							double u = al_rng_uniform(&r);
+							xa[i] = u < 0.05  ? 0.0f
+								: u < 0.1 ? xa[i / 2]
+									  : (float)al_rng_normal(&r);
+						}
+					} else {
+						CHECK(gen_input(&s, n, c, h, w, lam, &r, -2, 2, 1e-2, xa),
+						      "%s h %d: inputs", spec, h);
+					}
+					al_act_forward(&s, p, n, c, h, w, xa, ya, 1, NULL);
+					if (!raw) {
+						for (size_t i = 0; i < N; i++)
+							xd[i] = xa[i];
+						ref_eval(&s, n, c, h, w, xd, lam, NULL, yr, NULL, NULL, NULL);
+						double err = 0;
+						for (size_t i = 0; i < N; i++)
+							err = fmax(err, rel(ya[i], yr[i], 3));
+						CHECK(err < 2e-6, "%s h %d: aligned y error %.3g", spec, h, err);
+					}
+					for (int xo = 0; xo < 2; xo++)
+						for (int yo = xo ? 0 : 1; yo < 4; yo++) {
+							float *xp = xb + xoffs[xo], *yp = yb + yoffs[yo];
+							memcpy(xp, xa, N * 4);
+							al_act_forward(&s, p, n, c, h, w, xp, yp, 1, NULL);
+							CHECK(!memcmp(yp, ya, N * 4),
+							      "%s h %d raw %d: y at +%d, x at +%d differ from "
+							      "the aligned forward",
+							      spec, h, raw, yoffs[yo], xoffs[xo]);
+						}
+				}
+				free(p);
+			}
+		free(xa);
+		free(ya);
+		free(xb);
+		free(yb);
+		free(xd);
+		free(lam);
+		free(yr);
+	}
+}
+
 /* SPEC 1.5 Figure 2: the 3x3 example with lambda = 1/7. */
 TEST(window_figure2)
 {

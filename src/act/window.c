@@ -71,6 +71,7 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -716,17 +717,25 @@ AL_INLINE void lam_stats16(int op, int kw, int KH, const __m512 *xr, float l0, _
 	}
 }
 
-AL_INLINE void lam_g16_fwd(int op, int kw, int KH, const float *restrict x, float *restrict y,
-			   float l0, size_t ld)
+/* One 16-column group of KH rows held in registers: xr in, yr out */
+AL_INLINE void lam_g16_fwd_v(int op, int kw, int KH, const __m512 *xr, __m512 *yr, float l0)
 {
-	__m512 xr[4], I, d;
-	for (int r = 0; r < KH; r++)
-		xr[r] = vload16_now(x + (size_t)r * ld);
-	__m512 lI, lq;
+	__m512 I, d, lI, lq;
 	lam_stats16(op, kw, KH, xr, l0, &I, &d, &lI, &lq);
 	const __m512 l = B16(l0);
 	for (int r = 0; r < KH; r++)
-		_mm512_storeu_ps(y + (size_t)r * ld, vlam_fwd16(op, xr[r], l, lI));
+		yr[r] = vlam_fwd16(op, xr[r], l, lI);
+}
+
+AL_INLINE void lam_g16_fwd(int op, int kw, int KH, const float *restrict x, float *restrict y,
+			   float l0, size_t ld)
+{
+	__m512 xr[4], yr[4];
+	for (int r = 0; r < KH; r++)
+		xr[r] = vload16_now(x + (size_t)r * ld);
+	lam_g16_fwd_v(op, kw, KH, xr, yr, l0);
+	for (int r = 0; r < KH; r++)
+		_mm512_storeu_ps(y + (size_t)r * ld, yr[r]);
 }
 
 /* keep: lanes whose lambda gradient counts (not done by an earlier group) */
@@ -818,6 +827,67 @@ AL_INLINE __m512 lam_bands16_bwd(int op, int lm, int kw, int KH, const float *x,
 	}
 	return DL;
 }
+
+/* ---- rows of 28 columns, 4 rows at a time (AVX-512) ---------------------- */
+/* A row of 28 floats is two overlapping 16-column groups (cols 0-15 and
+ * 12-27), and rows start at byte offsets 112 r, so most of the 16-float
+ * stores of those groups split a cache line. 4 rows are 112 floats, 7 whole
+ * 64-byte vectors when the plane starts 64-byte aligned (a 28 x 28 plane
+ * is 49 vectors, so every plane of an aligned tensor does): the forwards
+ * below compute the 8 row groups of such a block as before (loaded row by
+ * row; cutting them out of 7 aligned loads with valignd measured no faster,
+ * and slower in the backward, whose compares already load the shuffle
+ * port), put the 7 output vectors together from them (cols 12-15 are
+ * computed by both groups, identically; 3 valignd and 2 vpermt2ps) and
+ * store 7 aligned vectors instead of 8 split ones. Same groups, same
+ * operations, same outputs. Measured (docs/benchmarks.md): forward 0.8-0.95x
+ * the 16-column groups for nelu, pnelu, excitator (compat=ref too) and
+ * softmax_relu on [64,6,28,28]; the counting entries (excitator_v2,
+ * inhibitor_v2), whose groups cost more, gained nothing and keep the
+ * groups, as does every backward (the same join measured 0.96-1.04x
+ * there). Only W = 28 (the 28 x 28 maps of LeNet-style nets); other widths
+ * 16 < W < 32 need other shuffles and were not measured. */
+#define ALR16(hi, lo, s)                                                                   \
+	_mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), s))
+
+/* floats 0-111 of a block of 4 rows into O[0..6] from the rows' groups:
+ * h[r] = cols 0-15, t[r] = cols 12-27 of row r (cols 12-15 taken from h) */
+AL_INLINE void rows28_join(const __m512 *h, const __m512 *t, __m512 *O)
+{
+	const __m512i i2 = _mm512_setr_epi32(4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23);
+	const __m512i i4 = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27);
+	O[0] = h[0];
+	O[1] = ALR16(h[1], t[0], 4);
+	O[2] = _mm512_permutex2var_ps(h[1], i2, t[1]);
+	O[3] = ALR16(h[2], t[1], 8);
+	O[4] = _mm512_permutex2var_ps(h[2], i4, t[2]);
+	O[5] = ALR16(h[3], t[2], 12);
+	O[6] = t[3];
+}
+
+/* lam_bands16_fwd for W = 28 and a 64-byte aligned y: nb bands of KH (2, 4)
+ * rows in blocks of 4 rows; with KH = 2 and nb odd the last band by the
+ * 16-column groups */
+AL_INLINE void lam_bands28_fwd(int op, int kw, int KH, const float *x, float *y, float l0, int nb)
+{
+	const int nblk = nb * KH / 4;
+	for (int b = 0; b < nblk; b++, x += 112, y += 112) {
+		__m512 h[4], t[4], hy[4], ty[4], O[7];
+		for (int r = 0; r < 4; r++) {
+			h[r] = vload16_now(x + 28 * r);
+			t[r] = vload16_now(x + 28 * r + 12);
+		}
+		for (int r0 = 0; r0 < 4; r0 += KH) {
+			lam_g16_fwd_v(op, kw, KH, h + r0, hy + r0, l0);
+			lam_g16_fwd_v(op, kw, KH, t + r0, ty + r0, l0);
+		}
+		rows28_join(hy, ty, O);
+		for (int i = 0; i < 7; i++)
+			_mm512_store_ps(y + 16 * i, O[i]);
+	}
+	if (nblk * 4 < nb * KH)
+		lam_bands16_fwd(op, kw, KH, x, y, l0, 28, 1);
+}
 #endif
 
 #define LAM_OPS(X) X(OP_NELU) X(OP_INHV2) X(OP_PNELU) X(OP_EXC) X(OP_EXCV2) X(OP_EXCREF)
@@ -826,12 +896,19 @@ static __attribute__((noinline)) void lam_fast_fwd(int op, int kw, const float *
 						   float l0, int W, int nb)
 {
 #ifdef __AVX512F__
+	/* rows of 28 in blocks of 4 (see rows28_join): an aligned y, the
+	 * entries without counts */
+	const int blk28 = W == 28 && !has_cnt(op) && ((uintptr_t)y & 63) == 0;
 #define CASE(OP)                                                                          \
 	case OP:                                                                          \
 		if (W / kw * kw < 16 && kw == 2)                                          \
 			lam_bands_fwd_r(OP, 2, 2, x, y, l0, W, nb);                       \
 		else if (W / kw * kw < 16)                                                \
 			lam_bands_fwd_r(OP, 4, 4, x, y, l0, W, nb);                       \
+		else if (blk28 && kw == 2)                                                \
+			lam_bands28_fwd(OP, 2, 2, x, y, l0, nb);                          \
+		else if (blk28)                                                           \
+			lam_bands28_fwd(OP, 4, 4, x, y, l0, nb);                          \
 		else if (kw == 2)                                                         \
 			lam_bands16_fwd(OP, 2, 2, x, y, l0, W, nb);                       \
 		else                                                                      \
@@ -1665,12 +1742,10 @@ AL_INLINE __m512 vexp_fast16(__m512 d)
  * per row: its table maps d's classes "negative" and "-inf" to +0 and keeps
  * the destination otherwise (zero, positive; NaN d only occurs in
  * uncertain groups, whose lanes are not stored). */
-AL_INLINE void smax_g16(int dir, int kw, int KH, int nm, float tau, const float *restrict x,
-			const float *restrict g, float *restrict out, size_t ld)
+/* The masks of a group held in registers: d[r] = e - thr of row r (kept
+ * where d >= 0); returns the lanes whose masks are certain */
+AL_INLINE __mmask16 smax_g16_d(int kw, int KH, int nm, float tau, const __m512 *xr, __m512 *d)
 {
-	__m512 xr[4], d[4];
-	for (int r = 0; r < KH; r++)
-		xr[r] = _mm512_loadu_ps(x + (size_t)r * ld);
 	__m512 M = xr[0];
 	if (!nm) {
 		for (int r = 1; r < KH; r++)
@@ -1696,8 +1771,20 @@ AL_INLINE void smax_g16(int dir, int kw, int KH, int nm, float tau, const float 
 					_CMP_GT_OQ)
 		   : _mm512_cmp_ps_mask(D, _mm512_mul_ps(thr, _mm512_set1_ps(SMAX_FAST_MARGIN)),
 					_CMP_GE_OQ);
-	/* vfixupimmps table: classes -inf (4) and negative (6) -> +0 (code 8) */
-	const __m512i zneg = _mm512_set1_epi32(0x08080000);
+	return cert;
+}
+
+/* vfixupimmps table: classes -inf (4) and negative (6) -> +0 (code 8) */
+#define SMAX_ZNEG _mm512_set1_epi32(0x08080000)
+
+AL_INLINE void smax_g16(int dir, int kw, int KH, int nm, float tau, const float *restrict x,
+			const float *restrict g, float *restrict out, size_t ld)
+{
+	__m512 xr[4], d[4];
+	for (int r = 0; r < KH; r++)
+		xr[r] = _mm512_loadu_ps(x + (size_t)r * ld);
+	const __mmask16 cert = smax_g16_d(kw, KH, nm, tau, xr, d);
+	const __m512i zneg = SMAX_ZNEG;
 	if (cert == 0xffff) {
 		for (int r = 0; r < KH; r++) {
 			size_t o = (size_t)r * ld;
@@ -1737,6 +1824,46 @@ AL_INLINE void smax_bands16(int dir, int kw, int KH, int nm, float tau, const fl
 	}
 }
 
+/* The forward of smax_bands16 for W = 28 and a 64-byte aligned y, in
+ * blocks of 4 rows (see rows28_join): when every mask of the block's 8 row
+ * groups is certain, the outputs are joined and stored as 7 aligned
+ * vectors; otherwise the block runs as smax_bands16 does, group by group.
+ * Same masks, same outputs. The backward keeps smax_bands16 (it mostly
+ * reads its masks from y). */
+AL_INLINE void smax_bands28_fwd(int kw, int KH, int nm, float tau, const float *x, float *y,
+				int nb)
+{
+	const int nblk = nb * KH / 4;
+	for (int b = 0; b < nblk; b++, x += 112, y += 112) {
+		__m512 h[4], t[4], dh[4], dt[4], O[7];
+		__mmask16 cert = 0xffff;
+		for (int r = 0; r < 4; r++) {
+			h[r] = vload16_now(x + 28 * r);
+			t[r] = vload16_now(x + 28 * r + 12);
+		}
+		for (int r0 = 0; r0 < 4; r0 += KH) {
+			cert &= smax_g16_d(kw, KH, nm, tau, h + r0, dh + r0);
+			cert &= smax_g16_d(kw, KH, nm, tau, t + r0, dt + r0);
+		}
+		if (cert != 0xffff) {
+			for (int r0 = 0; r0 < 4; r0 += KH) {
+				smax_g16(0, kw, KH, nm, tau, x + 28 * r0, NULL, y + 28 * r0, 28);
+				smax_g16(0, kw, KH, nm, tau, x + 28 * r0 + 12, NULL, y + 28 * r0 + 12, 28);
+			}
+			continue;
+		}
+		for (int r = 0; r < 4; r++) {
+			dh[r] = _mm512_fixupimm_ps(h[r], dh[r], SMAX_ZNEG, 0);
+			dt[r] = _mm512_fixupimm_ps(t[r], dt[r], SMAX_ZNEG, 0);
+		}
+		rows28_join(dh, dt, O);
+		for (int i = 0; i < 7; i++)
+			_mm512_store_ps(y + 16 * i, O[i]);
+	}
+	if (nblk * 4 < nb * KH)
+		smax_bands16(0, kw, KH, nm, tau, x, NULL, y, 28, 1);
+}
+
 /* nm: the no-max masks (tau >= SMAX_NM_TAU) */
 static __attribute__((noinline)) void smax_fast16(int dir, int kw, int KH, int nm, float tau,
 						  const float *x, const float *g, float *out, int W,
@@ -1745,15 +1872,21 @@ static __attribute__((noinline)) void smax_fast16(int dir, int kw, int KH, int n
 #define BANDS(D, KW, K)                                                                  \
 	(nm ? smax_bands16(D, KW, K, 1, tau, x, g, out, W, nb)                           \
 	    : smax_bands16(D, KW, K, 0, tau, x, g, out, W, nb))
+#define B28(KW, K)                                                                       \
+	(nm ? smax_bands28_fwd(KW, K, 1, tau, x, out, nb)                                \
+	    : smax_bands28_fwd(KW, K, 0, tau, x, out, nb))
 	if (dir && KH == 2)
 		kw == 1 ? BANDS(1, 1, 2) : BANDS(1, 2, 2);
 	else if (dir)
 		kw == 1 ? BANDS(1, 1, 4) : BANDS(1, 4, 4);
+	else if (W == 28 && ((uintptr_t)out & 63) == 0)
+		KH == 2 ? (kw == 1 ? B28(1, 2) : B28(2, 2)) : (kw == 1 ? B28(1, 4) : B28(4, 4));
 	else if (KH == 2)
 		kw == 1 ? BANDS(0, 1, 2) : BANDS(0, 2, 2);
 	else
 		kw == 1 ? BANDS(0, 1, 4) : BANDS(0, 4, 4);
 #undef BANDS
+#undef B28
 }
 #endif
 
