@@ -716,10 +716,11 @@ TEST(window_kernels_rows16)
 }
 
 /* Rows of 28 columns (k = 2, 4, full bands): with AVX-512 the forwards of
- * nelu, pnelu, excitator and softmax_relu write blocks of 4 rows as 7
- * aligned vectors when y starts on a 64-byte boundary and run the 16-column
- * groups otherwise. Every placement of y (0, 1, 3, 8 floats past a
- * boundary) and of x (0, 5 floats) gives the same forward bit for bit, on
+ * nelu, pnelu, excitator and softmax_relu, and max_relu and max both ways,
+ * write blocks of 4 rows as 7 aligned vectors when y (dx) starts on a
+ * 64-byte boundary and run the 16-column (8 for max) groups otherwise.
+ * Every placement of y (0, 1, 3, 8 floats past a boundary) and of x (0, 5
+ * floats) gives the same forward (and max backward) bit for bit, on
  * inputs away from thresholds (the aligned one also against the reference)
  * and on raw normal inputs with zeros and ties (softmax groups near tau
  * take the exact path inside a block); H = 26 leaves an odd band count for
@@ -730,7 +731,8 @@ TEST(window_rows28_blocks)
 				     "excitator:compat=ref",       "excitator_v2",
 				     "inhibitor_v2", "nelu:learn=1,per=channel",
 				     "softmax_relu", "softmax_relu:group=column",
-				     "softmax_relu:tau=0.1",       "softmax_relu:tau=1e-20"};
+				     "softmax_relu:tau=0.1",       "softmax_relu:tau=1e-20",
+				     "max_relu",     "max"};
 	static const int hs[] = {28, 26, 4}, yoffs[] = {0, 1, 3, 8}, xoffs[] = {0, 5};
 	const int n = 2, c = 3, w = 28;
 	al_rng r;
@@ -739,7 +741,11 @@ TEST(window_rows28_blocks)
 		const int h = hs[hi];
 		const size_t N = (size_t)n * c * h * w, cap = (N + 16 + 15) / 16 * 64;
 		float *xa = aligned_alloc(64, cap), *ya = aligned_alloc(64, cap),
-		      *xb = aligned_alloc(64, cap), *yb = aligned_alloc(64, cap);
+		      *xb = aligned_alloc(64, cap), *yb = aligned_alloc(64, cap),
+		      *dy = aligned_alloc(64, cap), *dxa = aligned_alloc(64, cap),
+		      *dxb = aligned_alloc(64, cap);
+		for (size_t i = 0; i < N; i++)
+			dy[i] = (float)urand(&r, -1, 1);
 		double *xd = malloc(N * 8), *lam = malloc(N * 8), *yr = malloc(N * 8);
 		for (int k = 4; k >= 2; k -= 2)
 			for (int ei = 0; ei < (int)(sizeof ents / sizeof *ents); ei++) {
@@ -762,7 +768,12 @@ TEST(window_rows28_blocks)
 						CHECK(gen_input(&s, n, c, h, w, lam, &r, -2, 2, 1e-2, xa),
 						      "%s h %d: inputs", spec, h);
 					}
+					/* backward too where it needs no parameters */
+					const int bwd = al_act_nparams(&s) == 0;
 					al_act_forward(&s, p, n, c, h, w, xa, ya, 1, NULL);
+					if (bwd)
+						al_act_backward(&s, NULL, n, c, h, w, xa, ya, dy, dxa, NULL,
+								NULL, 1, NULL);
 					if (!raw) {
 						for (size_t i = 0; i < N; i++)
 							xd[i] = xa[i];
@@ -776,10 +787,19 @@ TEST(window_rows28_blocks)
 						for (int yo = xo ? 0 : 1; yo < 4; yo++) {
 							float *xp = xb + xoffs[xo], *yp = yb + yoffs[yo];
 							memcpy(xp, xa, N * 4);
+							float *dxp = dxb + yoffs[yo];
 							al_act_forward(&s, p, n, c, h, w, xp, yp, 1, NULL);
 							CHECK(!memcmp(yp, ya, N * 4),
 							      "%s h %d raw %d: y at +%d, x at +%d differ from "
 							      "the aligned forward",
+							      spec, h, raw, yoffs[yo], xoffs[xo]);
+							if (!bwd)
+								continue;
+							al_act_backward(&s, NULL, n, c, h, w, xp, yp, dy, dxp,
+									NULL, NULL, 1, NULL);
+							CHECK(!memcmp(dxp, dxa, N * 4),
+							      "%s h %d raw %d: dx at +%d, x at +%d differ from "
+							      "the aligned backward",
 							      spec, h, raw, yoffs[yo], xoffs[xo]);
 						}
 				}
@@ -789,6 +809,9 @@ TEST(window_rows28_blocks)
 		free(ya);
 		free(xb);
 		free(yb);
+		free(dy);
+		free(dxa);
+		free(dxb);
 		free(xd);
 		free(lam);
 		free(yr);
