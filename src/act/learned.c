@@ -1149,14 +1149,21 @@ AL_INLINE __m512 pau_vf(const pau_vc *V, __m512 x, const int m, const int n)
  * at [64,32,32,32]); two vectors per step. Per vector: m + n fused
  * multiply-adds and one division, which runs beside them (a loop with a
  * multiply in its place was only 8% faster per core). Measured and
- * dropped (docs/benchmarks.md, 2026-12-05 evening): software prefetch of x
- * 2-4 KiB ahead (+10-20% time), Estrin forms (one more multiply each),
- * vrcp14ps with a Newton step instead of the division (three more fused
- * multiply-adds; the multiply-add ports are the bound), a VRUN-style
- * aligned head (no change: the library's planes are aligned when hw is a
- * multiple of 16; earlier, 1.4-1.9x relu against 1.1x without). */
+ * dropped (docs/benchmarks.md, 2026-12-05 evening): Estrin forms (one more
+ * multiply each), vrcp14ps with a Newton step instead of the division
+ * (three more fused multiply-adds; the multiply-add ports are the bound,
+ * and no faster on Intel either, 2026-12-06), a VRUN-style aligned head (no
+ * change: the library's planes are aligned when hw is a multiple of 16;
+ * earlier, 1.4-1.9x relu against 1.1x without).
+ * pf: software prefetch 4 KiB ahead, x for reading and y for writing. It
+ * depends on the core: on Intel Xeon (2026-12-06) it took the rational
+ * forms from 1.04-1.11x leaky_relu to 1.00-1.03x while they stream from
+ * L3, on AMD Zen 5 (2026-12-05) the same prefetch of x made them slower
+ * (1.12-1.28x relu against 0.98-1.04), so pau_prefetch turns it on for
+ * Intel only; the branch is loop-invariant (GCC unswitches it). */
+#define PAU_PF 1024 /* floats ahead: 4 KiB */
 AL_INLINE void pau_fwd_v(const float *p, size_t len, const float *restrict x, float *restrict y,
-			 const int m, const int n)
+			 const int m, const int n, const int pf)
 {
 	__m512 a[PAU_MAXD + 1], b[PAU_MAXD + 1];
 	for (int j = 0; j <= m; j++)
@@ -1165,6 +1172,12 @@ AL_INLINE void pau_fwd_v(const float *p, size_t len, const float *restrict x, fl
 		b[k] = _mm512_set1_ps(p[m + k]);
 	size_t i = 0;
 	for (; i + 32 <= len; i += 32) {
+		if (pf) { /* prefetches never fault, past the end included */
+			_mm_prefetch((const char *)(x + i + PAU_PF), _MM_HINT_T0);
+			_mm_prefetch((const char *)(x + i + PAU_PF + 16), _MM_HINT_T0);
+			_mm_prefetch((const char *)(y + i + PAU_PF), _MM_HINT_ET0);
+			_mm_prefetch((const char *)(y + i + PAU_PF + 16), _MM_HINT_ET0);
+		}
 		__m512 r0 = pau_vfab(a, b, _mm512_loadu_ps(x + i), m, n);
 		__m512 r1 = pau_vfab(a, b, _mm512_loadu_ps(x + i + 16), m, n);
 		_mm512_storeu_ps(y + i, r0);
@@ -1176,27 +1189,32 @@ AL_INLINE void pau_fwd_v(const float *p, size_t len, const float *restrict x, fl
 	}
 }
 
+/* whether pau_fwd_v prefetches: on Intel cores (see there); a read of
+ * libgcc's CPU model, filled in before main */
+static int pau_prefetch(void) { return __builtin_cpu_is("intel"); }
+
 static void pau_fwd_run(const pau_t *c, const float *p, size_t len, const float *x, float *y)
 {
 	if (c->m > PAU_MAXD || c->n > PAU_MAXD) {
 		pau_fwd_runb(c, p, len, x, y);
 		return;
 	}
+	const int pf = pau_prefetch();
 	/* degrees as compile-time constants, so the coefficients stay in
 	 * registers and the Horner loops unroll: every (m, n) with m <= 8 and
 	 * n <= 6 (distill's rational:M,N forms); with run-time degrees the loop
 	 * reloads them from memory (rational:4,4 ran 2x relu that way, not 1.3x) */
 #define PAU_N_CASES(M)                                                                         \
-	case M * 8 + 1: pau_fwd_v(p, len, x, y, M, 1); return;                                 \
-	case M * 8 + 2: pau_fwd_v(p, len, x, y, M, 2); return;                                 \
-	case M * 8 + 3: pau_fwd_v(p, len, x, y, M, 3); return;                                 \
-	case M * 8 + 4: pau_fwd_v(p, len, x, y, M, 4); return;                                 \
-	case M * 8 + 5: pau_fwd_v(p, len, x, y, M, 5); return;                                 \
-	case M * 8 + 6: pau_fwd_v(p, len, x, y, M, 6); return;
+	case M * 8 + 1: pau_fwd_v(p, len, x, y, M, 1, pf); return;                             \
+	case M * 8 + 2: pau_fwd_v(p, len, x, y, M, 2, pf); return;                             \
+	case M * 8 + 3: pau_fwd_v(p, len, x, y, M, 3, pf); return;                             \
+	case M * 8 + 4: pau_fwd_v(p, len, x, y, M, 4, pf); return;                             \
+	case M * 8 + 5: pau_fwd_v(p, len, x, y, M, 5, pf); return;                             \
+	case M * 8 + 6: pau_fwd_v(p, len, x, y, M, 6, pf); return;
 	switch (c->n <= 6 && c->m <= 8 ? c->m * 8 + c->n : -1) {
 		PAU_N_CASES(0) PAU_N_CASES(1) PAU_N_CASES(2) PAU_N_CASES(3) PAU_N_CASES(4)
 		PAU_N_CASES(5) PAU_N_CASES(6) PAU_N_CASES(7) PAU_N_CASES(8)
-	default: pau_fwd_v(p, len, x, y, c->m, c->n);
+	default: pau_fwd_v(p, len, x, y, c->m, c->n, pf);
 	}
 #undef PAU_N_CASES
 }
