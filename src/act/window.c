@@ -2330,21 +2330,13 @@ static __attribute__((noinline)) void max_fast(int dir, int relu, int kw, const 
 					       const float *g, float *out, int W, int nb)
 {
 #ifdef __AVX512F__
-#define B28(D, R, K) max_bands28(D, R, K, K, x, g, out, nb)
-	if (W == 28 && ((uintptr_t)out & 63) == 0) {
-		if (dir && relu)
-			kw == 2 ? B28(1, 1, 2) : B28(1, 1, 4);
-		else if (dir)
-			kw == 2 ? B28(1, 0, 2) : B28(1, 0, 4);
-		else if (relu)
-			kw == 2 ? B28(0, 1, 2) : B28(0, 1, 4);
-		else
-			kw == 2 ? B28(0, 0, 2) : B28(0, 0, 4);
-		return;
-	}
-#undef B28
-#endif
+	/* rows of 28 in blocks of 4 rows when out is 64-byte aligned */
+	const int b28 = W == 28 && ((uintptr_t)out & 63) == 0;
+#define BANDS(D, R, K)                                                                     \
+	(b28 ? max_bands28(D, R, K, K, x, g, out, nb) : max_bands(D, R, K, K, x, g, out, W, nb))
+#else
 #define BANDS(D, R, K) max_bands(D, R, K, K, x, g, out, W, nb)
+#endif
 	if (dir && relu)
 		kw == 2 ? BANDS(1, 1, 2) : BANDS(1, 1, 4);
 	else if (dir)
