@@ -1156,9 +1156,9 @@ AL_INLINE __m512 pau_vf(const pau_vc *V, __m512 x, const int m, const int n)
  * change: the library's planes are aligned when hw is a multiple of 16;
  * earlier, 1.4-1.9x relu against 1.1x without).
  * pf: software prefetch 4 KiB ahead, x for reading and y for writing. It
- * depends on the core: on Intel Xeon (2026-12-06) it took the rational
- * forms from 1.04-1.11x leaky_relu to 1.00-1.03x while they stream from
- * L3, on AMD Zen 5 (2026-12-05) the same prefetch of x made them slower
+ * depends on the core: on Intel Xeon (2026-12-06) it took rational:5,4
+ * from 1.05-1.09x relu to 1.01-1.02x (leaky_relu 1.00-1.02) while they
+ * stream from L3, on AMD Zen 5 (2026-12-05) the same prefetch of x made them slower
  * (1.12-1.28x relu against 0.98-1.04), so pau_prefetch turns it on for
  * Intel only; the branch is loop-invariant (GCC unswitches it). */
 #define PAU_PF 1024 /* floats ahead: 4 KiB */

@@ -41,7 +41,7 @@
  *    chunk paths in the last bit (all within the reference tolerance).
  *    max_relu and max keep 8 columns (16 measured no faster), but for rows
  *    of 28: 16-column groups in blocks of 4 rows stored as aligned vectors
- *    (rows28_join), as in the forwards of softmax_relu and of the lambda
+ *    (rows28_store), as in the forwards of softmax_relu and of the lambda
  *    entries without counts.
  *  - chunks, for other widths up to CW_NARROW: per chunk of at most CWMAX
  *    columns, per-column statistics over the band's rows, each window's value
@@ -857,10 +857,21 @@ AL_INLINE __m512 lam_bands16_bwd(int op, int lm, int kw, int KH, const float *x,
 #define ALR16(hi, lo, s)                                                                   \
 	_mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), s))
 
-/* floats 0-111 of a block of 4 rows into O[0..6] from the rows' groups:
- * h[r] = cols 0-15, t[r] = cols 12-27 of row r (cols 12-15 taken from h) */
-AL_INLINE void rows28_join(const __m512 *h, const __m512 *t, __m512 *O)
+/* the rows' groups of a block of 4 rows at x: h[r] = cols 0-15, t[r] =
+ * cols 12-27 of row r */
+AL_INLINE void rows28_load(const float *x, __m512 *h, __m512 *t)
 {
+	for (int r = 0; r < 4; r++) {
+		h[r] = vload16_now(x + 28 * r);
+		t[r] = vload16_now(x + 28 * r + 12);
+	}
+}
+
+/* floats 0-111 of a block of 4 rows from the rows' groups h, t (as
+ * rows28_load's; cols 12-15 taken from h), stored as 7 aligned vectors at y */
+AL_INLINE void rows28_store(const __m512 *h, const __m512 *t, float *y)
+{
+	__m512 O[7];
 	const __m512i i2 = _mm512_setr_epi32(4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23);
 	const __m512i i4 = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27);
 	O[0] = h[0];
@@ -870,6 +881,8 @@ AL_INLINE void rows28_join(const __m512 *h, const __m512 *t, __m512 *O)
 	O[4] = _mm512_permutex2var_ps(h[2], i4, t[2]);
 	O[5] = ALR16(h[3], t[2], 12);
 	O[6] = t[3];
+	for (int i = 0; i < 7; i++)
+		_mm512_store_ps(y + 16 * i, O[i]);
 }
 
 /* lam_bands16_fwd for W = 28 and a 64-byte aligned y: nb bands of KH (2, 4)
@@ -879,18 +892,13 @@ AL_INLINE void lam_bands28_fwd(int op, int kw, int KH, const float *x, float *y,
 {
 	const int nblk = nb * KH / 4;
 	for (int b = 0; b < nblk; b++, x += 112, y += 112) {
-		__m512 h[4], t[4], hy[4], ty[4], O[7];
-		for (int r = 0; r < 4; r++) {
-			h[r] = vload16_now(x + 28 * r);
-			t[r] = vload16_now(x + 28 * r + 12);
-		}
+		__m512 h[4], t[4], hy[4], ty[4];
+		rows28_load(x, h, t);
 		for (int r0 = 0; r0 < 4; r0 += KH) {
 			lam_g16_fwd_v(op, kw, KH, h + r0, hy + r0, l0);
 			lam_g16_fwd_v(op, kw, KH, t + r0, ty + r0, l0);
 		}
-		rows28_join(hy, ty, O);
-		for (int i = 0; i < 7; i++)
-			_mm512_store_ps(y + 16 * i, O[i]);
+		rows28_store(hy, ty, y);
 	}
 	if (nblk * 4 < nb * KH)
 		lam_bands16_fwd(op, kw, KH, x, y, l0, 28, 1);
@@ -903,7 +911,7 @@ static __attribute__((noinline)) void lam_fast_fwd(int op, int kw, const float *
 						   float l0, int W, int nb)
 {
 #ifdef __AVX512F__
-	/* rows of 28 in blocks of 4 (see rows28_join): an aligned y, the
+	/* rows of 28 in blocks of 4 (see rows28_store): an aligned y, the
 	 * entries without counts */
 	const int blk28 = W == 28 && !has_cnt(op) && ((uintptr_t)y & 63) == 0;
 #define CASE(OP)                                                                          \
@@ -1832,7 +1840,7 @@ AL_INLINE void smax_bands16(int dir, int kw, int KH, int nm, float tau, const fl
 }
 
 /* The forward of smax_bands16 for W = 28 and a 64-byte aligned y, in
- * blocks of 4 rows (see rows28_join): when every mask of the block's 8 row
+ * blocks of 4 rows (see rows28_store): when every mask of the block's 8 row
  * groups is certain, the outputs are joined and stored as 7 aligned
  * vectors; otherwise the block runs as smax_bands16 does, group by group.
  * Same masks, same outputs. The backward keeps smax_bands16 (it mostly
@@ -1842,12 +1850,9 @@ AL_INLINE void smax_bands28_fwd(int kw, int KH, int nm, float tau, const float *
 {
 	const int nblk = nb * KH / 4;
 	for (int b = 0; b < nblk; b++, x += 112, y += 112) {
-		__m512 h[4], t[4], dh[4], dt[4], O[7];
+		__m512 h[4], t[4], dh[4], dt[4];
 		__mmask16 cert = 0xffff;
-		for (int r = 0; r < 4; r++) {
-			h[r] = vload16_now(x + 28 * r);
-			t[r] = vload16_now(x + 28 * r + 12);
-		}
+		rows28_load(x, h, t);
 		for (int r0 = 0; r0 < 4; r0 += KH) {
 			cert &= smax_g16_d(kw, KH, nm, tau, h + r0, dh + r0);
 			cert &= smax_g16_d(kw, KH, nm, tau, t + r0, dt + r0);
@@ -1863,9 +1868,7 @@ AL_INLINE void smax_bands28_fwd(int kw, int KH, int nm, float tau, const float *
 			dh[r] = _mm512_fixupimm_ps(h[r], dh[r], SMAX_ZNEG, 0);
 			dt[r] = _mm512_fixupimm_ps(t[r], dt[r], SMAX_ZNEG, 0);
 		}
-		rows28_join(dh, dt, O);
-		for (int i = 0; i < 7; i++)
-			_mm512_store_ps(y + 16 * i, O[i]);
+		rows28_store(dh, dt, y);
 	}
 	if (nblk * 4 < nb * KH)
 		smax_bands16(0, kw, KH, nm, tau, x, NULL, y, 28, 1);
@@ -2296,7 +2299,7 @@ AL_INLINE void max_g16_v(int dir, int relu, int kw, int KH, const __m512 *xr, co
 }
 
 /* max_bands for W = 28 and a 64-byte aligned out, in blocks of 4 rows of
- * 16-column groups (see rows28_join); with KH = 2 and nb odd the last band
+ * 16-column groups (see rows28_store); with KH = 2 and nb odd the last band
  * by max_bands */
 AL_INLINE void max_bands28(int dir, int relu, int kw, int KH, const float *x, const float *g,
 			   float *out, int nb)
@@ -2304,20 +2307,15 @@ AL_INLINE void max_bands28(int dir, int relu, int kw, int KH, const float *x, co
 	const int nblk = nb * KH / 4;
 	for (int b = 0; b < nblk; b++) {
 		const size_t o = (size_t)b * 112;
-		__m512 h[4], t[4], hg[4], tg[4], ho[4], to[4], O[7];
-		for (int r = 0; r < 4; r++) {
-			h[r] = vload16_now(x + o + 28 * r);
-			t[r] = vload16_now(x + o + 28 * r + 12);
-			hg[r] = dir ? vload16_now(g + o + 28 * r) : h[r];
-			tg[r] = dir ? vload16_now(g + o + 28 * r + 12) : t[r];
-		}
+		__m512 h[4], t[4], hg[4], tg[4], ho[4], to[4];
+		rows28_load(x + o, h, t);
+		if (dir)
+			rows28_load(g + o, hg, tg);
 		for (int r0 = 0; r0 < 4; r0 += KH) {
 			max_g16_v(dir, relu, kw, KH, h + r0, hg + r0, ho + r0);
 			max_g16_v(dir, relu, kw, KH, t + r0, tg + r0, to + r0);
 		}
-		rows28_join(ho, to, O);
-		for (int i = 0; i < 7; i++)
-			_mm512_store_ps(out + o + 16 * i, O[i]);
+		rows28_store(ho, to, out + o);
 	}
 	if (nblk * 4 < nb * KH) {
 		const size_t o = (size_t)nblk * 112;
