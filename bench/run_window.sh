@@ -6,7 +6,12 @@
 # same repetitions. Arguments are passed to window_bench, e.g.
 #   bench/run_window.sh --reps 51 --only softmax
 #   bench/run_window.sh --json > window.jsonl
+# Threads spin between calls (OMP_WAIT_POLICY=active) unless the caller sets
+# the policy: a [64,6,28,28] call takes ~30 us, and with passive waiting the
+# worker's wake-up (tens of us on this VM) is most of it and varies from run
+# to run, which hides the kernels' differences.
 set -eu
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-active}
 cd "$(dirname "$0")/.."
 make -s build/release/libactlab.a
 BIN=$(mktemp "${TMPDIR:-/tmp}/window_bench.XXXXXX")

@@ -716,7 +716,7 @@ TEST(window_kernels_rows16)
 }
 
 /* Rows of 28 columns (k = 2, 4, full bands): with AVX-512 the forwards of
- * nelu, pnelu, excitator and softmax_relu, and max_relu and max both ways,
+ * the lambda entries and softmax_relu, and max_relu and max both ways,
  * write blocks of 4 rows as 7 aligned vectors when y (dx) starts on a
  * 64-byte boundary and run the 16-column (8 for max) groups otherwise.
  * Every placement of y (0, 1, 3, 8 floats past a boundary) and of x (0, 5
@@ -816,6 +816,46 @@ TEST(window_rows28_blocks)
 		free(lam);
 		free(yr);
 	}
+}
+
+/* excitator_v2 and inhibitor_v2 count the window's positive (resp.
+ * negative) elements; the 16-lane kernels take the count from max(x, 0)
+ * (resp. min(x, 0)) instead of a compare, where a zero of either sign must
+ * not count. Windows of positives, negatives, +0 and -0 (no input near a
+ * threshold: the zeros' outputs are 0 or l I either way), on rows of 28
+ * (the 4-row blocks), 32 (16-column groups) and 12 (narrow bands), k = 2
+ * and 4, against the reference forward and backward. */
+TEST(window_count_signed_zeros)
+{
+	static const char *ents[] = {"excitator_v2", "inhibitor_v2"};
+	static const int ws[] = {28, 32, 12};
+	static const float vals[] = {0.0f, -0.0f, 1.0f, -5.0f};
+	const int n = 2, c = 3, h = 8;
+	al_rng r;
+	al_rng_seed(&r, 4321);
+	for (int wi = 0; wi < 3; wi++)
+		for (int k = 2; k <= 4; k += 2)
+			for (int ei = 0; ei < 2; ei++) {
+				const int w = ws[wi];
+				const size_t N = (size_t)n * c * h * w;
+				char spec[64];
+				snprintf(spec, sizeof spec, "%s:k=%d", ents[ei], k);
+				al_act_spec s;
+				REQUIRE_OK(al_act_parse(spec, &s));
+				float *x = aligned_alloc(64, (N + 15) / 16 * 64);
+				int nz = 0;
+				for (size_t i = 0; i < N; i++) {
+					float v = vals[(int)(al_rng_uniform(&r) * 4) & 3];
+					x[i] = v == 1.0f ? (float)urand(&r, 1, 2) : v;
+					nz += x[i] == 0 && signbit(x[i]);
+				}
+				kerr E;
+				kernel_vs_ref(&s, n, c, h, w, x, NULL, &r, &E);
+				CHECK(nz > 0 && E.y < 1e-6 && E.dx < 1e-6,
+				      "%s w %d: y error %.3g, dx error %.3g (%s)", spec, w, E.y, E.dx,
+				      E.where);
+				free(x);
+			}
 }
 
 /* SPEC 1.5 Figure 2: the 3x3 example with lambda = 1/7. */

@@ -42,7 +42,7 @@
  *    max_relu and max keep 8 columns (16 measured no faster), but for rows
  *    of 28: 16-column groups in blocks of 4 rows stored as aligned vectors
  *    (rows28_store), as in the forwards of softmax_relu and of the lambda
- *    entries without counts.
+ *    entries.
  *  - chunks, for other widths up to CW_NARROW: per chunk of at most CWMAX
  *    columns, per-column statistics over the band's rows, each window's value
  *    broadcast back to its columns, then the element pass (omp simd loops).
@@ -613,8 +613,18 @@ AL_INLINE __m512 vst_sum16(int op, __m512 x)
 {
 	return src_pos(op) ? _mm512_max_ps(x, Z16) : _mm512_min_ps(x, Z16);
 }
-AL_INLINE __mmask16 vexcl16(int op, __m512 x) { return op == OP_INHV2 ? LT16(x, Z16) : GT16(x, Z16); }
 AL_INLINE __mmask16 vsrc16(int op, __m512 x) { return src_pos(op) ? GT16(x, Z16) : LT16(x, Z16); }
+/* vexcl16 as 0 / 1 lanes, from s = vst_sum16(op, x) instead of x: s is
+ * max(x, 0) (excitator_v2) or min(x, 0) (inhibitor_v2), +0 where x is a
+ * zero of either sign or NaN (vmaxps / vminps return their second operand
+ * there), so x > 0 exactly where s's bits are a positive integer and x < 0
+ * exactly where s's sign bit is set: one integer operation instead of a
+ * compare into a mask and a masked add */
+AL_INLINE __m512i vexcl16_cnt(int op, __m512 s)
+{
+	__m512i b = _mm512_castps_si512(s);
+	return op == OP_INHV2 ? _mm512_srli_epi32(b, 31) : _mm512_min_epu32(b, _mm512_set1_epi32(1));
+}
 
 /* vlam_fwd: lI = l * I (the product vlam_fwd forms) */
 AL_INLINE __m512 vlam_fwd16(int op, __m512 x, __m512 l, __m512 lI)
@@ -678,15 +688,13 @@ AL_INLINE __m512 vlam_bwd16(int op, __m512 x, __m512 l, __m512 I, __m512 lI, __m
 AL_INLINE void lam_stats16(int op, int kw, int KH, const __m512 *xr, float l0, __m512 *I,
 			   __m512 *d, __m512 *lI, __m512 *ld)
 {
-	__m512 A = vst_sum16(op, xr[0]);
+	__m512 A = Z16;
 	__m512i C = _mm512_setzero_si512();
-	const __m512i one = _mm512_set1_epi32(1);
-	if (has_cnt(op))
-		C = _mm512_mask_add_epi32(C, vexcl16(op, xr[0]), C, one);
-	for (int r = 1; r < KH; r++) {
-		A = _mm512_add_ps(A, vst_sum16(op, xr[r]));
+	for (int r = 0; r < KH; r++) {
+		__m512 s = vst_sum16(op, xr[r]);
+		A = r ? _mm512_add_ps(A, s) : s;
 		if (has_cnt(op))
-			C = _mm512_mask_add_epi32(C, vexcl16(op, xr[r]), C, one);
+			C = _mm512_add_epi32(C, vexcl16_cnt(op, s));
 	}
 	A = vgsum16(A, kw);
 	*I = A;
@@ -846,10 +854,12 @@ AL_INLINE __m512 lam_bands16_bwd(int op, int lm, int kw, int KH, const float *x,
  * store 7 aligned vectors instead of 8 split ones. Same groups, same
  * operations, same outputs. Measured (docs/benchmarks.md): forward 0.8-0.95x
  * the 16-column groups for nelu, pnelu, excitator (compat=ref too) and
- * softmax_relu on [64,6,28,28]; the counting entries (excitator_v2,
- * inhibitor_v2), whose groups cost more, gained nothing and keep the
- * groups, as does every backward (the same join measured 0.96-1.04x
- * there). max_relu and max, 8-column groups elsewhere, take 16-column
+ * softmax_relu on [64,6,28,28]; for the counting entries (excitator_v2,
+ * inhibitor_v2) it measured nothing under passive thread waiting, where the
+ * wake-up swamps a 30 us call, but with spinning threads (OMP_WAIT_POLICY=
+ * active, 2026-12-06 third session) their forwards went from 1.16-1.46x
+ * relu to 0.95-1.18x, and they use it too. Every backward keeps the groups
+ * (the same join measured 0.96-1.04x there). max_relu and max, 8-column groups elsewhere, take 16-column
  * groups in these blocks, forward and backward (max_bands28: 0.80-0.85x
  * and 0.89-0.94x the 8-column bands). Only W = 28 (the 28 x 28 maps of
  * LeNet-style nets); other widths 16 < W < 32 need other shuffles and were
@@ -911,9 +921,8 @@ static __attribute__((noinline)) void lam_fast_fwd(int op, int kw, const float *
 						   float l0, int W, int nb)
 {
 #ifdef __AVX512F__
-	/* rows of 28 in blocks of 4 (see rows28_store): an aligned y, the
-	 * entries without counts */
-	const int blk28 = W == 28 && !has_cnt(op) && ((uintptr_t)y & 63) == 0;
+	/* rows of 28 in blocks of 4 (see rows28_store): an aligned y */
+	const int blk28 = W == 28 && ((uintptr_t)y & 63) == 0;
 #define CASE(OP)                                                                          \
 	case OP:                                                                          \
 		if (W / kw * kw < 16 && kw == 2)                                          \
