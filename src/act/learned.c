@@ -93,20 +93,33 @@ AL_INLINE size_t vhead(const float *y, size_t len)
  * line (malloc's alignment), a stand-alone copy of the pwl loop ran at
  * 2.0-2.6x leaky_relu's time (2 threads, [64,32,32,32]), aligned by the head
  * at 0.86-0.96x */
-#define VRUN(len, x, y, F)                                                                         \
+#define VRUN(len, x, y, F, pf)                                                                     \
 	do {                                                                                       \
 		size_t i_ = vhead(y, len);                                                         \
 		if (i_) {                                                                          \
 			__mmask16 k_ = vmask(i_);                                                  \
 			_mm512_mask_storeu_ps(y, k_, F(_mm512_maskz_loadu_ps(k_, x)));             \
 		}                                                                                  \
-		for (; i_ + 16 <= (len); i_ += 16)                                                 \
+		for (; i_ + 16 <= (len); i_ += 16) {                                               \
+			if (pf) /* never faults, past the end included */                          \
+				_mm_prefetch((const char *)((x) + i_ + RUN_PF), _MM_HINT_T0);      \
 			_mm512_store_ps((y) + i_, F(_mm512_loadu_ps((x) + i_)));                   \
+		}                                                                                  \
 		if (i_ < (len)) {                                                                  \
 			__mmask16 k_ = vmask((len) - i_);                                          \
 			_mm512_mask_storeu_ps((y) + i_, k_, F(_mm512_maskz_loadu_ps(k_, (x) + i_))); \
 		}                                                                                  \
 	} while (0)
+/* pf: the run kernels (rational, lut, pwl) read x with a software prefetch
+ * RUN_PF floats (4 KiB) ahead. It depends on the core: on Intel Xeon
+ * (2026-12-06) it took rational:5,4 from 1.05-1.09x relu to 1.01-1.02x
+ * (leaky_relu 1.00-1.02) while they stream from L3, on AMD Zen 5
+ * (2026-12-05) the same prefetch made them slower (1.12-1.28x relu against
+ * 0.98-1.04), so run_prefetch turns it on for Intel only (a read of
+ * libgcc's CPU model, filled in before main); the branch is loop-invariant
+ * (GCC unswitches it) */
+#define RUN_PF 1024
+static int run_prefetch(void) { return __builtin_cpu_is("intel"); }
 #endif
 
 size_t al_ln_scratch_p(int P, al_per per, int n, int c, int hh, int w)
@@ -395,14 +408,14 @@ AL_INLINE __m512 ad_vf(const adact_t *c, const ad_tab *T, __m512 x, const int nt
 }
 
 AL_INLINE void ad_fwd_v(const adact_t *c, const ad_tab *T, size_t len, const float *restrict x,
-			float *restrict y, const int nt)
+			float *restrict y, const int nt, const int pf)
 {
 #define AD_EST(v) ad_vf_est(c, T->s, T->c, v, nt)
 #define AD_EXACT(v) ad_vf(c, T, v, nt)
 	if (c->fast)
-		VRUN(len, x, y, AD_EST);
+		VRUN(len, x, y, AD_EST, pf);
 	else
-		VRUN(len, x, y, AD_EXACT);
+		VRUN(len, x, y, AD_EXACT, pf);
 #undef AD_EST
 #undef AD_EXACT
 }
@@ -414,27 +427,28 @@ static void adact_fwd_run(const adact_t *c, const float *p, size_t len, const fl
 		return;
 	}
 	ad_tab T;
+	const int pf = run_prefetch();
 	if (c->fast) {
 		const int nseg = c->ns - 1;
 		if (nseg <= 16) {
 			ad_tab_make_est(c, p, &T, 1);
-			ad_fwd_v(c, &T, len, x, y, 1);
+			ad_fwd_v(c, &T, len, x, y, 1, pf);
 		} else if (nseg <= 32) {
 			ad_tab_make_est(c, p, &T, 2);
-			ad_fwd_v(c, &T, len, x, y, 2);
+			ad_fwd_v(c, &T, len, x, y, 2, pf);
 		} else {
 			ad_tab_make_est(c, p, &T, 4);
-			ad_fwd_v(c, &T, len, x, y, 4);
+			ad_fwd_v(c, &T, len, x, y, 4, pf);
 		}
 		return;
 	}
 	int nt = ad_tab_make(c, p, &T);
 	if (nt == 1)
-		ad_fwd_v(c, &T, len, x, y, 1);
+		ad_fwd_v(c, &T, len, x, y, 1, pf);
 	else if (nt == 2)
-		ad_fwd_v(c, &T, len, x, y, 2);
+		ad_fwd_v(c, &T, len, x, y, 2, pf);
 	else
-		ad_fwd_v(c, &T, len, x, y, 4);
+		ad_fwd_v(c, &T, len, x, y, 4, pf);
 }
 
 /* Backward of a run: dx = dy * s; the element's weights w1 = dy * t,
@@ -1155,13 +1169,8 @@ AL_INLINE __m512 pau_vf(const pau_vc *V, __m512 x, const int m, const int n)
  * and no faster on Intel either, 2026-12-06), a VRUN-style aligned head (no
  * change: the library's planes are aligned when hw is a multiple of 16;
  * earlier, 1.4-1.9x relu against 1.1x without).
- * pf: software prefetch 4 KiB ahead, x for reading and y for writing. It
- * depends on the core: on Intel Xeon (2026-12-06) it took rational:5,4
- * from 1.05-1.09x relu to 1.01-1.02x (leaky_relu 1.00-1.02) while they
- * stream from L3, on AMD Zen 5 (2026-12-05) the same prefetch of x made them slower
- * (1.12-1.28x relu against 0.98-1.04), so pau_prefetch turns it on for
- * Intel only; the branch is loop-invariant (GCC unswitches it). */
-#define PAU_PF 1024 /* floats ahead: 4 KiB */
+ * pf: the prefetch of x RUN_PF ahead, as in VRUN (x only: prefetching
+ * y for writing as well was 1-2% slower on Intel, 2026-12-06). */
 AL_INLINE void pau_fwd_v(const float *p, size_t len, const float *restrict x, float *restrict y,
 			 const int m, const int n, const int pf)
 {
@@ -1173,10 +1182,8 @@ AL_INLINE void pau_fwd_v(const float *p, size_t len, const float *restrict x, fl
 	size_t i = 0;
 	for (; i + 32 <= len; i += 32) {
 		if (pf) { /* prefetches never fault, past the end included */
-			_mm_prefetch((const char *)(x + i + PAU_PF), _MM_HINT_T0);
-			_mm_prefetch((const char *)(x + i + PAU_PF + 16), _MM_HINT_T0);
-			_mm_prefetch((const char *)(y + i + PAU_PF), _MM_HINT_ET0);
-			_mm_prefetch((const char *)(y + i + PAU_PF + 16), _MM_HINT_ET0);
+			_mm_prefetch((const char *)(x + i + RUN_PF), _MM_HINT_T0);
+			_mm_prefetch((const char *)(x + i + RUN_PF + 16), _MM_HINT_T0);
 		}
 		__m512 r0 = pau_vfab(a, b, _mm512_loadu_ps(x + i), m, n);
 		__m512 r1 = pau_vfab(a, b, _mm512_loadu_ps(x + i + 16), m, n);
@@ -1189,17 +1196,13 @@ AL_INLINE void pau_fwd_v(const float *p, size_t len, const float *restrict x, fl
 	}
 }
 
-/* whether pau_fwd_v prefetches: on Intel cores (see there); a read of
- * libgcc's CPU model, filled in before main */
-static int pau_prefetch(void) { return __builtin_cpu_is("intel"); }
-
 static void pau_fwd_run(const pau_t *c, const float *p, size_t len, const float *x, float *y)
 {
 	if (c->m > PAU_MAXD || c->n > PAU_MAXD) {
 		pau_fwd_runb(c, p, len, x, y);
 		return;
 	}
-	const int pf = pau_prefetch();
+	const int pf = run_prefetch();
 	/* degrees as compile-time constants, so the coefficients stay in
 	 * registers and the Horner loops unroll: every (m, n) with m <= 8 and
 	 * n <= 6 (distill's rational:M,N forms); with run-time degrees the loop
@@ -2276,10 +2279,10 @@ AL_INLINE __m512 lut_vf(const lut_t *c, const __m512 *T, __m512 xv, const int np
 }
 
 AL_INLINE void lut_fwd_v(const lut_t *c, const __m512 *T, size_t len, const float *restrict x,
-			 float *restrict y, const int np)
+			 float *restrict y, const int np, const int pf)
 {
 #define LUT_F(v) lut_vf(c, T, v, np)
-	VRUN(len, x, y, LUT_F);
+	VRUN(len, x, y, LUT_F, pf);
 #undef LUT_F
 }
 
@@ -2287,17 +2290,18 @@ static void lut_fwd_run(const lut_t *c, const float *p, size_t len, const float 
 {
 	__m512 T[AL_LN_MAXP / 16];
 	const int np = (c->P + 31) / 32;
+	const int pf = run_prefetch();
 	/* straight from p: entries past P are never picked (bins stop at P - 1) */
 	for (int r = 0; r < 2 * np; r++) {
 		const int left = c->P - 16 * r;
 		T[r] = _mm512_maskz_loadu_ps(vmask(left > 0 ? (size_t)left : 0), p + 16 * r);
 	}
 	if (np == 1)
-		lut_fwd_v(c, T, len, x, y, 1);
+		lut_fwd_v(c, T, len, x, y, 1, pf);
 	else if (np == 2)
-		lut_fwd_v(c, T, len, x, y, 2);
+		lut_fwd_v(c, T, len, x, y, 2, pf);
 	else
-		lut_fwd_v(c, T, len, x, y, np);
+		lut_fwd_v(c, T, len, x, y, np, pf);
 }
 
 /* dx = 0; dy summed per bin into four interleaved float histograms (lanes
