@@ -113,7 +113,8 @@ AL_INLINE size_t vhead(const float *y, size_t len)
 /* pf: the run kernels (rational, lut, pwl) read x with a software prefetch
  * RUN_PF floats (4 KiB) ahead. It depends on the core: on Intel Xeon
  * (2026-12-06) it took rational:5,4 from 1.05-1.09x relu to 1.01-1.02x
- * (leaky_relu 1.00-1.02) while they stream from L3, on AMD Zen 5
+ * (leaky_relu 1.00-1.02) and pwl from 1.03-1.04x to 0.98-0.99x while they
+ * stream from L3 (lut:64 unchanged, 1.00-1.01x), on AMD Zen 5
  * (2026-12-05) the same prefetch made them slower (1.12-1.28x relu against
  * 0.98-1.04), so run_prefetch turns it on for Intel only (a read of
  * libgcc's CPU model, filled in before main); the branch is loop-invariant
